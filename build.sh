@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The one entry point for every job: ./build.sh dev | run | test [pytest args] | bench NAME | binary | image
+set -euo pipefail
+cd "$(dirname "$0")"
+top=$PWD
+venv=$top/.venv
+python=${PYTHON:-python3.11}
+
+# dev: a .venv with the project installed editable and its test dependencies.
+# Reinstalls only when pyproject.toml changed, so a second run takes a moment.
+dev() {
+  if ! command -v "$python" >/dev/null 2>&1; then
+    echo "build.sh: $python not found; edge needs Python 3.11" >&2
+    exit 1
+  fi
+  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+  local stamp=$venv/.edge-installed want
+  want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+run() {
+  dev
+  local data=$top/var port=5657
+  echo "edge: serving on http://127.0.0.1:$port (data in $data)"
+  if [ ! -f "$data/catalog.db" ] && [ -z "${EDGE_ADMIN_PASSWORD:-}" ]; then
+    echo "edge: first start; the password of user 'sys' will be written to $data/initial-password"
+  elif [ -f "$data/initial-password" ]; then
+    echo "edge: the password of user 'sys' is in $data/initial-password"
+  fi
+  exec "$venv/bin/edge" serve --data-dir "$data" --http-port "$port" --bind 127.0.0.1 "$@"
+}
+
+run_tests() {
+  dev
+  "$top/tests/peers/install.sh"
+  exec "$venv/bin/python" -m pytest "$@"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case $cmd in
+  dev) dev ;;
+  run) run "$@" ;;
+  test) run_tests "$@" ;;
+  *)
+    echo "usage: ./build.sh dev | run | test [pytest args]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,130 @@
+"""Wiring: settings -> catalog -> pipeline -> web, and the start/stop order of the program."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import threading
+from pathlib import Path
+
+from edge import __version__
+from edge.catalog import Catalog
+from edge.catalog.backup_status import BackupStatus
+from edge.catalog.config_history import ConfigHistory
+from edge.catalog.markers import Markers
+from edge.catalog.receiver_state import ReceiverState
+from edge.catalog.runtime_state import RuntimeState
+from edge.catalog.users import ADMIN_USER, Users
+from edge.settings import Settings
+from edge.system import sdnotify
+from edge.system.logs import setup_logging
+
+log = logging.getLogger("edge.app")
+
+INITIAL_PASSWORD_FILE = "initial-password"
+
+
+class EdgeApp:
+    """Everything the program runs, built in dependency order; `web` sees only this object."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        setup_logging(settings.log_dir, settings.log_max_bytes, settings.log_backup_count)
+        log.info("edge %s starting, data in %s", __version__, settings.data_dir)
+
+        self.catalog = Catalog(settings.data_dir / "catalog.db")
+        self.users = Users(self.catalog)
+        self.config_history = ConfigHistory(self.catalog)
+        self.markers = Markers(self.catalog)
+        self.receiver_state = ReceiverState(self.catalog)
+        self.backup_status = BackupStatus(self.catalog)
+        self.runtime_state = RuntimeState(self.catalog)
+        self.initial_password_path = ensure_admin_user(self.users, settings.data_dir)
+
+        from edge.pipeline.configuration import FtxConfiguration
+        from edge.pipeline.scheduler import Scheduler
+
+        self.configuration = FtxConfiguration(self.config_history, mask_secrets=settings.mask_secrets)
+        self.scheduler = Scheduler(self)
+
+        from edge.web.server import build_wsgi
+
+        self.wsgi = build_wsgi(self)
+        self._server = None
+        self._stopping = threading.Event()
+
+    def serve(self) -> None:
+        """Binds the port, starts the pipeline as it was last asked to be, serves until SIGTERM."""
+        from edge.web.server import create_server
+
+        self._server = create_server(self.wsgi, self.settings)
+        self.scheduler.resume()
+        self._start_watchdog()
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        log.info("serving on http://%s:%s", self.settings.http_bind, self._server.effective_port)
+        sdnotify.notify("READY=1\nSTATUS=serving")
+        try:
+            self._server.run()
+        except SystemExit:
+            pass
+        finally:
+            self.stop()
+
+    def _on_signal(self, signum, frame):
+        # Raised in the main thread, this unwinds waitress's loop; stop() then runs in order.
+        sdnotify.notify("STOPPING=1")
+        log.info("signal %d: stopping", signum)
+        raise SystemExit(0)
+
+    def _start_watchdog(self) -> None:
+        interval = sdnotify.watchdog_interval()
+        if interval is None:
+            return
+
+        def ping():
+            while not self._stopping.wait(interval):
+                sdnotify.notify("WATCHDOG=1")
+
+        threading.Thread(target=ping, name="watchdog", daemon=True).start()
+
+    def stop(self) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        sdnotify.notify("STOPPING=1")
+        if self._server is not None:
+            self._server.close()
+            self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self.scheduler.shutdown()
+        self.catalog.close()
+        log.info("stopped")
+        logging.shutdown()
+
+
+def ensure_admin_user(users: Users, data_dir: Path) -> Path | None:
+    """On first start creates `sys` from $EDGE_ADMIN_PASSWORD or a generated password.
+
+    A generated password is written to <data-dir>/initial-password (mode 0600), the only place
+    it is ever shown; returns that path, or None when the password came from the environment
+    or the user existed already.
+    """
+    if users.exists(ADMIN_USER):
+        path = data_dir / INITIAL_PASSWORD_FILE
+        return path if path.exists() else None
+    password = os.environ.get("EDGE_ADMIN_PASSWORD")
+    if password:
+        users.create(ADMIN_USER, password)
+        return None
+    password = secrets.token_urlsafe(18)
+    path = data_dir / INITIAL_PASSWORD_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    os.chmod(path, 0o600)
+    users.create(ADMIN_USER, password)
+    log.warning("created user %s; its password is in %s", ADMIN_USER, path)
+    return path

@@ -1,0 +1,66 @@
+"""Markers: warnings and errors raised on a stream by a pipeline component.
+
+A repeat of the same (component, stream, category) updates the one row and counts it, so a
+receiver failing every poll leaves one marker, not thousands; `clear` drops it when resolved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from edge.catalog.database import Catalog, utc_timestamp
+
+LEVELS = ("warning", "error")
+
+
+@dataclasses.dataclass(frozen=True)
+class Marker:
+    component: str
+    component_type: str  # Receiver, Transform, Transmit
+    asset: str
+    stream_type: str
+    category: str
+    timestamp: str
+    level: str
+    message: str
+    occurrences: int = 1
+
+    def as_json(self) -> dict:
+        return {k: getattr(self, k) for k in ("component", "component_type", "asset", "stream_type",
+                                               "category", "timestamp", "level", "message")}
+
+
+class Markers:
+    def __init__(self, catalog: Catalog):
+        self._catalog = catalog
+
+    def raise_marker(self, component: str, component_type: str, asset: str, stream_type: str,
+                     category: str, level: str, message: str) -> None:
+        if level not in LEVELS:
+            raise ValueError(f"marker level must be one of {LEVELS}, got {level!r}")
+        now = utc_timestamp()
+        self._catalog.connection().execute(
+            """INSERT INTO markers (component, component_type, asset, stream_type, category, level,
+                                    message, first_seen, timestamp)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (component, asset, stream_type, category) DO UPDATE SET
+                   component_type = excluded.component_type, level = excluded.level,
+                   message = excluded.message, timestamp = excluded.timestamp,
+                   occurrences = occurrences + 1""",
+            (component, component_type, asset, stream_type, category, level, message, now, now))
+
+    def clear(self, component: str, asset: str, stream_type: str, category: str | None = None) -> None:
+        sql = "DELETE FROM markers WHERE component = ? AND asset = ? AND stream_type = ?"
+        args: tuple = (component, asset, stream_type)
+        if category is not None:
+            sql += " AND category = ?"
+            args += (category,)
+        self._catalog.connection().execute(sql, args)
+
+    def for_stream(self, asset: str, stream_type: str) -> list[Marker]:
+        rows = self._catalog.connection().execute(
+            """SELECT component, component_type, asset, stream_type, category, timestamp, level,
+                      message, occurrences
+               FROM markers WHERE asset = ? AND stream_type = ? ORDER BY timestamp""",
+            (asset, stream_type))
+        return [Marker(*row) for row in rows]

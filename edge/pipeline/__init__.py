@@ -1,0 +1,1 @@
+"""FactoryTX: configuration, component registry, scheduler threads, receivers, parsers, transforms."""

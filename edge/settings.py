@@ -1,0 +1,180 @@
+"""Settings: `edge.conf` (`PROPERTY = VALUE`, `#` comments, like machbase.conf) plus flags.
+
+Every key is declared once in `SETTINGS` with its parser and default; `conf/edge.conf`
+documents the same keys (a test keeps the two in step). An unknown key or a bad value stops
+start-up with a message naming the file and line, or the flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the text names where it came from."""
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _flag(text: str) -> bool:
+    if text not in ("0", "1"):
+        raise ValueError(f"expected 0 or 1, got {text!r}")
+    return text == "1"
+
+
+def _address(text: str) -> str:
+    if text in ("localhost", "*"):
+        return {"localhost": "127.0.0.1", "*": "0.0.0.0"}[text]
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(f"expected an IP address, got {text!r}") from None
+
+
+def _path(text: str) -> Path:
+    if not text:
+        raise ValueError("expected a path, got nothing")
+    return Path(text).expanduser().absolute()
+
+
+def _timezone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {text!r}") from None
+    return text
+
+
+def machine_timezone() -> str:
+    """The machine's IANA time zone name: $TZ, /etc/timezone, /etc/localtime's link, or UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    try:
+        link = os.readlink("/etc/localtime")
+        candidates.append(link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else "")
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                return _timezone(name)
+            except ValueError:
+                continue
+    return "UTC"
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    key: str
+    parse: Callable[[str], Any]
+    default: str | None  # as written in edge.conf; None: derived in `load_settings`
+    doc: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("HTTP_PORT_NO", _integer(0, 65535), "5657", "TCP port of the HTTP API (Machbase's default)."),
+    Setting("HTTP_BIND", _address, "127.0.0.1", "Address to listen on; 0.0.0.0 for every interface."),
+    Setting("HTTP_AUTH", _flag, "1", "1: HTTP Basic authentication on every endpoint; 0: none."),
+    Setting("HTTP_THREADS", _integer(1, 256), "8", "Worker threads serving HTTP requests."),
+    Setting("HTTP_MAX_MEM", _integer(1048576, 2**40), "536870912",
+            "Largest result one request may build, in bytes (Machbase's HTTP_MAX_MEM)."),
+    Setting("MAX_REQUEST_SIZE", _integer(1024, 2**34), "67108864",
+            "Largest request body accepted, in bytes; larger ones get an error."),
+    Setting("REQUEST_TIMEOUT_MS", _integer(100, 86_400_000), "10000",
+            "Longest a request may work or a connection stay idle, in milliseconds."),
+    Setting("DATA_DIR", _path, "./var", "Where the catalog, tag data and log tables live."),
+    Setting("LOG_DIR", _path, None, "Where factorytx_core.log and factorytx_web.log go; default <DATA_DIR>/logs."),
+    Setting("TIMEZONE", _timezone, None,
+            "IANA time zone for times in and out of the APIs; default the machine's."),
+    Setting("MASK_SECRETS", _flag, "1", "1: passwords and API keys come back masked from GET /v1/config."),
+    Setting("LOG_MAX_BYTES", _integer(4096, 2**34), "10485760", "A log file rotates when it reaches this size."),
+    Setting("LOG_BACKUP_COUNT", _integer(1, 1000), "5", "Rotated log files kept per log."),
+)
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    http_port_no: int
+    http_bind: str
+    http_auth: bool
+    http_threads: int
+    http_max_mem: int
+    max_request_size: int
+    request_timeout_ms: int
+    data_dir: Path
+    log_dir: Path
+    timezone: str
+    mask_secrets: bool
+    log_max_bytes: int
+    log_backup_count: int
+
+
+def parse_conf(text: str, source: str) -> dict[str, tuple[str, str]]:
+    """`PROPERTY = VALUE` lines -> {KEY: (raw value, "file:line")}; unknown keys are errors."""
+    found: dict[str, tuple[str, str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{source}:{number}"
+        stripped = line.split("#", 1)[0].strip()
+        if not stripped:
+            continue
+        key, sep, value = stripped.partition("=")
+        key = key.strip().upper()
+        if not sep or not key:
+            raise SettingsError(f"{where}: expected PROPERTY = VALUE, got {line.strip()!r}")
+        if key not in _BY_KEY:
+            raise SettingsError(f"{where}: unknown setting {key}")
+        found[key] = (value.strip(), where)
+    return found
+
+
+def load_settings(conf_file: str | os.PathLike | None = None,
+                  overrides: Mapping[str, str | None] | None = None) -> Settings:
+    """Embedded defaults, then `conf_file`, then `overrides` ({KEY: value} from flags)."""
+    raw: dict[str, tuple[str, str]] = {}
+    if conf_file is not None:
+        try:
+            text = Path(conf_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{conf_file}: cannot read: {exc}") from None
+        raw.update(parse_conf(text, str(conf_file)))
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            raw[key] = (str(value), f"command line ({key})")
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.key in raw:
+            text, where = raw[setting.key]
+        elif setting.default is not None:
+            text, where = setting.default, f"default of {setting.key}"
+        else:
+            continue
+        try:
+            values[setting.key.lower()] = setting.parse(text)
+        except ValueError as exc:
+            raise SettingsError(f"{where}: {setting.key}: {exc}") from None
+    values.setdefault("log_dir", values["data_dir"] / "logs")
+    values.setdefault("timezone", machine_timezone())
+    return Settings(**values)

@@ -1,0 +1,1 @@
+"""Machine-facing services: log files, machine status, systemd notification."""

@@ -1,0 +1,82 @@
+"""The two log files of FactoryTX, rotated by size, and reading their last lines.
+
+Lines look like FactoryTX's: `2017-11-09 23:18:05,699 <thread> <logger> INFO <message>`.
+`edge.web` (and waitress) go to factorytx_web.log, everything else to factorytx_core.log.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from collections import deque
+from pathlib import Path
+
+CORE_LOG = "factorytx_core.log"
+WEB_LOG = "factorytx_web.log"
+LOG_FILES = (CORE_LOG, WEB_LOG)
+LINE_FORMAT = "%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s"
+
+_WEB_LOGGERS = ("edge.web", "waitress")
+
+
+class _WebOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name.startswith(_WEB_LOGGERS)
+
+
+class _CoreOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(_WEB_LOGGERS)
+
+
+_installed: list[logging.Handler] = []
+
+
+def setup_logging(log_dir: Path, max_bytes: int, backup_count: int, also_stderr: bool = True) -> None:
+    """Routes the root logger into the two rotating files (and stderr, for journald)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in _installed:
+        root.removeHandler(handler)
+        handler.close()
+    _installed.clear()
+    formatter = logging.Formatter(LINE_FORMAT)
+    for name, only in ((CORE_LOG, _CoreOnly()), (WEB_LOG, _WebOnly())):
+        handler = logging.handlers.RotatingFileHandler(log_dir / name, maxBytes=max_bytes,
+                                                       backupCount=backup_count, encoding="utf-8")
+        handler.setFormatter(formatter)
+        handler.addFilter(only)
+        _installed.append(handler)
+    if also_stderr:
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(formatter)
+        stderr.setLevel(logging.WARNING)
+        _installed.append(stderr)
+    for handler in _installed:
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def tail_lines(path: Path, count: int, block_size: int = 65536) -> list[str]:
+    """The last `count` lines of `path`, reading backwards from the end, not the whole file."""
+    if count <= 0:
+        return []
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return []
+    with handle:
+        end = handle.seek(0, os.SEEK_END)
+        chunks: deque[bytes] = deque()
+        newlines = 0
+        position = end
+        while position > 0 and newlines <= count:
+            step = min(block_size, position)
+            position -= step
+            handle.seek(position)
+            chunk = handle.read(step)
+            chunks.appendleft(chunk)
+            newlines += chunk.count(b"\n")
+    lines = b"".join(chunks).decode("utf-8", "replace").splitlines()
+    return lines[-count:]

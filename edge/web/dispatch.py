@@ -1,0 +1,87 @@
+"""The WSGI entry: picks the API by path prefix, then enforces body size and auth for it.
+
+Done here, before Bottle, so that every API (and every unknown path) refuses a huge body or
+missing credentials in its own envelope, and nothing of the request is read first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+import bottle
+
+from edge.errors import EdgeError
+from edge.web.auth import Authenticator, AuthResult
+from edge.web.envelope import FTX, JSON_TYPE, Flavour, error_bytes
+
+log = logging.getLogger("edge.web")
+
+
+class Mount:
+    def __init__(self, prefixes: Iterable[str], app: bottle.Bottle, flavour: Flavour):
+        self.prefixes = tuple(prefixes)
+        self.app = app
+        self.flavour = flavour
+
+    def matches(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
+
+
+class Dispatcher:
+    def __init__(self, mounts: list[Mount], authenticator: Authenticator, max_request_size: int):
+        self._mounts = mounts
+        self._auth = authenticator
+        self._max_request_size = max_request_size
+        self._fallback = FTX
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        status_seen = []
+
+        def recording_start_response(status, headers, exc_info=None):
+            status_seen.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self._dispatch(environ, recording_start_response)
+        finally:
+            log.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
+                     environ.get("PATH_INFO"), status_seen[0] if status_seen else "-",
+                     (time.perf_counter() - started) * 1000)
+
+    def _dispatch(self, environ, start_response):
+        path = environ.get("PATH_INFO") or "/"
+        mount = next((m for m in self._mounts if m.matches(path)), None)
+        flavour = mount.flavour if mount else self._fallback
+
+        length = environ.get("CONTENT_LENGTH") or "0"
+        try:
+            too_large = int(length) > self._max_request_size
+        except ValueError:
+            return self._refuse(start_response, flavour, 400, flavour.bad_request, "Bad Content-Length header")
+        if too_large:
+            return self._refuse(start_response, flavour, 413, flavour.too_large,
+                                f"Request body larger than MAX_REQUEST_SIZE ({self._max_request_size} bytes)")
+
+        verdict = self._auth.check(environ.get("HTTP_AUTHORIZATION"))
+        if verdict == AuthResult.MISSING:
+            return self._refuse(start_response, flavour, 401, flavour.no_auth_header,
+                                "There is No Authorization Header.", challenge=True)
+        if verdict == AuthResult.BAD:
+            return self._refuse(start_response, flavour, 401, flavour.bad_credentials,
+                                "Invalid user name or password.", challenge=True)
+
+        if mount is None:
+            return self._refuse(start_response, flavour, 404, flavour.not_found, "No such endpoint")
+        return mount.app(environ, start_response)
+
+    @staticmethod
+    def _refuse(start_response, flavour: Flavour, status: int, code: int, text: str, challenge: bool = False):
+        body = error_bytes(flavour, EdgeError(code, text, status))
+        headers = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))]
+        if challenge:
+            headers.append(("WWW-Authenticate", 'Basic realm="edge"'))
+        start_response(f"{status} {bottle.HTTP_CODES.get(status, '')}", headers)
+        return [body]

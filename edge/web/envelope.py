@@ -1,0 +1,153 @@
+"""The two response envelopes, and the one place where an error becomes a response.
+
+FactoryTX (`/v1`): `{"success": bool, "response": ..., "error": {"code", "text"}}`.
+Machbase (`/machbase`, `/machiot`): `{"error_code", "error_message", "data", ...}`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import bottle
+
+from edge.errors import EdgeError
+
+log = logging.getLogger("edge.web")
+
+JSON_TYPE = "application/json"
+
+# Error codes of the FactoryTX envelope follow the HTTP status they come with.
+FTX_BAD_REQUEST = 400
+FTX_UNAUTHORIZED = 401
+FTX_NOT_FOUND = 404
+FTX_METHOD_NOT_ALLOWED = 405
+FTX_TOO_LARGE = 413
+FTX_INTERNAL = 500
+
+# Machbase error codes. 3118 is Machbase's own for a missing Authorization header.
+MB_NO_AUTH_HEADER = 3118
+MB_BAD_CREDENTIALS = 3119
+MB_BAD_REQUEST = 3000
+MB_NOT_FOUND = 3001
+MB_TOO_LARGE = 3002
+MB_INTERNAL = 3999
+
+
+def ftx_success(response: Any, **extra: Any) -> dict:
+    return {"success": True, "response": response, **extra}
+
+
+def ftx_failure(err: EdgeError) -> dict:
+    return {"success": False, "response": {}, "error": {"code": err.code, "text": err.text}}
+
+
+def machbase_failure(err: EdgeError) -> dict:
+    return {"error_code": err.code, "error_message": err.text, "data": []}
+
+
+class Flavour:
+    """How one API family renders errors, and what its generic errors are called."""
+
+    def __init__(self, name: str, render: Callable[[EdgeError], dict], *, bad_request: int,
+                 not_found: int, method_not_allowed: int, too_large: int, internal: int,
+                 no_auth_header: int, bad_credentials: int):
+        self.name = name
+        self.render = render
+        self.bad_request = bad_request
+        self.not_found = not_found
+        self.method_not_allowed = method_not_allowed
+        self.too_large = too_large
+        self.internal = internal
+        self.no_auth_header = no_auth_header
+        self.bad_credentials = bad_credentials
+
+
+FTX = Flavour("factorytx", ftx_failure, bad_request=FTX_BAD_REQUEST, not_found=FTX_NOT_FOUND,
+              method_not_allowed=FTX_METHOD_NOT_ALLOWED, too_large=FTX_TOO_LARGE,
+              internal=FTX_INTERNAL, no_auth_header=FTX_UNAUTHORIZED, bad_credentials=FTX_UNAUTHORIZED)
+MACHBASE = Flavour("machbase", machbase_failure, bad_request=MB_BAD_REQUEST, not_found=MB_NOT_FOUND,
+                   method_not_allowed=MB_BAD_REQUEST, too_large=MB_TOO_LARGE, internal=MB_INTERNAL,
+                   no_auth_header=MB_NO_AUTH_HEADER, bad_credentials=MB_BAD_CREDENTIALS)
+
+
+def encode(body: Any) -> bytes:
+    """JSON text of a response body; a route that formats numbers itself returns bytes or str."""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def error_bytes(flavour: Flavour, err: EdgeError) -> bytes:
+    return encode(flavour.render(err))
+
+
+class EnvelopePlugin:
+    """Bottle plugin: every route answers JSON; EdgeError and crashes become the envelope."""
+
+    name = "edge-envelope"
+    api = 2
+
+    def __init__(self, flavour: Flavour):
+        self.flavour = flavour
+
+    def apply(self, callback, route):
+        flavour = self.flavour
+
+        def wrapper(*args, **kwargs):
+            try:
+                body = callback(*args, **kwargs)
+            except EdgeError as err:
+                bottle.response.status = err.status
+                body = flavour.render(err)
+            except bottle.HTTPResponse:
+                raise
+            except Exception:
+                log.exception("%s %s failed", bottle.request.method, bottle.request.path)
+                bottle.response.status = 500
+                body = flavour.render(EdgeError(flavour.internal, "Internal error; see factorytx_web.log", 500))
+            bottle.response.content_type = JSON_TYPE
+            return encode(body)
+
+        return wrapper
+
+
+def json_app(flavour: Flavour) -> bottle.Bottle:
+    """A Bottle app whose routes, unknown paths and wrong methods all answer in `flavour`."""
+    app = bottle.Bottle(catchall=True, autojson=False)
+    app.install(EnvelopePlugin(flavour))
+
+    def on_error(status: int, code: int, text: str):
+        def handler(error: bottle.HTTPError):
+            bottle.response.content_type = JSON_TYPE
+            bottle.response.status = status
+            if status == 500 and error.exception is not None:
+                log.error("%s %s failed: %r", bottle.request.method, bottle.request.path, error.exception)
+            return error_bytes(flavour, EdgeError(code, text, status))
+        return handler
+
+    app.error_handler[404] = on_error(404, flavour.not_found, "No such endpoint")
+    app.error_handler[405] = on_error(405, flavour.method_not_allowed, "Method not allowed on this endpoint")
+    app.error_handler[500] = on_error(500, flavour.internal, "Internal error; see factorytx_web.log")
+    return app
+
+
+def read_json_body(error_code: int) -> Any:
+    """The request body as JSON, or EdgeError(error_code) saying what is wrong with it."""
+    raw = bottle.request.body.read()
+    if not raw.strip():
+        raise EdgeError(error_code, "Request body is empty; expected JSON")
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise EdgeError(error_code, "Request body is not UTF-8 text") from None
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise EdgeError(error_code, f"Malformed JSON in request body: {exc}") from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")

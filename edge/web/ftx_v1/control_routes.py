@@ -1,0 +1,5 @@
+"""/v1/ftx (interim)."""
+
+
+def install(web, app) -> None:
+    pass

@@ -1,0 +1,40 @@
+"""The one HTTP server: waitress serving the dispatcher over every API."""
+
+from __future__ import annotations
+
+import bottle
+
+from edge.settings import Settings
+from edge.web.auth import Authenticator
+from edge.web.dispatch import Dispatcher, Mount
+from edge.web.envelope import FTX
+
+
+def build_wsgi(app) -> Dispatcher:
+    """The WSGI callable for `app` (an EdgeApp): each API family mounted at its prefixes."""
+    from edge.web import ftx_v1
+
+    # Bodies up to this size stay in memory; the dispatcher refuses larger ones anyway.
+    bottle.BaseRequest.MEMFILE_MAX = app.settings.max_request_size
+    mounts = [
+        Mount(["/v1"], ftx_v1.build(app), FTX),
+    ]
+    authenticator = Authenticator(app.users, enabled=app.settings.http_auth)
+    app.authenticator = authenticator
+    return Dispatcher(mounts, authenticator, app.settings.max_request_size)
+
+
+def create_server(wsgi, settings: Settings):
+    from waitress.server import create_server as waitress_server
+
+    return waitress_server(
+        wsgi,
+        host=settings.http_bind,
+        port=settings.http_port_no,
+        threads=settings.http_threads,
+        # One byte more than ours so that a chunked body past the limit is cut by waitress too.
+        max_request_body_size=settings.max_request_size + 1,
+        channel_timeout=max(1, settings.request_timeout_ms // 1000),
+        ident="edge",
+        clear_untrusted_proxy_headers=True,
+    )
