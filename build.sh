@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one entry point for every job: ./build.sh dev | run | test [pytest args] | bench NAME | binary | image
+# The one entry point for every job: ./build.sh dev | run | test [pytest args] | bench NAME | binary | image [--arch ARCH]
 set -euo pipefail
 cd "$(dirname "$0")"
 top=$PWD
@@ -47,8 +47,11 @@ case $cmd in
   dev) dev ;;
   run) run "$@" ;;
   test) run_tests "$@" ;;
+  bench) dev; exec "$venv/bin/python" -m bench "$@" ;;
+  binary) exec appliance/build-binary.sh "$@" ;;
+  image) exec appliance/build-image.sh "$@" ;;
   *)
-    echo "usage: ./build.sh dev | run | test [pytest args]" >&2
+    echo "usage: ./build.sh dev | run | test [pytest args] | bench NAME | binary | image [--arch amd64|arm64]" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,64 @@
+"""The component registry: one line per pipeline component.
+
+A component is one folder under `edge/pipeline/<kind>/<name>/` holding its code, its
+`schema.json` (used by /v1/config/validate and served by /v1/meta) and, for receivers, its
+`template.json` (served by /v1/config/templates). Adding a component touches its folder and
+one line below. Runtime code is imported only when a configured component needs it, so a
+protocol library (smbprotocol, asyncua ...) loads only where it is used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import importlib.resources
+import json
+from typing import Any
+
+DATA_RECEIVER = "data_receiver"
+PARSER = "parser"
+TRANSFORM = "transform"
+DATA_TRANSMIT = "data_transmit"
+
+
+@dataclasses.dataclass(frozen=True)
+class Component:
+    section: str  # DATA_RECEIVER, PARSER, TRANSFORM or DATA_TRANSMIT
+    type_name: str  # the protocol / parser_type / transform_type / transmit_type value
+    package: str  # the component's folder as a package
+    title: str  # what a person calls it (in /v1/meta)
+    runtime: str | None = None  # "module:attribute" of the code that runs it, when it has any
+
+    @functools.cached_property
+    def schema(self) -> dict[str, Any]:
+        return self._json("schema.json")
+
+    @functools.cached_property
+    def template(self) -> dict[str, Any] | None:
+        if not importlib.resources.files(self.package).joinpath("template.json").is_file():
+            return None
+        return self._json("template.json")
+
+    def load_runtime(self) -> Any | None:
+        if self.runtime is None:
+            return None
+        module, _, attribute = self.runtime.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def _json(self, name: str) -> dict[str, Any]:
+        return json.loads(importlib.resources.files(self.package).joinpath(name).read_text("utf-8"))
+
+
+_P = "edge.pipeline"
+
+COMPONENTS: tuple[Component, ...] = (
+)
+
+
+def components(section: str) -> list[Component]:
+    return [c for c in COMPONENTS if c.section == section]
+
+
+def find(section: str, type_name: str) -> Component | None:
+    return next((c for c in COMPONENTS if c.section == section and c.type_name == type_name), None)
