@@ -53,6 +53,20 @@ class Component:
 _P = "edge.pipeline"
 
 COMPONENTS: tuple[Component, ...] = (
+    Component(DATA_RECEIVER, "localfile", f"{_P}.receivers.localfile", "Local File", runtime=None),
+    Component(DATA_RECEIVER, "smb", f"{_P}.receivers.smb", "SMB Network Share", runtime=None),
+    Component(DATA_RECEIVER, "sql", f"{_P}.receivers.sql", "SQL", runtime=None),
+    Component(DATA_RECEIVER, "opcua", f"{_P}.receivers.opcua", "OPC UA", runtime=None),
+    Component(PARSER, "spreadsheet", f"{_P}.parsers.spreadsheet", "Spreadsheet (CSV, Excel)", runtime=None),
+    Component(TRANSFORM, "convert_timestamps", f"{_P}.transforms.convert_timestamps", "Convert Timestamps",
+              runtime=None),
+    Component(TRANSFORM, "rename", f"{_P}.transforms.rename", "Rename Fields", runtime=None),
+    Component(TRANSFORM, "filter", f"{_P}.transforms.filter", "Filter Records", runtime=None),
+    Component(TRANSFORM, "replicate", f"{_P}.transforms.replicate", "Replicate Fields", runtime=None),
+    Component(TRANSFORM, "checksum_record", f"{_P}.transforms.checksum_record", "Record Checksum",
+              runtime=None),
+    Component(DATA_TRANSMIT, "remotedatapost", f"{_P}.transmits.remotedatapost", "Sight Machine Remote Data Post",
+              runtime=None),
 )
 
 

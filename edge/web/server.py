@@ -32,8 +32,10 @@ def create_server(wsgi, settings: Settings):
         host=settings.http_bind,
         port=settings.http_port_no,
         threads=settings.http_threads,
-        # One byte more than ours so that a chunked body past the limit is cut by waitress too.
-        max_request_body_size=settings.max_request_size + 1,
+        # waitress refuses a declared body over its limit in plain text before we see it, so
+        # its limit sits above ours: up to twice MAX_REQUEST_SIZE reaches the dispatcher and is
+        # refused in the API's envelope; past that waitress cuts it off (memory guard).
+        max_request_body_size=2 * settings.max_request_size + 65536,
         channel_timeout=max(1, settings.request_timeout_ms // 1000),
         ident="edge",
         clear_untrusted_proxy_headers=True,

@@ -1,0 +1,1 @@
+"""Parsers: one folder per parser_type (code, schema.json)."""

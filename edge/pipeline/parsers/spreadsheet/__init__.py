@@ -1,0 +1,1 @@
+"""Spreadsheet parser: turns CSV and Excel files into records."""

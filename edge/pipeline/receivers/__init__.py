@@ -1,0 +1,1 @@
+"""Data receivers: one folder per protocol (code, schema.json, template.json)."""

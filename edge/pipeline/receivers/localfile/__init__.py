@@ -1,0 +1,1 @@
+"""Localfile receiver: reads data files from a directory on this machine."""

@@ -1,0 +1,1 @@
+"""OPC UA receiver: polls tag values from an OPC UA server."""

@@ -1,0 +1,1 @@
+"""SMB receiver: reads data files from a Microsoft Windows network share."""

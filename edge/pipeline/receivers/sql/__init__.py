@@ -1,0 +1,1 @@
+"""SQL receiver: polls a SQL database with a stateful query per stream."""

@@ -1,0 +1,1 @@
+"""Transforms: one folder per transform_type (code, schema.json)."""

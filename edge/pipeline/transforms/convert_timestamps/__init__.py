@@ -1,0 +1,1 @@
+"""convert_timestamps transform: turns text or epoch fields into UTC timestamps."""

@@ -1,0 +1,1 @@
+"""filter transform: keeps only the records that satisfy simple comparisons."""

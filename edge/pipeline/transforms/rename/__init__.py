@@ -1,0 +1,1 @@
+"""rename transform: renames record fields."""

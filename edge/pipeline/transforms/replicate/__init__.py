@@ -1,0 +1,1 @@
+"""replicate transform: copies fields and adds constant fields to records."""

@@ -1,0 +1,1 @@
+"""Data transmits: one folder per transmit_type (code, schema.json)."""

@@ -1,0 +1,1 @@
+"""remotedatapost transmit: posts records to a Sight Machine cloud tenant."""

@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import pytest
+
+from edge.settings import SETTINGS, SettingsError, load_settings, parse_conf
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.http_port_no == 5657
+    assert settings.http_bind == "127.0.0.1"
+    assert settings.http_auth is True
+    assert settings.mask_secrets is True
+    assert settings.data_dir == tmp_path / "var"
+    assert settings.log_dir == tmp_path / "var" / "logs"
+    assert settings.timezone
+
+
+def test_file_values_and_flags_override_in_order(tmp_path):
+    conf = tmp_path / "edge.conf"
+    conf.write_text("# comment\nHTTP_PORT_NO = 6000  # trailing comment\nhttp_auth=0\nTIMEZONE = Asia/Seoul\n"
+                    f"DATA_DIR = {tmp_path / 'd'}\n")
+    settings = load_settings(conf, {"HTTP_PORT_NO": "7000", "DATA_DIR": None})
+    assert settings.http_port_no == 7000
+    assert settings.http_auth is False
+    assert settings.timezone == "Asia/Seoul"
+    assert settings.data_dir == tmp_path / "d"
+    assert settings.log_dir == tmp_path / "d" / "logs"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("NO_SUCH_KEY = 1", "unknown setting NO_SUCH_KEY"),
+    ("HTTP_PORT_NO = 70000", "HTTP_PORT_NO: must be between 0 and 65535"),
+    ("HTTP_PORT_NO = abc", "HTTP_PORT_NO: expected an integer"),
+    ("HTTP_AUTH = yes", "HTTP_AUTH: expected 0 or 1"),
+    ("TIMEZONE = Mars/Olympus", "unknown IANA time zone"),
+    ("HTTP_BIND = not-an-ip", "expected an IP address"),
+    ("just words", "expected PROPERTY = VALUE"),
+])
+def test_bad_line_names_file_and_line(tmp_path, line, message):
+    conf = tmp_path / "edge.conf"
+    conf.write_text(f"# first\n\n{line}\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(conf)
+    assert str(err.value).startswith(f"{conf}:3: ")
+    assert message in str(err.value)
+
+
+def test_bad_flag_is_named(tmp_path):
+    with pytest.raises(SettingsError, match=r"command line \(HTTP_PORT_NO\)"):
+        load_settings(None, {"HTTP_PORT_NO": "-1"})
+
+
+def test_shipped_edge_conf_documents_every_key_with_its_default():
+    text = (REPO / "conf" / "edge.conf").read_text()
+    documented = {}
+    for line in text.splitlines():
+        body = line.lstrip("# ").strip()
+        key, sep, value = body.partition("=")
+        if sep and key.strip().isupper() and " " not in key.strip():
+            documented[key.strip()] = value.strip()
+    for setting in SETTINGS:
+        assert setting.key in documented, f"{setting.key} missing from conf/edge.conf"
+        if setting.default is not None and setting.key != "DATA_DIR":
+            assert documented[setting.key] == setting.default, setting.key
+    # The shipped file itself parses.
+    parse_conf(text, "conf/edge.conf")
