@@ -54,6 +54,8 @@ class EdgeApp:
 
         self.wsgi = build_wsgi(self)
         self._server = None
+        self._watchdog: sdnotify.Watchdog | None = None
+        self._signalled = False
         self._stopping = threading.Event()
 
     def serve(self) -> None:
@@ -61,13 +63,14 @@ class EdgeApp:
         from edge.web.server import create_server
 
         self._server = create_server(self.wsgi, self.settings)
-        self.scheduler.resume()
-        self._start_watchdog()
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        log.info("serving on http://%s:%s", self.settings.http_bind, self._server.effective_port)
-        sdnotify.notify("READY=1\nSTATUS=serving")
         try:
+            self.scheduler.resume()
+            self._start_watchdog()
+            log.info("serving on http://%s:%s", self.settings.http_bind, self._server.effective_port)
+            sdnotify.notify("READY=1\nSTATUS=serving")
+            # waitress's loop returns when a signal handler raises SystemExit in this thread.
             self._server.run()
         except SystemExit:
             pass
@@ -75,32 +78,52 @@ class EdgeApp:
             self.stop()
 
     def _on_signal(self, signum, frame):
-        # Raised in the main thread, this unwinds waitress's loop; stop() then runs in order.
-        sdnotify.notify("STOPPING=1")
+        if self._signalled:
+            return  # already on the way out; a second SIGTERM must not cut stop() short
+        self._signalled = True
         log.info("signal %d: stopping", signum)
+        # Raised in the main thread, this unwinds waitress's loop; stop() then runs in order.
         raise SystemExit(0)
 
     def _start_watchdog(self) -> None:
         interval = sdnotify.watchdog_interval()
         if interval is None:
             return
+        self._watchdog = sdnotify.Watchdog(interval, {
+            "http": lambda: self._serving_loop_answers(interval / 2),
+            "catalog": self._catalog_answers,
+        })
+        self._watchdog.start()
+        log.info("systemd watchdog: pinging every %.1f s while healthy", interval)
 
-        def ping():
-            while not self._stopping.wait(interval):
-                sdnotify.notify("WATCHDOG=1")
+    def _serving_loop_answers(self, timeout: float) -> str | None:
+        """Whether waitress's loop (main thread) runs a task handed to it within `timeout` s."""
+        answered = threading.Event()
+        self._server.trigger.pull_trigger(answered.set)
+        if answered.wait(timeout):
+            return None
+        return f"the HTTP serving loop did not answer within {timeout:.1f} s"
 
-        threading.Thread(target=ping, name="watchdog", daemon=True).start()
+    def _catalog_answers(self) -> str | None:
+        self.catalog.connection().execute("SELECT count(*) FROM runtime_state").fetchone()
+        return None
 
     def stop(self) -> None:
         if self._stopping.is_set():
             return
         self._stopping.set()
+        if self._watchdog is not None:
+            self._watchdog.stop()
         sdnotify.notify("STOPPING=1")
+        log.info("stopping")
         if self._server is not None:
             self._server.close()
             self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self.scheduler.shutdown()
-        self.catalog.close()
+        try:
+            self.catalog.close()
+        except Exception as exc:  # a thread stuck in a pass may still hold its connection
+            log.warning("closing the catalog: %s", exc)
         log.info("stopped")
         logging.shutdown()
 

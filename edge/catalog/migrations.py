@@ -57,6 +57,55 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             value TEXT NOT NULL
         );
     """),
+    (2, """
+        -- Tag tables of the historian (edge.store): definition and the log sequence number up
+        -- to which the column files are durable (records after it are replayed at start-up).
+        CREATE TABLE tag_tables (
+            table_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            columns TEXT NOT NULL,           -- JSON [{name, type, length, role}]
+            metadata_columns TEXT NOT NULL,  -- JSON, same shape
+            checkpoint_seq INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        -- One row per tag: its metadata, where its column files stand as of the last
+        -- checkpoint (generation, committed rows, sorted runs) and its statistics then.
+        CREATE TABLE tags (
+            table_id INTEGER NOT NULL REFERENCES tag_tables (table_id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            generation INTEGER NOT NULL DEFAULT 0,
+            committed_rows INTEGER NOT NULL DEFAULT 0,
+            runs TEXT NOT NULL DEFAULT '[]',
+            row_count INTEGER NOT NULL DEFAULT 0,
+            first_time INTEGER, first_value REAL,
+            last_time INTEGER, last_value REAL,
+            min_value REAL, min_value_time INTEGER,
+            max_value REAL, max_value_time INTEGER,
+            recent_time INTEGER,
+            PRIMARY KEY (table_id, tag_id),
+            UNIQUE (table_id, name)
+        );
+        -- The hour level of each tag's rollups (finer levels are derived from the raw data).
+        CREATE TABLE tag_rollup_hours (
+            table_id INTEGER NOT NULL REFERENCES tag_tables (table_id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL,           -- hours since the epoch, UTC
+            row_count INTEGER NOT NULL,
+            value_sum REAL NOT NULL, value_sumsq REAL NOT NULL,
+            value_min REAL NOT NULL, value_max REAL NOT NULL,
+            first_time INTEGER NOT NULL, first_value REAL NOT NULL,
+            last_time INTEGER NOT NULL, last_value REAL NOT NULL,
+            PRIMARY KEY (table_id, tag_id, hour)
+        ) WITHOUT ROWID;
+        -- Machbase's default tag table exists from the first start.
+        INSERT INTO tag_tables (name, columns, metadata_columns, created_at) VALUES ('TAG',
+            '[{"name": "NAME", "type": "varchar", "length": 80, "role": "name"}, '
+            || '{"name": "TIME", "type": "datetime", "length": 8, "role": "time"}, '
+            || '{"name": "VALUE", "type": "double", "length": 8, "role": "value"}]',
+            '[]', strftime('%Y-%m-%d %H:%M:%f', 'now'));
+    """),
 )
 
 

@@ -12,12 +12,18 @@ import os
 from collections import deque
 from pathlib import Path
 
+from edge.errors import EdgeError
+
 CORE_LOG = "factorytx_core.log"
 WEB_LOG = "factorytx_web.log"
 LOG_FILES = (CORE_LOG, WEB_LOG)
 LINE_FORMAT = "%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s"
 
 _WEB_LOGGERS = ("edge.web", "waitress")
+
+DEFAULT_TAIL_LINES = 100
+MAX_TAIL_LINES = 10_000
+NO_SUCH_LOG = 404
 
 
 class _WebOnly(logging.Filter):
@@ -58,6 +64,15 @@ def setup_logging(log_dir: Path, max_bytes: int, backup_count: int, also_stderr:
     root.setLevel(logging.INFO)
 
 
+def stop_logging() -> None:
+    """Flushes, closes and removes the handlers setup_logging installed."""
+    root = logging.getLogger()
+    for handler in _installed:
+        root.removeHandler(handler)
+        handler.close()
+    _installed.clear()
+
+
 def tail_lines(path: Path, count: int, block_size: int = 65536) -> list[str]:
     """The last `count` lines of `path`, reading backwards from the end, not the whole file."""
     if count <= 0:
@@ -78,5 +93,27 @@ def tail_lines(path: Path, count: int, block_size: int = 65536) -> list[str]:
             chunk = handle.read(step)
             chunks.appendleft(chunk)
             newlines += chunk.count(b"\n")
-    lines = b"".join(chunks).decode("utf-8", "replace").splitlines()
-    return lines[-count:]
+    # Split on newlines only: str.splitlines would also break at form feeds and the like
+    # that a logged message may contain.
+    lines = b"".join(chunks).decode("utf-8", "replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines[-count:]]
+
+
+def tail_log(log_dir: Path, name: str, count: int) -> list[str]:
+    """The last `count` lines of the log called `name`, one of LOG_FILES.
+
+    `name` is compared with the two known names and never used as a path otherwise, so no
+    other file can be read. When the log rotated a moment ago and holds fewer than `count`
+    lines, the rest come from the end of its newest rotated file.
+    """
+    if name not in LOG_FILES:
+        raise EdgeError(NO_SUCH_LOG, f"No log file named {name[:100]!r}; the logs are {', '.join(LOG_FILES)}",
+                        NO_SUCH_LOG)
+    if not 0 <= count <= MAX_TAIL_LINES:
+        raise ValueError(f"count must be between 0 and {MAX_TAIL_LINES}")
+    lines = tail_lines(log_dir / name, count)
+    if len(lines) < count:
+        lines = tail_lines(log_dir / f"{name}.1", count - len(lines)) + lines
+    return lines

@@ -1,0 +1,87 @@
+"""What the binary must contain, read from pyproject.toml, for appliance/build-binary.sh.
+
+    binary_deps.py requirements PYPROJECT   pip requirements of the build venv (runtime + binary extra)
+    binary_deps.py modules PYPROJECT        top-level modules of the runtime dependencies, installed
+    binary_deps.py check REPORT PYPROJECT   fails unless Nuitka's report includes each of them
+
+Components import their protocol library (smbprotocol, asyncua, pyserial ...) lazily, some
+through importlib; naming every runtime dependency's top-level modules to Nuitka keeps a
+dependency added to pyproject.toml in the binary without editing the build.
+Run with the build venv's interpreter and `-I`, so the checkout itself is not on sys.path.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+import xml.etree.ElementTree as ElementTree
+from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
+
+# Modules a distribution ships that the program never imports (test runners, vendoring shims).
+NOT_RUNTIME = {"_distutils_hack", "pkg_resources", "setuptools"}
+
+
+def _project(pyproject: str) -> dict:
+    with open(pyproject, "rb") as handle:
+        return tomllib.load(handle)["project"]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0]
+
+
+def requirements(pyproject: str) -> list[str]:
+    project = _project(pyproject)
+    return list(project["dependencies"]) + list(project.get("optional-dependencies", {}).get("binary", []))
+
+
+def runtime_modules(pyproject: str) -> list[str]:
+    """Top-level import names of the runtime dependencies, e.g. smbprotocol -> smbclient, smbprotocol."""
+    by_distribution: dict[str, set[str]] = {}
+    for module, dists in packages_distributions().items():
+        for dist in dists:
+            by_distribution.setdefault(_canonical(dist), set()).add(module)
+    modules: set[str] = set()
+    for requirement in _project(pyproject)["dependencies"]:
+        name = _name(requirement)
+        try:
+            distribution(name)
+        except PackageNotFoundError:
+            raise SystemExit(f"binary_deps: {name} is not installed in the build venv") from None
+        found = by_distribution.get(_canonical(name), set()) - NOT_RUNTIME
+        modules |= {m for m in found if m.isidentifier() and not m.startswith("_")}
+    return sorted(modules)
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def check_report(report: str, pyproject: str) -> int:
+    """Nuitka's --report lists every module it compiled or included; each dependency must be there."""
+    included = {node.get("name") for node in ElementTree.parse(report).getroot().iter("module")}
+    wanted = runtime_modules(pyproject) + ["edge", "edge.app", "edge.web.server"]
+    missing = [m for m in wanted if m not in included]
+    if missing:
+        print(f"binary_deps: not in the binary: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(f"binary_deps: the binary includes {', '.join(wanted)}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "requirements":
+        print("\n".join(requirements(argv[1])))
+        return 0
+    if len(argv) == 2 and argv[0] == "modules":
+        print("\n".join(runtime_modules(argv[1])))
+        return 0
+    if len(argv) == 3 and argv[0] == "check":
+        return check_report(argv[1], argv[2])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

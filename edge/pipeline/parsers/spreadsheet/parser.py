@@ -1,0 +1,303 @@
+"""The spreadsheet parser: delimited text (CSV and the like) to columnar records.
+
+A file is parsed in chunks of whole records (the file receiver cuts them with `record_end`);
+`Position` carries what one chunk tells the next: the header's field names, the data rows
+and physical lines read so far. Field types are inferred per chunk as pandas would: a column
+whose every value is a number or a missing-value word is numeric (int64 when all are whole,
+else float64), the parse_timestamps / parse_dates fields are timestamps (UTC), the rest is
+text.
+
+Bad lines (more fields than the header, or a timestamp that does not match its layout) are
+dropped and counted, never stop the file; a row with fewer fields than the header gets empty
+values for the rest, as pandas reads it. `bad_lines_action` decides how they are reported:
+'warn' a warning marker, 'error' an error marker, 'skip' only the log.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from edge.pipeline import timestamps
+from edge.pipeline.decimals import parse_numbers
+from edge.pipeline.parsers.spreadsheet import tokenizer
+from edge.pipeline.textfields import gather, to_text
+
+BAD_LINE_ACTIONS = ("warn", "skip", "error")
+COUNTER_FIELD = "counter"
+_EXAMPLES = 3  # bad lines quoted in a marker
+_PROBE = "\n\r\t,;|\" 0123456789.-:/"
+_UTF8_BOM = codecs.BOM_UTF8
+
+
+class ParserConfigError(ValueError):
+    """Parser options, or a file, that cannot work together; reported as a config marker."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Position:
+    """How far a file has been read; kept in the receiver state between chunks."""
+    columns: tuple[str, ...] | None = None  # field names, once the header is read
+    skipped: int = 0  # non-blank rows passed over before the header
+    row: int = 0  # data rows read (good and bad): the next record's counter
+    line: int = 0  # physical lines read
+
+    def as_json(self) -> dict[str, Any]:
+        return {"columns": list(self.columns) if self.columns is not None else None,
+                "skipped": self.skipped, "row": self.row, "line": self.line}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Position:
+        if not data:
+            return cls()
+        columns = data.get("columns")
+        return cls(tuple(columns) if columns is not None else None, int(data.get("skipped", 0)),
+                   int(data.get("row", 0)), int(data.get("line", 0)))
+
+
+@dataclasses.dataclass
+class ParsedChunk:
+    fields: dict[str, np.ndarray]
+    time_field: str | None
+    position: Position  # after this chunk
+    bad_lines: int = 0
+    bad_examples: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        for values in self.fields.values():
+            return len(values)
+        return 0
+
+
+class SpreadsheetParser:
+    """One configured parser; `entry` is its object from the receiver's `parsers` list."""
+
+    def __init__(self, entry: dict[str, Any]):
+        self.name = str(entry.get("parser_name", "parser"))
+        options = entry.get("options") or {}
+        parse = options.get("parse") or {}
+        if entry.get("file_format", "csv") != "csv":
+            raise ParserConfigError(f"parser {self.name}: file_format {entry.get('file_format')!r} is not supported")
+        separator = parse.get("separator", ",")
+        if separator == "\\t":
+            separator = "\t"
+        if not isinstance(separator, str) or len(separator.encode("utf-8")) != 1 or separator in '\n\r"':
+            raise ParserConfigError(f"parser {self.name}: separator must be one ASCII character, got {separator!r}")
+        self.separator = ord(separator)
+        header = parse.get("header", 0)
+        if header is not None and (not isinstance(header, int) or isinstance(header, bool) or header < 0):
+            raise ParserConfigError(f"parser {self.name}: header must be a row number or null, got {header!r}")
+        self.header: int | None = header
+        self.formats: dict[str, str | None] = {}
+        for item in parse.get("parse_timestamps") or []:
+            problem = timestamps.check_format(item["format"])
+            if problem:
+                raise ParserConfigError(f"parser {self.name}: {item['field_name']}: {problem}")
+            self.formats[item["field_name"]] = item["format"]
+        for name in parse.get("parse_dates") or []:
+            self.formats.setdefault(name, None)
+        self.dayfirst = bool(parse.get("dayfirst", False))
+        self.bad_lines_action = parse.get("bad_lines_action", "warn")
+        if self.bad_lines_action not in BAD_LINE_ACTIONS:
+            raise ParserConfigError(f"parser {self.name}: bad_lines_action must be one of {BAD_LINE_ACTIONS}")
+        try:
+            self.tz = timestamps.zone(options.get("localtz"))
+        except ValueError as exc:
+            raise ParserConfigError(f"parser {self.name}: localtz: {exc}") from None
+        self.counter = bool(options.get("counter", False))
+        self.encoding, self._transcode = _codec(parse.get("file_encoding", "utf-8"), self.name)
+
+    @property
+    def time_field(self) -> str | None:
+        """The record time: the first parse_timestamps field, else the first parse_dates one."""
+        return next(iter(self.formats), None)
+
+    # -- chunking ------------------------------------------------------------------------------
+
+    def record_end(self, window: bytes, at_start: bool, at_eof: bool) -> int:
+        """How many bytes at the front of `window` (which starts at a record boundary) are whole records."""
+        if not self._transcode or self.encoding not in _WIDE:
+            return tokenizer.record_end(window, at_eof)
+        # UTF-16/32: find the boundary in the text, then measure it in the file's bytes.
+        bom = _bom_length(window, self.encoding) if at_start else 0
+        text = codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(window[bom:], final=at_eof)
+        utf8 = text.encode("utf-8")
+        cut = tokenizer.record_end(utf8, at_eof)
+        return bom + len(utf8[:cut].decode("utf-8").encode(self.encoding))
+
+    # -- parsing -------------------------------------------------------------------------------
+
+    def parse(self, chunk: bytes, position: Position, at_start: bool) -> ParsedChunk:
+        """The records of `chunk` (whole records; `at_start`: it begins the file)."""
+        data = self._as_utf8(chunk, at_start)
+        records = tokenizer.split(data, self.separator)
+        nonblank = np.flatnonzero(~records.blank())
+        columns = position.columns
+        skipped = position.skipped
+        if columns is None:
+            columns, nonblank, skipped = self._read_header(records, nonblank, skipped)
+        if columns is None:  # the header row is further down the file
+            after = Position(None, skipped, position.row, position.line + records.lines)
+            return ParsedChunk({}, self.time_field, after)
+
+        width = len(columns)
+        too_wide = records.record_width[nonblank] > width
+        good = nonblank[~too_wide]
+        bad_messages = [(int(records.record_line[r]), f"expected {width} fields, saw {int(records.record_width[r])}")
+                        for r in nonblank[too_wide][:_EXAMPLES]]
+        bad_count = int(too_wide.sum())
+
+        starts, ends, escaped = _field_matrix(records, good, width)
+        fields: dict[str, np.ndarray] = {}
+        keep = np.ones(len(good), dtype=bool)
+        for index, name in enumerate(columns):
+            s, e = starts[:, index], ends[:, index]
+            if name in self.formats:
+                values, unreadable = self._timestamps(records.buf, s, e, self.formats[name])
+                if unreadable.any():
+                    for row in np.flatnonzero(unreadable & keep)[:_EXAMPLES]:
+                        text = records.buf[s[row]:e[row]].tobytes().decode("utf-8", "replace")
+                        bad_messages.append((int(records.record_line[good[row]]),
+                                             f"{name}: {text!r} is not a timestamp{self._layout(name)}"))
+                    keep &= ~unreadable
+                fields[name] = values
+                continue
+            numbers = parse_numbers(records.buf, s, e)
+            if numbers is not None:
+                values, integral = numbers
+                fields[name] = values.astype(np.int64) if integral else values
+                continue
+            mat, lengths = gather(records.buf, s, e)
+            text = to_text(mat, lengths)
+            if escaped is not None:
+                for row in np.flatnonzero(escaped[:, index]).tolist():
+                    raw = records.buf[s[row]:e[row]].tobytes().replace(b'""', b'"')
+                    text[row] = raw.decode("utf-8", "replace")
+            fields[name] = text
+
+        data_rows = np.searchsorted(nonblank, good)  # rank among data rows, bad ones included
+        if self.counter:
+            fields[COUNTER_FIELD] = position.row + data_rows.astype(np.int64)
+        bad_count += int((~keep).sum())
+        if not keep.all():
+            fields = {name: values[keep] for name, values in fields.items()}
+        bad_messages.sort()
+        examples = [f"line {position.line + line + 1}: {text}" for line, text in bad_messages[:_EXAMPLES]]
+        after = Position(tuple(columns), skipped, position.row + len(nonblank), position.line + records.lines)
+        time_field = self.time_field if self.time_field in fields else None
+        return ParsedChunk(fields, time_field, after, bad_count, examples)
+
+    def check_columns(self, columns: tuple[str, ...]) -> None:
+        """ParserConfigError when a configured timestamp field is not among `columns`."""
+        absent = [name for name in self.formats if name not in columns]
+        if absent:
+            raise ParserConfigError(
+                f"parser {self.name}: timestamp field(s) {', '.join(map(repr, absent))} not in the file's "
+                f"fields ({', '.join(columns)})")
+
+    def _layout(self, name: str) -> str:
+        fmt = self.formats.get(name)
+        return f" in layout {fmt!r}" if fmt else ""
+
+    def _timestamps(self, buf, starts, ends, fmt) -> tuple[np.ndarray, np.ndarray]:
+        mat, lengths = gather(buf, starts, ends)
+        if fmt is None:
+            ns, unreadable = timestamps.parse_any(mat, lengths, self.dayfirst, self.tz)
+        else:
+            ns, unreadable = timestamps.parse_text(mat, lengths, fmt, self.tz)
+        return ns.view("datetime64[ns]"), unreadable
+
+    def _read_header(self, records, nonblank, skipped):
+        """(columns or None, data rows after the header, rows skipped so far)."""
+        if self.header is None:
+            if not len(nonblank):
+                return None, nonblank, skipped
+            return tuple(str(i) for i in range(int(records.record_width[nonblank[0]]))), nonblank, skipped
+        at = self.header - skipped
+        if at >= len(nonblank):
+            return None, nonblank[:0], skipped + len(nonblank)
+        row = nonblank[at]
+        first = int(np.searchsorted(records.field_record, row))
+        names = [records.field_bytes(first + k).decode("utf-8", "replace").lstrip("\ufeff")
+                 for k in range(int(records.record_width[row]))]
+        columns = _unique_names(names)
+        self.check_columns(columns)
+        return columns, nonblank[at + 1:], self.header
+
+    def _as_utf8(self, chunk: bytes, at_start: bool) -> bytes:
+        if at_start:
+            chunk = chunk[_bom_length(chunk, self.encoding):]
+        if not self._transcode:
+            return chunk
+        return chunk.decode(self.encoding, errors="replace").encode("utf-8")
+
+
+_WIDE = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+
+
+def _codec(name: Any, parser: str) -> tuple[str, bool]:
+    """(codec name, whether chunks must be transcoded to UTF-8)."""
+    try:
+        info = codecs.lookup(str(name))
+    except LookupError:
+        raise ParserConfigError(f"parser {parser}: unknown file_encoding {name!r}") from None
+    codec = {"utf-16": "utf-16-le", "utf-32": "utf-32-le"}.get(info.name, info.name)
+    if codec in ("utf-8", "utf-8-sig", "ascii"):
+        return "utf-8", False
+    try:
+        ascii_compatible = _PROBE.encode(codec) == _PROBE.encode("ascii")
+    except (UnicodeError, LookupError):
+        ascii_compatible = False
+    if not ascii_compatible and codec not in _WIDE:
+        raise ParserConfigError(f"parser {parser}: file_encoding {name!r} is not supported "
+                                "(it must keep ASCII as ASCII, or be UTF-16/UTF-32)")
+    return codec, True
+
+
+def _bom_length(data: bytes, encoding: str) -> int:
+    boms = {"utf-8": _UTF8_BOM, "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE,
+            "utf-32-le": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE}
+    bom = boms.get(encoding)
+    return len(bom) if bom and data.startswith(bom) else 0
+
+
+def _unique_names(names: list[str]) -> tuple[str, ...]:
+    """pandas' header rules: empty names become 'Unnamed: i', repeats get '.1', '.2' ..."""
+    seen: dict[str, int] = {}
+    result = []
+    for index, name in enumerate(names):
+        name = name or f"Unnamed: {index}"
+        if name in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+            while candidate in seen:
+                seen[name] += 1
+                candidate = f"{name}.{seen[name]}"
+            seen[candidate] = 0
+            name = candidate
+        else:
+            seen[name] = 0
+        result.append(name)
+    return tuple(result)
+
+
+def _field_matrix(records: tokenizer.Records, good: np.ndarray, width: int):
+    """(starts, ends, escaped) as len(good) x width matrices; absent trailing fields are empty."""
+    rank = np.full(records.count, -1, dtype=np.int64)
+    rank[good] = np.arange(len(good))
+    row = rank[records.field_record]
+    take = row >= 0
+    starts = np.zeros((len(good), width), dtype=np.int64)
+    ends = np.zeros((len(good), width), dtype=np.int64)
+    starts[row[take], records.field_column[take]] = records.field_start[take]
+    ends[row[take], records.field_column[take]] = records.field_end[take]
+    escaped = None
+    if records.escaped is not None and records.escaped.any():
+        escaped = np.zeros((len(good), width), dtype=bool)
+        escaped[row[take], records.field_column[take]] = records.escaped[take]
+    return starts, ends, escaped
+

@@ -1,0 +1,127 @@
+"""One column file of one tag: a flat array of fixed-size items, appended with pwrite, read
+through a numpy memmap.
+
+The file grows in chunks (ftruncate: sparse, so the chunk costs no disk until written) so the
+reader's map stays valid for many appends. Rows below the published length never change, so a
+map taken by a reader stays correct while the writer appends; a rewrite (delete) goes to a new
+file of the next generation and the old one is only unlinked, never shrunk under a live map.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+MIN_CHUNK_BYTES = 64 << 10
+MAX_CHUNK_BYTES = 64 << 20
+
+
+class ColumnFile:
+    __slots__ = ("path", "dtype", "itemsize", "capacity", "_fd", "_map", "_map_rows")
+
+    def __init__(self, path: Path, dtype: np.dtype):
+        self.path = Path(path)
+        self.dtype = np.dtype(dtype)
+        self.itemsize = self.dtype.itemsize
+        self._fd: int | None = None
+        self._map: np.ndarray | None = None
+        self._map_rows = 0
+        try:
+            self.capacity = os.stat(self.path).st_size // self.itemsize
+        except FileNotFoundError:
+            self.capacity = 0
+
+    # ---- writer side (under the table's commit lock) ----------------------------------------
+
+    def fd(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        return self._fd
+
+    def close_fd(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    @property
+    def has_fd(self) -> bool:
+        return self._fd is not None
+
+    def reserve(self, rows: int) -> None:
+        """Makes the file at least `rows` long, growing by a chunk proportional to its size."""
+        if rows <= self.capacity:
+            return
+        current = self.capacity * self.itemsize
+        chunk = min(max(MIN_CHUNK_BYTES, current // 2), MAX_CHUNK_BYTES)
+        new_rows = max(rows, (current + chunk) // self.itemsize)
+        os.ftruncate(self.fd(), new_rows * self.itemsize)
+        self.capacity = new_rows
+
+    def write(self, row: int, values: np.ndarray) -> None:
+        data = memoryview(values).cast("B")
+        written = os.pwrite(self.fd(), data, row * self.itemsize)
+        if written != data.nbytes:
+            raise OSError(f"short write to {self.path.name}")
+
+    def create_from(self, values: np.ndarray) -> None:
+        """Writes a whole new file (a rewrite after delete, a merged run index) and syncs it."""
+        fd = self.fd()
+        os.ftruncate(fd, 0)
+        if len(values):
+            self.write(0, np.ascontiguousarray(values, dtype=self.dtype))
+        os.fsync(fd)
+        self.capacity = len(values)
+
+    def truncate(self, rows: int) -> None:
+        """Cuts the file to `rows` (recovery: whatever lies past the committed length goes)."""
+        size = os.stat(self.path).st_size if self.path.exists() else -1
+        if size < rows * self.itemsize:
+            raise RuntimeError(f"{self.path} holds {max(size, 0)} bytes, fewer than the "
+                               f"{rows} committed rows need; the data directory is damaged")
+        os.truncate(self.path, rows * self.itemsize)
+        self.capacity = rows
+        self._map = None
+        self._map_rows = 0
+
+    # ---- reader side ------------------------------------------------------------------------
+
+    def view(self, rows: int) -> np.ndarray:
+        """The first `rows` items, mapped read-only (an empty array when there are none)."""
+        if rows <= 0:
+            return np.empty(0, dtype=self.dtype)
+        mapped, mapped_rows = self._map, self._map_rows
+        if mapped is None or mapped_rows < rows:
+            size_rows = os.stat(self.path).st_size // self.itemsize
+            mapped = np.memmap(self.path, dtype=self.dtype, mode="r", shape=(size_rows,))
+            mapped_rows = size_rows
+            self._map, self._map_rows = mapped, mapped_rows
+        return mapped[:rows]
+
+    def drop_map(self) -> None:
+        self._map = None
+        self._map_rows = 0
+
+    @property
+    def has_map(self) -> bool:
+        return self._map is not None
+
+    def disk_bytes(self) -> int:
+        try:
+            return os.stat(self.path).st_blocks * 512
+        except FileNotFoundError:
+            return 0
+
+
+def sync_paths(paths) -> None:
+    """fsync each file (opened read-only: fsync syncs the inode, whoever wrote it)."""
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue  # rewritten and unlinked since; its successor was synced when written
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,212 @@
+"""JSON text of Machbase result sets, built with numpy instead of one value at a time.
+
+Machbase prints doubles with exactly `scale` decimals (`8001.000`), which `json.dumps` cannot
+do, and result sets can hold millions of rows. So each column becomes `Ragged` text (one byte
+buffer plus each row's length), and rows are assembled by scattering every piece into one
+output buffer at offsets computed with cumsum.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+# Rows assembled per pass: bounds the index arrays to a few tens of MB.
+CHUNK_ROWS = 65536
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+# Largest scaled magnitude printed by the vectorised path; beyond it printf does the work.
+_EXACT_LIMIT = 2.0 ** 53
+
+
+class Ragged:
+    """Text of one piece of every row: `data` holds row after row, `lengths` their sizes."""
+
+    __slots__ = ("data", "lengths")
+
+    def __init__(self, data: np.ndarray, lengths: np.ndarray):
+        self.data = data
+        self.lengths = lengths.astype(np.int64, copy=False)
+
+    @property
+    def rows(self) -> int:
+        return self.lengths.size
+
+    def starts(self) -> np.ndarray:
+        return np.cumsum(self.lengths) - self.lengths
+
+    def take(self, rows: np.ndarray) -> "Ragged":
+        """The text of `rows` (indices, in order)."""
+        lengths = self.lengths[rows]
+        return Ragged(self.data[_gather_index(self.starts()[rows], lengths)], lengths)
+
+    def only(self, keep: np.ndarray) -> "Ragged":
+        """The same rows, those not kept emptied."""
+        kept = self.take(np.flatnonzero(keep))
+        return Ragged(kept.data, np.where(keep, self.lengths, 0))
+
+
+def _gather_index(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices of bytes start[i] .. start[i]+length[i]-1 for every i, concatenated."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    # int32 halves the memory traffic, which is most of the cost, whenever it can hold them.
+    kind = np.int32 if max(total, int(starts.max(initial=0)) + total) < 2**31 else np.int64
+    row_starts_out = np.cumsum(lengths) - lengths
+    index = np.repeat((starts - row_starts_out).astype(kind), lengths)
+    index += np.arange(total, dtype=kind)
+    return index
+
+
+def _bytes(text: bytes) -> np.ndarray:
+    return np.frombuffer(text, dtype=np.uint8)
+
+
+def constant(text: bytes, present: np.ndarray) -> Ragged:
+    """`text` in the rows where `present` is true, nothing elsewhere."""
+    count = int(present.sum())
+    return Ragged(np.tile(_bytes(text), count), present.astype(np.int64) * len(text))
+
+
+def fixed_width(texts: np.ndarray, quote: bool = False) -> Ragged:
+    """A fixed-width bytes array ('S', e.g. formatted times), optionally in double quotes."""
+    n = texts.size
+    width = texts.dtype.itemsize
+    matrix = np.ascontiguousarray(texts).view(np.uint8).reshape(n, width)
+    if quote:
+        quoted = np.empty((n, width + 2), dtype=np.uint8)
+        quoted[:, 0] = quoted[:, -1] = ord('"')
+        quoted[:, 1:-1] = matrix
+        matrix, width = quoted, width + 2
+    return Ragged(matrix.reshape(-1), np.full(n, width, dtype=np.int64))
+
+
+def strings(values: Sequence) -> Ragged:
+    """JSON strings (None -> null); each distinct value is encoded once."""
+    values = np.asarray(values, dtype=object)
+    n = values.size
+    if n == 0:
+        return Ragged(np.zeros(0, np.uint8), np.zeros(0, np.int64))
+    is_null = np.equal(values, None)
+    if not is_null.any():
+        is_null = None
+    keys = values if is_null is None else np.where(is_null, "", values)
+    distinct, inverse = np.unique(keys.astype(str), return_inverse=True)
+    encoded = [json.dumps(v, ensure_ascii=False).encode("utf-8") for v in distinct.tolist()]
+    if is_null is not None:
+        encoded.append(b"null")
+        inverse = np.where(is_null, len(encoded) - 1, inverse)
+    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+    table = Ragged(_bytes(b"".join(encoded)), lengths)
+    return table.take(inverse)
+
+
+def integers(values: np.ndarray, null: np.ndarray | None = None) -> list[Ragged]:
+    """Pieces printing int64 values, null where `null` is true."""
+    values = np.asarray(values, dtype=np.int64)
+    negative = values < 0
+    magnitude = np.abs(values).astype(np.uint64)
+    null = np.zeros(values.size, bool) if null is None else null
+    return [constant(b"-", negative & ~null), _digits(magnitude, ~null), constant(b"null", null)]
+
+
+def decimals(values: np.ndarray, scale: int) -> list[Ragged]:
+    """Pieces printing doubles with exactly `scale` decimals; NaN and infinities print null.
+
+    Rounding is to nearest (ties to even) of value * 10**scale, as printf does for the
+    values seen in practice; magnitudes beyond 2**53 units go through printf itself.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n = values.size
+    null = ~np.isfinite(values)
+    factor = 10.0 ** scale
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.rint(np.abs(values) * factor)
+    huge = ~null & ~(scaled < _EXACT_LIMIT)
+    plain = ~null & ~huge
+    units = np.where(plain, scaled, 0).astype(np.uint64)
+    whole = units // np.uint64(10 ** scale)
+    pieces = [constant(b"-", plain & (values < 0)), _digits(whole, plain)]
+    if scale:
+        fraction = (units % np.uint64(10 ** scale)).astype(np.int64)
+        pieces.append(_fraction(fraction, scale, plain))
+    pieces.append(constant(b"null", null))
+    if huge.any():
+        pieces.append(_printf(values, scale, huge))
+    return pieces
+
+
+def _digits(magnitude: np.ndarray, present: np.ndarray) -> Ragged:
+    """Decimal digits of unsigned values, in the rows where `present`."""
+    magnitude = magnitude.astype(np.uint64)
+    count = np.searchsorted(_POW10[1:].astype(np.uint64), magnitude, side="right") + 1
+    count = np.where(present, count, 0).astype(np.int64)
+    total = int(count.sum())
+    if total == 0:
+        return Ragged(np.zeros(0, np.uint8), count)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    exponent = np.repeat(count, count) - 1 - within
+    digit = np.repeat(magnitude, count) // _POW10[exponent].astype(np.uint64) % np.uint64(10)
+    return Ragged((digit + np.uint64(48)).astype(np.uint8), count)
+
+
+def _fraction(fraction: np.ndarray, scale: int, present: np.ndarray) -> Ragged:
+    """"." and `scale` zero-padded digits, in the rows where `present`."""
+    rows = np.flatnonzero(present)
+    matrix = np.empty((rows.size, scale + 1), dtype=np.uint8)
+    matrix[:, 0] = ord(".")
+    left = fraction[rows]
+    for k in range(scale, 0, -1):
+        left, digit = np.divmod(left, 10)
+        matrix[:, k] = digit + 48
+    return Ragged(matrix.reshape(-1), np.where(present, scale + 1, 0))
+
+
+def _printf(values: np.ndarray, scale: int, present: np.ndarray) -> Ragged:
+    rows = np.flatnonzero(present)
+    texts = [b"%.*f" % (scale, v) for v in values[rows].tolist()]
+    lengths = np.zeros(values.size, dtype=np.int64)
+    lengths[rows] = [len(t) for t in texts]
+    return Ragged(_bytes(b"".join(texts)), lengths)
+
+
+def join_rows(pieces: list[bytes | Ragged], rows: int, separator: bytes = b",",
+              prefix: bytes = b"", suffix: bytes = b"") -> bytes:
+    """`prefix`, every row's pieces concatenated with rows separated by `separator`, `suffix`.
+
+    Literal bytes pieces are the same in every row. The text is built in one buffer.
+    """
+    for piece in pieces:
+        if isinstance(piece, Ragged) and piece.rows != rows:
+            raise ValueError(f"a column has {piece.rows} rows, expected {rows}")
+    if rows == 0:
+        return prefix + suffix
+    pieces = [p if isinstance(p, bytes) else (p, p.starts()) for p in pieces] + [separator]
+    row_widths = np.zeros(rows, dtype=np.int64)
+    for piece in pieces:
+        row_widths += len(piece) if isinstance(piece, bytes) else piece[0].lengths
+    row_starts = np.cumsum(row_widths) - row_widths + len(prefix)
+    body_end = len(prefix) + int(row_widths.sum()) - len(separator)
+    out = np.empty(body_end + len(separator) + len(suffix), dtype=np.uint8)
+    out[:len(prefix)] = _bytes(prefix)
+    for first in range(0, rows, CHUNK_ROWS):
+        stop = min(rows, first + CHUNK_ROWS)
+        _assemble(out, pieces, row_starts[first:stop], first, stop)
+    out[body_end:body_end + len(suffix)] = _bytes(suffix)
+    return out[:body_end + len(suffix)].tobytes()
+
+
+def _assemble(out: np.ndarray, pieces: list, row_starts: np.ndarray, first: int, stop: int) -> None:
+    offsets = row_starts.copy()
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            for k, byte in enumerate(piece):
+                out[offsets + k] = byte
+            offsets += len(piece)
+            continue
+        ragged, starts = piece
+        lengths = ragged.lengths[first:stop]
+        out[_gather_index(offsets, lengths)] = ragged.data[_gather_index(starts[first:stop], lengths)]
+        offsets += lengths
