@@ -57,7 +57,7 @@ COMPONENTS: tuple[Component, ...] = (
     Component(DATA_RECEIVER, "smb", f"{_P}.receivers.smb", "SMB Network Share", runtime=None),
     Component(DATA_RECEIVER, "sql", f"{_P}.receivers.sql", "SQL", runtime=None),
     Component(DATA_RECEIVER, "opcua", f"{_P}.receivers.opcua", "OPC UA", runtime=None),
-    Component(PARSER, "spreadsheet", f"{_P}.parsers.spreadsheet", "Spreadsheet (CSV, Excel)", runtime=None),
+    Component(PARSER, "spreadsheet", f"{_P}.parsers.spreadsheet", "Spreadsheet (CSV)", runtime=None),
     Component(TRANSFORM, "convert_timestamps", f"{_P}.transforms.convert_timestamps", "Convert Timestamps",
               runtime=None),
     Component(TRANSFORM, "rename", f"{_P}.transforms.rename", "Rename Fields", runtime=None),

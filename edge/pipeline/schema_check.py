@@ -35,8 +35,17 @@ def _is_text_encoding(value) -> bool:
     return not isinstance(value, str) or getattr(codecs.lookup(value), "_is_text_encoding", True)
 
 
+@FORMATS.checks("strptime")
+def _is_strptime_layout(value) -> bool:
+    # The pipeline's own test of a layout, so validation refuses exactly what it cannot read.
+    from edge.pipeline.timestamps import check_format
+
+    return not isinstance(value, str) or check_format(value) is None
+
+
 _FORMAT_TEXT = {"iana-timezone": "a known IANA time zone (e.g. 'America/New_York')",
-                "text-encoding": "a known text encoding (e.g. 'utf-8', 'latin-1')"}
+                "text-encoding": "a known text encoding (e.g. 'utf-8', 'latin-1')",
+                "strptime": "a strptime layout (e.g. '%Y-%m-%d %H:%M:%S')"}
 
 _TYPE_TEXT = {"object": "an object", "array": "a list", "string": "a string", "integer": "an integer",
               "number": "a number", "boolean": "true or false", "null": "null"}
@@ -141,9 +150,10 @@ def _describe(err: jsonschema.ValidationError, prefix: JsonPath) -> list[Violati
 
 def _describe_alternatives(err: jsonschema.ValidationError, path: JsonPath, prefix: JsonPath) -> list[Violation]:
     branches = err.validator_value
-    if all(set(b) == {"required"} for b in branches):
-        names = " or ".join(f"'{n}'" for b in branches for n in b["required"])
-        return [error(path, f"{_subject(path)} needs {names}.")]
+    if all(set(b) == {"required"} and len(b["required"]) == 1 for b in branches):
+        # Points at the first (preferred) property, where a form would show the missing field.
+        names = [b["required"][0] for b in branches]
+        return [error(path + (names[0],), f"{' or '.join(repr(n) for n in names)} is required.")]
     # A branch of the right type that failed deeper in says more than "is not a string".
     deeper = [e for e in err.context if len(e.absolute_path) > len(err.absolute_path)]
     if deeper:

@@ -95,15 +95,6 @@ def check_format(fmt: str) -> str | None:
 # -- vectorised layout reading --------------------------------------------------------------
 
 
-def _digits(mat: np.ndarray, pos: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    block = mat[:, pos:pos + width] - np.uint8(48)
-    ok = (block < 10).all(axis=1)
-    value = np.zeros(len(mat), dtype=np.int64)
-    for k in range(width):
-        value = value * 10 + block[:, k]
-    return value, ok
-
-
 def _days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
     # Howard Hinnant's days_from_civil, vectorised.
     y = year - (month <= 2)
@@ -122,31 +113,55 @@ def _is_leap(year: np.ndarray) -> np.ndarray:
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
+def _column(digit: np.ndarray, pos: int, width: int) -> np.ndarray:
+    value = digit[:, pos].astype(np.int64)
+    for k in range(1, width):
+        value = value * 10 + digit[:, pos + k]
+    return value
+
+
+def _leading_digits(is_digit: np.ndarray, pos: int) -> np.ndarray:
+    """Per row, how many digits follow one another from column `pos` (at most 9)."""
+    bits = np.packbits(is_digit[:, pos:pos + 9], axis=1, bitorder="little").astype(np.uint32)
+    run = bits[:, 0] | (bits[:, 1] << np.uint32(8))
+    return np.bitwise_count(((run + np.uint32(1)) & ~run) - np.uint32(1)).astype(np.int64)
+
+
 def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ns, offset_ns, ok): wall-clock ns, the text's UTC offset (0 without %z), fit mask."""
     count = len(mat)
     need = layout.fixed_width + (9 if layout.fraction else 0) + (6 if layout.offset else 0)
-    if mat.shape[1] < need:
-        mat = np.pad(mat, ((0, 0), (0, need - mat.shape[1])))
-    ok = np.ones(count, dtype=bool)
-    fields = {"Y": 1900, "m": 1, "d": 1, "H": 0, "M": 0, "S": 0}
-    fields_arr: dict[str, np.ndarray | int] = dict(fields)
+    width = max(8, -(-max(need, mat.shape[1]) // 8) * 8)
+    if mat.shape[1] < width:
+        mat = np.pad(mat, ((0, 0), (0, width - mat.shape[1])))
+    mat = np.ascontiguousarray(mat)
+    digit = mat - np.uint8(48)
+    is_digit = digit < 10
+    digit *= is_digit
+
+    # The fixed part is checked a word at a time: digits where the layout has digits,
+    # the layout's literal bytes where it has literals.
+    want_digit = np.zeros(width, dtype=np.uint8)
+    literal_mask = np.zeros(width, dtype=np.uint8)
+    literal = np.zeros(width, dtype=np.uint8)
+    parts: dict[str, np.ndarray] = {}
     pm = None
+    ok = np.ones(count, dtype=bool)
     pos = 0
-    for kind, width in layout.tokens:
+    for kind, size in layout.tokens:
         if kind == "lit":
-            ok &= mat[:, pos] == ord(str(width))
+            literal_mask[pos], literal[pos] = 0xFF, ord(str(size))
             pos += 1
             continue
-        width = int(width)
+        size = int(size)
         if kind in _DIGITS:
-            value, fits = _digits(mat, pos, width)
-            ok &= fits
+            want_digit[pos:pos + size] = 1
+            value = _column(digit, pos, size)
             if kind == "y":
                 value = np.where(value < 69, value + 2000, value + 1900)
                 kind = "Y"
-            fields_arr[kind] = value
+            parts[kind] = value
         elif kind == "p":
             first = mat[:, pos] | np.uint8(0x20)
             ok &= ((first == ord("a")) | (first == ord("p"))) & ((mat[:, pos + 1] | np.uint8(0x20)) == ord("m"))
@@ -158,21 +173,27 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
             for number, name in enumerate(_MONTHS, start=1):
                 month[code == (ord(name[0]) << 16 | ord(name[1]) << 8 | ord(name[2]))] = number
             ok &= month > 0
-            fields_arr["m"] = month
+            parts["m"] = month
         elif kind == "a":
             letters = mat[:, pos:pos + 3] | np.uint8(0x20)
             ok &= ((letters >= ord("a")) & (letters <= ord("z"))).all(axis=1)
-        pos += width
+        pos += size
+    digit_words = is_digit.view(np.uint64)
+    text_words = mat.view(np.uint64)
+    for k, (want, mask, value) in enumerate(zip(want_digit.view(np.uint64), literal_mask.view(np.uint64),
+                                                literal.view(np.uint64))):
+        if want:
+            ok &= (digit_words[:, k] & want) == want
+        if mask:
+            ok &= (text_words[:, k] & mask) == value
 
     fraction_ns = np.zeros(count, dtype=np.int64)
     end = np.full(count, pos, dtype=np.int64)
     if layout.fraction:
-        block = mat[:, pos:pos + 9] - np.uint8(48)
-        is_digit = np.logical_and.accumulate(block < 10, axis=1)
-        ndigits = is_digit.sum(axis=1)
+        ndigits = _leading_digits(is_digit, pos)
         ok &= ndigits >= 1
-        scale = 10 ** np.arange(8, -1, -1, dtype=np.int64)
-        fraction_ns = (np.where(is_digit, block, 0).astype(np.int64) * scale).sum(axis=1)
+        for k in range(9):
+            fraction_ns += np.where(ndigits > k, digit[:, pos + k], 0).astype(np.int64) * (10 ** (8 - k))
         end = end + ndigits
     offset_ns = np.zeros(count, dtype=np.int64)
     if layout.offset:
@@ -181,23 +202,22 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
         end = end + zlen
     ok &= lengths == end
 
-    year = np.asarray(fields_arr["Y"]) + np.zeros(count, dtype=np.int64)
-    month = np.asarray(fields_arr["m"]) + np.zeros(count, dtype=np.int64)
-    day = np.asarray(fields_arr["d"]) + np.zeros(count, dtype=np.int64)
-    hour = np.asarray(fields_arr.get("H", 0)) + np.zeros(count, dtype=np.int64)
-    if "I" in fields_arr:
-        twelve = np.asarray(fields_arr["I"]) + np.zeros(count, dtype=np.int64)
+    def part(name: str, default: int) -> np.ndarray:
+        return parts[name] if name in parts else np.full(count, default, dtype=np.int64)
+
+    year, month, day = part("Y", 1900), part("m", 1), part("d", 1)
+    hour, minute, second = part("H", 0), part("M", 0), part("S", 0)
+    if "I" in parts:
+        twelve = parts["I"]
         ok &= (twelve >= 1) & (twelve <= 12)
         hour = np.where(pm if pm is not None else False, twelve % 12 + 12, twelve % 12)
-    minute = np.asarray(fields_arr["M"]) + np.zeros(count, dtype=np.int64)
-    second = np.asarray(fields_arr["S"]) + np.zeros(count, dtype=np.int64)
 
     ok &= (year >= _MIN_YEAR) & (year <= _MAX_YEAR)
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
     year = np.where(ok, year, 1970)
     leap = _is_leap(year)
-    if "j" in fields_arr:
-        yday = np.asarray(fields_arr["j"]) + np.zeros(count, dtype=np.int64)
+    if "j" in parts:
+        yday = parts["j"]
         ok &= (yday >= 1) & (yday <= 365 + leap)
         days = _days_from_civil(year, np.ones(count, np.int64), np.ones(count, np.int64)) + yday - 1
     else:

@@ -45,7 +45,8 @@ def _entry_violations(rules: Section, entry: Any, path: JsonPath) -> list[Violat
     if component is None:
         return [problem] if problem else []
     found = schema_violations(component, entry, path)
-    if rules.kind == registry.DATA_RECEIVER and isinstance(entry.get("parsers"), list):
+    takes_parsers = "parsers" in component.schema.get("properties", {})
+    if takes_parsers and isinstance(entry.get("parsers"), list):
         for j, parser in enumerate(entry["parsers"]):
             if isinstance(parser, dict):  # the receiver's schema reports the others
                 found += _entry_violations(PARSERS, parser, path + ("parsers", j))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import struct
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,11 +34,11 @@ class Batch:
     extras: list[np.ndarray]
     tag_ids: np.ndarray | None = None  # per group, once the tags are resolved
     new_tags: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    states: list = dataclasses.field(default_factory=list)  # per group, once resolved
     seq: int = 0
     # group commit: the thread that commits a batch sets these for the one that brought it
     done: bool = False
     error: BaseException | None = None
-    finished: threading.Event = dataclasses.field(default_factory=threading.Event)
 
     @property
     def rows(self) -> int:

@@ -9,6 +9,7 @@ file of the next generation and the old one is only unlinked, never shrunk under
 
 from __future__ import annotations
 
+import ctypes
 import os
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 
 MIN_CHUNK_BYTES = 64 << 10
 MAX_CHUNK_BYTES = 64 << 20
+SYNCFS_THRESHOLD = 256
 
 
 class ColumnFile:
@@ -65,14 +67,30 @@ class ColumnFile:
         if written != data.nbytes:
             raise OSError(f"short write to {self.path.name}")
 
-    def create_from(self, values: np.ndarray) -> None:
-        """Writes a whole new file (a rewrite after delete, a merged run index) and syncs it."""
+    def create_from(self, values: np.ndarray, sync: bool = True) -> None:
+        """Writes a whole new file (a run's permutation), synced unless the caller syncs later."""
         fd = self.fd()
         os.ftruncate(fd, 0)
         if len(values):
             self.write(0, np.ascontiguousarray(values, dtype=self.dtype))
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
         self.capacity = len(values)
+
+    def copy_kept(self, source: np.ndarray, keep: np.ndarray, chunk_rows: int) -> int:
+        """Writes the rows of `source` where `keep` is true (a delete's rewrite), chunk by chunk
+        so a big tag never sits in memory; syncs; returns the rows written."""
+        fd = self.fd()
+        os.ftruncate(fd, 0)
+        written = 0
+        for start in range(0, len(source), chunk_rows):
+            part = np.ascontiguousarray(source[start:start + chunk_rows][keep[start:start + chunk_rows]])
+            if len(part):
+                self.write(written, part)
+                written += len(part)
+        os.fsync(fd)
+        self.capacity = written
+        return written
 
     def truncate(self, rows: int) -> None:
         """Cuts the file to `rows` (recovery: whatever lies past the committed length goes)."""
@@ -114,8 +132,37 @@ class ColumnFile:
             return 0
 
 
-def sync_paths(paths) -> None:
-    """fsync each file (opened read-only: fsync syncs the inode, whoever wrote it)."""
+def sync_directory(directory: Path) -> None:
+    """Makes the directory's entries (files created since) durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _syncfs(directory: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+    finally:
+        os.close(fd)
+    return True
+
+
+def sync_files(paths, directory: Path) -> None:
+    """Makes the files durable: one fsync each, or one syncfs of the whole file system when
+    there are so many (thousands of tags) that syncing them one by one would take longer."""
+    paths = list(paths)
+    if len(paths) > SYNCFS_THRESHOLD and _syncfs(directory):
+        return
     for path in paths:
         try:
             fd = os.open(path, os.O_RDONLY)

@@ -100,14 +100,17 @@ def _sorted_by_key(keys: np.ndarray) -> np.ndarray | None:
     return np.argsort(keys, kind="stable")
 
 
-def from_points(keys: np.ndarray, times: np.ndarray, values: np.ndarray) -> Rollups:
-    """Rollups of points (in insertion order) grouped by `keys`; null values are skipped."""
+def from_points(keys: np.ndarray, times: np.ndarray, values: np.ndarray, grouped: bool = False) -> Rollups:
+    """Rollups of points (in insertion order) grouped by `keys`; null values are skipped.
+
+    `grouped`: equal keys are known to be adjacent (one row per key without sorting; the rows
+    then come in the points' order rather than sorted by key)."""
     valid = ~np.isnan(values)
     if not valid.all():
         keys, times, values = keys[valid], times[valid], values[valid]
     if not len(keys):
         return Rollups.empty()
-    order = _sorted_by_key(keys)
+    order = None if grouped else _sorted_by_key(keys)
     if order is not None:
         keys, times, values = keys[order], times[order], values[order]
     starts, lengths = _segments(keys)

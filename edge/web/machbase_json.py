@@ -16,8 +16,9 @@ import numpy as np
 # Rows assembled per pass: bounds the index arrays to a few tens of MB.
 CHUNK_ROWS = 65536
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
-# Largest scaled magnitude printed by the vectorised path; beyond it printf does the work.
-_EXACT_LIMIT = 2.0 ** 53
+# Scaled magnitudes from here on print through printf: below it a double's product with
+# 10**scale is off by less than half a unit, which `_rounded_units` corrects exactly.
+_EXACT_LIMIT = 2.0 ** 52
 
 
 class Ragged:
@@ -113,20 +114,15 @@ def integers(values: np.ndarray, null: np.ndarray | None = None) -> list[Ragged]
 
 
 def decimals(values: np.ndarray, scale: int) -> list[Ragged]:
-    """Pieces printing doubles with exactly `scale` decimals; NaN and infinities print null.
-
-    Rounding is to nearest (ties to even) of value * 10**scale, as printf does for the
-    values seen in practice; magnitudes beyond 2**53 units go through printf itself.
-    """
+    """Pieces printing doubles with exactly `scale` decimals, digit for digit as printf's
+    "%.*f"; NaN and infinities print null."""
     values = np.asarray(values, dtype=np.float64)
-    n = values.size
     null = ~np.isfinite(values)
-    factor = 10.0 ** scale
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = np.rint(np.abs(values) * factor)
-    huge = ~null & ~(scaled < _EXACT_LIMIT)
+    magnitude = np.abs(np.where(null, 0.0, values))
+    units = _rounded_units(magnitude, scale)
+    huge = ~null & ~(units < _EXACT_LIMIT)
     plain = ~null & ~huge
-    units = np.where(plain, scaled, 0).astype(np.uint64)
+    units = np.where(plain, units, 0).astype(np.uint64)
     whole = units // np.uint64(10 ** scale)
     pieces = [constant(b"-", plain & (values < 0)), _digits(whole, plain)]
     if scale:
@@ -136,6 +132,32 @@ def decimals(values: np.ndarray, scale: int) -> list[Ragged]:
     if huge.any():
         pieces.append(_printf(values, scale, huge))
     return pieces
+
+
+def _rounded_units(magnitude: np.ndarray, scale: int) -> np.ndarray:
+    """magnitude * 10**scale rounded to the nearest integer (ties to even) from the exact
+    product, as printf rounds: the product is carried as a double-double (Dekker's
+    two-product), so the rounding of the double product itself cannot flip a digit."""
+    factor = 10.0 ** scale  # exact for scale <= 22
+    with np.errstate(invalid="ignore", over="ignore"):
+        product = magnitude * factor
+        a_hi, a_lo = _split(magnitude)
+        b_hi, b_lo = _split(np.float64(factor))
+        error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+        nearest = np.rint(product)  # ties to even, as printf; right unless it was a tie
+        halfway = np.abs(product - nearest) == 0.5
+    # At a tie of the double product the exact product may lie beyond it: `error` decides.
+    if halfway.any():
+        toward = np.sign(product - nearest)
+        beyond = halfway & (error * toward > 0)
+        nearest = np.where(beyond, nearest + toward, nearest)
+    return nearest
+
+
+def _split(a):
+    c = 134217729.0 * a  # 2**27 + 1: Veltkamp's split into two 26-bit halves
+    high = c - (c - a)
+    return high, a - high
 
 
 def _digits(magnitude: np.ndarray, present: np.ndarray) -> Ragged:

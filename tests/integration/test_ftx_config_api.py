@@ -230,8 +230,8 @@ def test_validate_reports_errors_with_precise_paths(client):
     assert body["response"]["status"] == "failed"
     errors = [v for v in body["response"]["violations"] if v["level"] == "error"]
     assert errors == [
-        {"description": "Entry 0 of 'connections' needs 'root_path' or 'data_directory'.",
-         "json_path": ["data_receiver", 0, "connections", 0], "level": "error"},
+        {"description": "'root_path' or 'data_directory' is required.",
+         "json_path": ["data_receiver", 0, "connections", 0, "root_path"], "level": "error"},
         {"description": 'No parser named "spreadsheets".',
          "json_path": ["data_receiver", 0, "parsers", 0, "parser_type"], "level": "error"},
     ]

@@ -31,6 +31,8 @@ def test_templates_are_the_spec_templates(client):
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/json"
     assert response.json == spec("templates_response.json")
+    # Same keys in the same order at every level, as the spec writes them.
+    assert json.dumps(response.json["response"]) == json.dumps(spec("templates_response.json")["response"])
     assert [list(t) for t in response.json["response"]] == [["configuration", "name", "description"]] * 5
 
 
@@ -38,6 +40,7 @@ def test_template_by_protocol_is_the_spec_example(client):
     response = client.get("/v1/config/templates/opcua")
     assert response.status == 200
     assert response.json == spec("template_opcua_response.json")
+    assert json.dumps(response.json["response"]) == json.dumps(spec("template_opcua_response.json")["response"])
 
 
 @pytest.mark.parametrize("protocol, name", [("localfile", "Localfile"), ("smb", "SMB"), ("sql", "SQL"),

@@ -173,8 +173,8 @@ def test_missing_required_property_points_at_the_property():
 def test_localfile_connection_needs_root_path_or_data_directory():
     config = full_config()
     config["data_receiver"][0]["connections"] = [{"root_path": "/a"}, {"data_directory": "/b"}, {}]
-    assert found(config) == [("error", ["data_receiver", 0, "connections", 2],
-                              "Entry 2 of 'connections' needs 'root_path' or 'data_directory'.")]
+    assert found(config) == [("error", ["data_receiver", 0, "connections", 2, "root_path"],
+                              "'root_path' or 'data_directory' is required.")]
 
 
 def test_wrong_type_names_field_and_types():
@@ -260,9 +260,9 @@ def test_convert_timestamps_needs_one_field_form_and_not_both_format_and_unit():
     config = full_config()
     del config["transforms"][0]["field_names"]
     config["transforms"][1]["field_names"] = "x"
-    config["transforms"][1]["format"] = "%s"
+    config["transforms"][1]["format"] = "%d"
     assert found(config) == [
-        ("error", ["transforms", 0], "Entry 0 of 'transforms' needs 'field_names' or 'field_name'."),
+        ("error", ["transforms", 0, "field_names"], "'field_names' or 'field_name' is required."),
         ("error", ["transforms", 1], "'field_names' and 'field_name' cannot be used together."),
         ("error", ["transforms", 1], "'format' and 'unit' cannot be used together."),
     ]
@@ -282,7 +282,7 @@ def test_rename_and_replicate_shapes():
     assert found(config) == [
         ("error", ["transforms", 2, "renames"], "'renames' has an invalid field name \"\": names must not be empty."),
         ("error", ["transforms", 2, "renames", "y"], "'y' must not be empty."),
-        ("error", ["transforms", 4], "Entry 4 of 'transforms' needs 'copy_fields' or 'constant_fields'."),
+        ("error", ["transforms", 4, "copy_fields"], "'copy_fields' or 'constant_fields' is required."),
     ]
 
 
@@ -403,3 +403,25 @@ def test_sql_receiver_refuses_parsers():
     config = full_config()
     config["data_receiver"][2]["parsers"] = []
     assert found(config)[0] == ("error", ["data_receiver", 2, "parsers"], "Unknown property 'parsers'.")
+
+
+def test_timestamp_layouts_must_be_strptime_layouts():
+    config = full_config()
+    config["data_receiver"][0]["parsers"][0]["options"]["parse"]["parse_timestamps"][0]["format"] = "%Y-%Q"
+    config["transforms"][0]["format"] = "%d/%m/%Y %H:%M %"
+    assert found(config) == [
+        ("error", ["data_receiver", 0, "parsers", 0, "options", "parse", "parse_timestamps", 0, "format"],
+         "'format' must be a strptime layout (e.g. '%Y-%m-%d %H:%M:%S'); got \"%Y-%Q\"."),
+        ("error", ["transforms", 0, "format"],
+         "'format' must be a strptime layout (e.g. '%Y-%m-%d %H:%M:%S'); got \"%d/%m/%Y %H:%M %\"."),
+    ]
+
+
+@pytest.mark.parametrize("separator, ok", [(",", True), ("\t", True), ("\\t", True), ("|", True), ('"', False),
+                                           ("\n", False), (",\n", False), (";;", False), ("é", False)])
+def test_separator_is_one_ascii_character_or_backslash_t(separator, ok):
+    config = full_config()
+    config["data_receiver"][0]["parsers"][0]["options"]["parse"]["separator"] = separator
+    assert found(config) == ([] if ok else [
+        ("error", ["data_receiver", 0, "parsers", 0, "options", "parse", "separator"],
+         "'separator' must be one ASCII character other than '\"' and a line break, or \\t for tab.")])

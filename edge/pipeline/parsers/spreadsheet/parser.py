@@ -24,7 +24,7 @@ import numpy as np
 from edge.pipeline import timestamps
 from edge.pipeline.decimals import parse_numbers
 from edge.pipeline.parsers.spreadsheet import tokenizer
-from edge.pipeline.textfields import gather, to_text
+from edge.pipeline.textfields import ByteFields, to_text
 
 BAD_LINE_ACTIONS = ("warn", "skip", "error")
 COUNTER_FIELD = "counter"
@@ -152,12 +152,14 @@ class SpreadsheetParser:
         bad_count = int(too_wide.sum())
 
         starts, ends, escaped = _field_matrix(records, good, width)
+        longest = int((records.field_end - records.field_start).max()) if len(records.field_end) else 0
+        source = ByteFields(records.buf, longest)
         fields: dict[str, np.ndarray] = {}
         keep = np.ones(len(good), dtype=bool)
         for index, name in enumerate(columns):
             s, e = starts[:, index], ends[:, index]
             if name in self.formats:
-                values, unreadable = self._timestamps(records.buf, s, e, self.formats[name])
+                values, unreadable = self._timestamps(source, s, e, self.formats[name])
                 if unreadable.any():
                     for row in np.flatnonzero(unreadable & keep)[:_EXAMPLES]:
                         text = records.buf[s[row]:e[row]].tobytes().decode("utf-8", "replace")
@@ -166,13 +168,12 @@ class SpreadsheetParser:
                     keep &= ~unreadable
                 fields[name] = values
                 continue
-            numbers = parse_numbers(records.buf, s, e)
+            numbers = parse_numbers(source, s, e)
             if numbers is not None:
                 values, integral = numbers
                 fields[name] = values.astype(np.int64) if integral else values
                 continue
-            mat, lengths = gather(records.buf, s, e)
-            text = to_text(mat, lengths)
+            text = to_text(*source.matrix(s, e))
             if escaped is not None:
                 for row in np.flatnonzero(escaped[:, index]).tolist():
                     raw = records.buf[s[row]:e[row]].tobytes().replace(b'""', b'"')
@@ -203,8 +204,8 @@ class SpreadsheetParser:
         fmt = self.formats.get(name)
         return f" in layout {fmt!r}" if fmt else ""
 
-    def _timestamps(self, buf, starts, ends, fmt) -> tuple[np.ndarray, np.ndarray]:
-        mat, lengths = gather(buf, starts, ends)
+    def _timestamps(self, source: ByteFields, starts, ends, fmt) -> tuple[np.ndarray, np.ndarray]:
+        mat, lengths = source.matrix(starts, ends)
         if fmt is None:
             ns, unreadable = timestamps.parse_any(mat, lengths, self.dayfirst, self.tz)
         else:

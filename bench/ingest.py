@@ -1,0 +1,331 @@
+"""./build.sh bench ingest: JSON appends to /machiot against InfluxDB 1.x line protocol.
+
+Both servers run on this machine in the same run, each fed by one HTTP client over one
+keep-alive connection, with request bodies encoded before the clock starts:
+
+  ingest   100 tags x 10,000 points, in batches of 10,000 points (100 points of every tag)
+  queries  on one tag of 10M points (one a second): a 1,000-point raw range, and the hourly
+           average over the whole range (~2,800 buckets), each the median of several runs
+
+InfluxDB comes from ../shared/tools/influxdb-peer (relative to the repository); without it
+the edge numbers are printed alone. Options: --tags N --points N --batch N --big N --runs N
+--keep (leave the data directories).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PEER_TOOL = REPO.parent / "shared" / "tools" / "influxdb-peer"
+PASSWORD = "bench-password"
+TABLE = "BENCH"
+BIG_TAG = "big-tag"
+EPOCH = 1_600_000_000 * 10**9  # 2020-09-13 12:26:40 UTC: points start here, one per second
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="./build.sh bench ingest")
+    parser.add_argument("--tags", type=int, default=100)
+    parser.add_argument("--points", type=int, default=10_000, help="points per tag")
+    parser.add_argument("--batch", type=int, default=10_000, help="points per request")
+    parser.add_argument("--big", type=int, default=10_000_000, help="points of the query tag (0: skip queries)")
+    parser.add_argument("--runs", type=int, default=15, help="runs of each query")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="edge-bench-ingest-"))
+    edge = EdgeProcess(work / "edge")
+    influx = InfluxPeer(work / "influx")
+    rows = []
+    try:
+        edge.start()
+        influx_url = influx.start()
+        if influx_url is None:
+            print(f"bench: InfluxDB peer unavailable ({influx.problem}); measuring edge alone", file=sys.stderr)
+        edge.statement(f"create tag table {TABLE} (name varchar(40) primary key, time datetime basetime, "
+                       f"value double summarized)")
+
+        total = args.tags * args.points
+        batches = list(mixed_batches(args.tags, args.points, args.batch))
+        print(f"ingest: {total:,} points in {len(batches)} requests of {args.batch:,} points", file=sys.stderr)
+        edge_rate = edge.ingest(batches)
+        influx_rate = influx.ingest(batches) if influx_url else None
+        rows.append(("ingest, points/s (higher is better)", edge_rate, influx_rate, "x", edge_rate / influx_rate
+                     if influx_rate else None))
+
+        if args.big:
+            print(f"queries: loading {args.big:,} points into one tag", file=sys.stderr)
+            big = list(tag_batches(BIG_TAG, args.big, 100_000))
+            edge.ingest(big)
+            if influx_url:
+                influx.ingest(big)
+            middle = EPOCH + (args.big // 2) * 10**9
+            raw_start, raw_end = middle, middle + 999 * 10**9
+            whole_end = EPOCH + (args.big - 1) * 10**9
+            edge_raw = edge.median(args.runs, edge.raw_range, raw_start, raw_end, expect=1000)
+            edge_avg = edge.median(args.runs, edge.hourly_avg, EPOCH, whole_end, expect=hours(args.big))
+            influx_raw = influx.median(args.runs, influx.raw_range, raw_start, raw_end, expect=1000) \
+                if influx_url else None
+            influx_avg = influx.median(args.runs, influx.hourly_avg, EPOCH, whole_end, expect=hours(args.big)) \
+                if influx_url else None
+            rows.append(("raw range, 1,000 points, ms", edge_raw * 1000, influx_raw and influx_raw * 1000, "x",
+                         influx_raw / edge_raw if influx_raw else None))
+            rows.append((f"hourly avg over {args.big:,} points, ms", edge_avg * 1000,
+                         influx_avg and influx_avg * 1000, "x", influx_avg / edge_avg if influx_avg else None))
+    finally:
+        edge.stop()
+        influx.stop()
+        if args.keep:
+            print(f"bench: data kept in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(rows)
+    return 0
+
+
+def hours(points: int) -> int:
+    first = EPOCH // 3600_000_000_000
+    last = (EPOCH + (points - 1) * 10**9) // 3600_000_000_000
+    return last - first + 1
+
+
+def print_table(rows) -> None:
+    print()
+    print(f"{'measure':<42} {'edge':>14} {'InfluxDB 1.x':>14} {'edge advantage':>15}")
+    print("-" * 88)
+    for name, edge_value, influx_value, _, ratio in rows:
+        influx_text = f"{influx_value:>14,.1f}" if influx_value is not None else f"{'n/a':>14}"
+        ratio_text = f"{ratio:>14.2f}x" if ratio is not None else f"{'n/a':>15}"
+        print(f"{name:<42} {edge_value:>14,.1f} {influx_text} {ratio_text}")
+
+
+# Workloads ----------------------------------------------------------------------------------
+
+class Batch:
+    """One request's points: tag names, int64 ns times, values."""
+
+    def __init__(self, names: list[str], times: list[int], values: list[float]):
+        self.names = names
+        self.times = times
+        self.values = values
+
+
+def mixed_batches(tags: int, points: int, size: int):
+    """Time-major: every tick carries a point of every tag, as a collector sends them."""
+    names = [f"tag-{i:03d}" for i in range(tags)]
+    per_batch_ticks = max(1, size // tags)
+    for tick0 in range(0, points, per_batch_ticks):
+        ticks = range(tick0, min(points, tick0 + per_batch_ticks))
+        yield Batch([n for _ in ticks for n in names],
+                    [EPOCH + t * 10**9 for t in ticks for _ in names],
+                    [t * 0.5 + i for t in ticks for i in range(tags)])
+
+
+def tag_batches(tag: str, points: int, size: int):
+    for first in range(0, points, size):
+        count = min(size, points - first)
+        yield Batch([tag] * count, [EPOCH + (first + k) * 10**9 for k in range(count)],
+                    [float((first + k) % 1000) for k in range(count)])
+
+
+def machbase_time(ns: int) -> str:
+    """Times as the tag API prints them by default, in UTC (both servers run with TIMEZONE=UTC)."""
+    moment = dt.datetime.fromtimestamp(ns // 10**9, dt.timezone.utc)
+    fraction = ns % 10**9
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + f" {fraction // 10**6:03d}:{fraction // 1000 % 1000:03d}:" \
+                                                   f"{fraction % 1000:03d}"
+
+
+def iso_time(ns: int) -> str:
+    return dt.datetime.fromtimestamp(ns // 10**9, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Servers ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Client:
+    """One keep-alive HTTP connection."""
+
+    def __init__(self, port: int, headers: dict | None = None):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.headers = headers or {}
+
+    def request(self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json"):
+        headers = dict(self.headers)
+        if body is not None:
+            headers["Content-Type"] = content_type
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"{method} {path[:80]} -> {response.status}: {data[:300]!r}")
+        return data
+
+
+class Peer:
+    def median(self, runs: int, query, start: int, end: int, expect: int) -> float:
+        query(start, end, expect)  # warm-up, and a check of the answer
+        timings = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            query(start, end, None)
+            timings.append(time.perf_counter() - began)
+        return statistics.median(timings)
+
+    def ingest(self, batches: list[Batch]) -> float:
+        bodies = [self.encode(b) for b in batches]
+        points = sum(len(b.times) for b in batches)
+        began = time.perf_counter()
+        for body in bodies:
+            self.send(body)
+        return points / (time.perf_counter() - began)
+
+
+class EdgeProcess(Peer):
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        token = base64.b64encode(f"sys:{PASSWORD}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}"}
+        self.client: Client | None = None
+
+    def start(self) -> None:
+        conf = self.data_dir.parent / "edge.conf"
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        conf.write_text("TIMEZONE = UTC\nHTTP_THREADS = 4\n")
+        env = {**os.environ, "EDGE_ADMIN_PASSWORD": PASSWORD}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "edge", "serve", "--config", str(conf), "--data-dir", str(self.data_dir),
+             "--http-port", str(self.port), "--bind", "127.0.0.1"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process)
+        self.client = Client(self.port, self.headers)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def statement(self, sql: str) -> None:
+        self.client.request("GET", "/machbase?" + urllib.parse.urlencode({"q": sql}))
+
+    def encode(self, batch: Batch) -> bytes:
+        rows = [[n, machbase_time(t), v] for n, t, v in zip(batch.names, batch.times, batch.values)]
+        return json.dumps({"values": rows}).encode()
+
+    def send(self, body: bytes) -> None:
+        answer = json.loads(self.client.request("POST", f"/machiot/v1/datapoints/raw/{TABLE}", body))
+        if answer.get("error_code") or answer.get("append_failure"):
+            raise RuntimeError(f"edge refused an append: {answer}")
+
+    def raw_range(self, start: int, end: int, expect: int | None) -> None:
+        path = (f"/machiot/v1/datapoints/raw/{TABLE}/{BIG_TAG}/{quote(machbase_time(start))}/"
+                f"{quote(machbase_time(end))}/2/0/0")
+        check(json.loads(self.client.request("GET", path))["data"], expect, "edge raw range")
+
+    def hourly_avg(self, start: int, end: int, expect: int | None) -> None:
+        path = (f"/machiot/v1/datapoints/calculated/{TABLE}/{BIG_TAG}/{quote(machbase_time(start))}/"
+                f"{quote(machbase_time(end))}/avg/0/hour/1")
+        check(json.loads(self.client.request("GET", path))["data"], expect, "edge hourly avg")
+
+
+class InfluxPeer(Peer):
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_port()
+        self.client: Client | None = None
+        self.started = False
+        self.problem = ""
+
+    def start(self) -> str | None:
+        if not PEER_TOOL.exists():
+            self.problem = f"{PEER_TOOL} not found"
+            return None
+        try:
+            out = subprocess.run([str(PEER_TOOL), "start", str(self.directory), str(self.port)], check=True,
+                                 capture_output=True, text=True, timeout=600).stdout
+        except (subprocess.SubprocessError, OSError) as exc:
+            self.problem = f"influxdb-peer start failed: {exc}"
+            return None
+        self.started = True
+        self.client = Client(self.port)
+        try:
+            self.client.request("GET", "/ping")
+        except (OSError, RuntimeError) as exc:
+            self.problem = f"InfluxDB did not answer: {exc}"
+            return None
+        return out.strip().splitlines()[-1] if out.strip() else f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.started:
+            subprocess.run([str(PEER_TOOL), "stop", str(self.directory)], check=False, capture_output=True)
+
+    def encode(self, batch: Batch) -> bytes:
+        lines = [f"bench,tag={n} value={v!r} {t}" for n, t, v in zip(batch.names, batch.times, batch.values)]
+        return "\n".join(lines).encode()
+
+    def send(self, body: bytes) -> None:
+        self.client.request("POST", "/write?db=bench&precision=ns", body, content_type="text/plain")
+
+    def _query(self, text: str) -> list:
+        answer = json.loads(self.client.request("GET", "/query?" + urllib.parse.urlencode({"db": "bench", "q": text})))
+        series = answer["results"][0].get("series", [])
+        return series[0]["values"] if series else []
+
+    def raw_range(self, start: int, end: int, expect: int | None) -> None:
+        values = self._query(f"SELECT value FROM bench WHERE tag='{BIG_TAG}' AND time >= '{iso_time(start)}' "
+                             f"AND time <= '{iso_time(end)}'")
+        check(values, expect, "InfluxDB raw range")
+
+    def hourly_avg(self, start: int, end: int, expect: int | None) -> None:
+        values = self._query(f"SELECT mean(value) FROM bench WHERE tag='{BIG_TAG}' AND time >= '{iso_time(start)}' "
+                             f"AND time <= '{iso_time(end)}' GROUP BY time(1h) fill(none)")
+        check(values, expect, "InfluxDB hourly avg")
+
+
+def quote(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+def check(rows: list, expect: int | None, what: str) -> None:
+    if expect is not None and len(rows) != expect:
+        raise RuntimeError(f"{what}: expected {expect} rows, got {len(rows)}")
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"edge serve exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("edge serve did not open its port in time")

@@ -1,0 +1,263 @@
+"""The body of a tag append (`{"date_format": ..., "values": [[name, time, value, ...], ...]}`)
+checked and turned into column arrays for `TagTable.append`.
+
+Machbase appends the good rows and counts the bad ones (`append_failure`): a row of the wrong
+length, a name that is not text or too long, a time that does not parse, a value of the wrong
+type. A body that is not of that shape at all is an error and nothing is appended.
+
+The work is per column, not per row: columns come out of the rows with one `zip`, their types
+are checked with one `set(map(type, ...))` in the common case, and times parse in bulk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from edge.errors import EdgeError
+from edge.sql.dateformat import parse_times
+from edge.sql.timezone import TimeZone
+from edge.store.schema import ColumnSpec
+
+log = logging.getLogger("edge.web")
+
+BAD_BODY = 3000
+# How many failed rows are described in the log per request.
+REASONS_KEPT = 5
+
+_INT_LIMITS = {"short": 2**15 - 1, "integer": 2**31 - 1, "long": 2**63 - 1}
+_NUMBER_TYPES = {int, float}
+
+
+@dataclasses.dataclass
+class AppendRows:
+    """The good rows of an append, column by column, and what was wrong with the others."""
+    names: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+    extras: dict[str, np.ndarray | np.ma.MaskedArray]
+    failures: int
+    reasons: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.times)
+
+
+def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRows:
+    """The rows of an append body for a table of `columns` (in table order)."""
+    if not isinstance(body, dict):
+        raise EdgeError(BAD_BODY, 'The body must be a JSON object {"date_format": ..., "values": [[...], ...]}')
+    rows = body.get("values")
+    if not isinstance(rows, list):
+        raise EdgeError(BAD_BODY, 'The body needs "values": a list of rows, each a list of column values')
+    date_format = body.get("date_format")
+    if date_format is not None and not isinstance(date_format, str):
+        raise EdgeError(BAD_BODY, '"date_format" must be a string such as "YYYY-MM-DD HH24:MI:SS"')
+    if rows and set(map(type, rows)) != {list}:
+        raise EdgeError(BAD_BODY, 'Every row in "values" must be a list of column values')
+    width = len(columns)
+    problems = _Problems(len(rows))
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    shaped = lengths == width
+    problems.mark(~shaped, lambda i: f"has {lengths[i]} values, the table has {width} columns")
+    kept = np.flatnonzero(shaped)
+    cells = list(zip(*(rows if kept.size == len(rows) else [rows[i] for i in kept.tolist()])))
+    if not cells:
+        cells = [()] * width
+    good = np.ones(kept.size, dtype=bool)
+    arrays: dict[str, np.ndarray] = {}
+    for column, cell in zip(columns, cells):
+        array, ok, why = _column(column, cell, zone, date_format or None)
+        arrays[column.role if column.role != "extra" else column.name] = array
+        problems.mark_rows(kept, ~ok, why)
+        good &= ok
+    chosen = None if good.all() else np.flatnonzero(good)
+
+    def pick(array):
+        return array if chosen is None else array[chosen]
+
+    extras = {c.name: pick(arrays[c.name]) for c in columns if c.role == "extra"}
+    return AppendRows(names=pick(arrays["name"]), times=pick(arrays["time"]), values=pick(arrays["value"]),
+                      extras=extras, failures=len(rows) - int(good.sum()), reasons=problems.reasons)
+
+
+class _Problems:
+    """The first few bad rows and why, for the log; counting is done by the masks."""
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        self.found: dict[int, str] = {}
+
+    def mark(self, bad: np.ndarray, why) -> None:
+        for row in np.flatnonzero(bad)[:REASONS_KEPT].tolist():
+            self.found.setdefault(row, why(row))
+
+    def mark_rows(self, rows: np.ndarray, bad: np.ndarray, why) -> None:
+        for position in np.flatnonzero(bad)[:REASONS_KEPT].tolist():
+            self.found.setdefault(int(rows[position]), why(position))
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"row {row}: {text}" for row, text in sorted(self.found.items())[:REASONS_KEPT]]
+
+
+# One column --------------------------------------------------------------------------------
+
+def _column(column: ColumnSpec, cells: tuple, zone: TimeZone, date_format: str | None):
+    """(array, ok mask, why(position) -> text) for one column's cells."""
+    label = column.name
+    if column.role == "name":
+        array, ok = _texts(cells, column.length, allow_null=False)
+        return array, ok, lambda i: f"{label} must be a non-empty string of at most {column.length} bytes, " \
+                                    f"got {_show(cells[i])}"
+    if column.type == "datetime":
+        array, ok, null = _times(cells, zone, date_format)
+        if column.role == "time":
+            ok &= ~null
+            return array, ok, lambda i: f"{label} {_show(cells[i])} is not a time in the date format"
+        return np.ma.MaskedArray(array, mask=null), ok, lambda i: f"{label} {_show(cells[i])} is not a time"
+    if column.type in ("float", "double"):
+        array, ok = _floats(cells)
+        if column.role == "value":
+            return array, ok, lambda i: f"{label} must be a number or null, got {_show(cells[i])}"
+        return array, ok, lambda i: f"{label} must be a number or null, got {_show(cells[i])}"
+    if column.type in _INT_LIMITS:
+        if column.role == "value":
+            array, ok = _floats(cells)
+            return array, ok, lambda i: f"{label} must be a number or null, got {_show(cells[i])}"
+        array, ok, null = _integers(cells, _INT_LIMITS[column.type])
+        return np.ma.MaskedArray(array, mask=null), ok, \
+            lambda i: f"{label} must be a {column.type} or null, got {_show(cells[i])}"
+    if column.type == "varchar":
+        array, ok = _texts(cells, column.length, allow_null=True)
+        return array, ok, lambda i: f"{label} must be a string of at most {column.length} bytes or null, " \
+                                    f"got {_show(cells[i])}"
+    if column.type == "ipv4":
+        array, ok = _addresses(cells)
+        return array, ok, lambda i: f"{label} must be an IPv4 address or null, got {_show(cells[i])}"
+    raise EdgeError(BAD_BODY, f"Column {label} has type {column.type}, which cannot be appended")
+
+
+def _show(cell) -> str:
+    text = repr(cell)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _types(cells: tuple) -> set:
+    return set(map(type, cells))
+
+
+def _of_type(cells: tuple, allowed: tuple) -> np.ndarray:
+    # The slow path, taken only when a column holds something unexpected.
+    return np.fromiter((type(c) in allowed for c in cells), dtype=bool, count=len(cells))
+
+
+def _texts(cells: tuple, max_bytes: int, allow_null: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as a numpy unicode array (None kept as "" and flagged in the mask unless allowed)."""
+    n = len(cells)
+    types = _types(cells)
+    if types <= {str}:
+        strings = cells
+        ok = np.ones(n, dtype=bool)
+    else:
+        is_text = _of_type(cells, (str,))
+        is_null = _of_type(cells, (type(None),))
+        ok = is_text | (is_null if allow_null else False)
+        strings = [c if type(c) is str else "" for c in cells]
+    if all(map(str.isascii, strings)):
+        sizes = np.fromiter(map(len, strings), dtype=np.int64, count=n)
+    else:
+        sizes = np.fromiter((len(s.encode("utf-8")) for s in strings), dtype=np.int64, count=n)
+    text_rows = _of_type(cells, (str,)) if types - {str} else np.ones(n, dtype=bool)
+    ok &= ~text_rows | ((sizes <= max_bytes) & ((sizes > 0) | allow_null))
+    if allow_null:
+        array = np.empty(n, dtype=object)
+        array[:] = [c if type(c) is str else None for c in cells]
+        return array, ok
+    return np.array(strings, dtype=str) if n else np.zeros(0, dtype="U1"), ok
+
+
+def _times(cells: tuple, zone: TimeZone, date_format: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """UTC ns of strings (in the date format) or integers (ns since the epoch); null mask."""
+    n = len(cells)
+    types = _types(cells)
+    if types <= {str}:
+        times, ok = parse_times(cells, zone, date_format)
+        return times, ok, np.zeros(n, dtype=bool)
+    is_text = _of_type(cells, (str,))
+    is_int = _of_type(cells, (int,))
+    null = _of_type(cells, (type(None),))
+    times = np.zeros(n, dtype=np.int64)
+    ok = null.copy()
+    text_rows = np.flatnonzero(is_text)
+    if text_rows.size:
+        parsed, parsed_ok = parse_times([cells[i] for i in text_rows.tolist()], zone, date_format)
+        times[text_rows] = parsed
+        ok[text_rows] = parsed_ok
+    for row in np.flatnonzero(is_int).tolist():
+        if -2**63 < cells[row] < 2**63:
+            times[row] = cells[row]
+            ok[row] = True
+    return times, ok, null
+
+
+def _floats(cells: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """float64 of numbers; None becomes NaN (null); anything else fails its row."""
+    n = len(cells)
+    if _types(cells) <= _NUMBER_TYPES | {type(None)}:
+        try:
+            return np.array(cells, dtype=np.float64), np.ones(n, dtype=bool)
+        except OverflowError:
+            pass  # an integer beyond float range: found row by row below
+    ok = _of_type(cells, (int, float, type(None)))
+    values = np.full(n, np.nan)
+    for row in np.flatnonzero(ok).tolist():
+        try:
+            values[row] = np.nan if cells[row] is None else float(cells[row])
+        except OverflowError:
+            ok[row] = False
+    return values, ok
+
+
+def _integers(cells: tuple, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """int64 of integers within +-limit (Machbase keeps the type's minimum for NULL)."""
+    n = len(cells)
+    if _types(cells) <= {int}:
+        try:
+            values = np.array(cells, dtype=np.int64)
+            return values, (values >= -limit) & (values <= limit), np.zeros(n, dtype=bool)
+        except OverflowError:
+            pass  # beyond int64: found row by row below
+    null = _of_type(cells, (type(None),))
+    values = np.zeros(n, dtype=np.int64)
+    ok = null.copy()
+    for row in np.flatnonzero(_of_type(cells, (int,))).tolist():
+        if -limit <= cells[row] <= limit:
+            values[row] = cells[row]
+            ok[row] = True
+    return values, ok, null
+
+
+def _addresses(cells: tuple) -> tuple[np.ndarray, np.ndarray]:
+    array = np.empty(len(cells), dtype=object)
+    ok = np.zeros(len(cells), dtype=bool)
+    for row, cell in enumerate(cells):
+        if cell is None:
+            ok[row] = True
+        elif isinstance(cell, str):
+            try:
+                array[row] = str(ipaddress.IPv4Address(cell))
+                ok[row] = True
+            except ValueError:
+                pass
+    return array, ok
+
+
+def log_failures(table: str, rows: AppendRows) -> None:
+    if rows.failures:
+        log.warning("append to %s: %d row(s) refused; %s", table, rows.failures, "; ".join(rows.reasons))

@@ -1,0 +1,100 @@
+"""Append bodies: good rows become columns, bad rows are counted, bad bodies are refused."""
+
+import numpy as np
+import pytest
+
+from edge.errors import EdgeError
+from edge.sql.dateformat import parse_time
+from edge.sql.timezone import TimeZone
+from edge.store.schema import ColumnSpec
+from edge.web.tag_append import append_rows
+
+SEOUL = TimeZone("Asia/Seoul")
+KEYS = [ColumnSpec("NAME", "varchar", 20, "name"), ColumnSpec("TIME", "datetime", 8, "time"),
+        ColumnSpec("VALUE", "double", 8, "value")]
+EXTRAS = KEYS + [ColumnSpec("S", "short", 2, "extra"), ColumnSpec("V", "varchar", 3, "extra"),
+                 ColumnSpec("IP", "ipv4", 4, "extra"), ColumnSpec("D", "datetime", 8, "extra"),
+                 ColumnSpec("F", "float", 4, "extra")]
+
+
+def test_spec_example_gives_three_rows_in_the_date_format():
+    rows = append_rows({"date_format": "YYYY-MM-DD HH24:MI:SS",
+                        "values": [["tag1", "1999-01-01 00:00:00", 0], ["tag1", "1999-01-01 00:00:01", 1],
+                                   ["tag1", "1999-01-01 00:00:02", 2]]}, KEYS, SEOUL)
+    assert (rows.count, rows.failures) == (3, 0)
+    assert rows.names.tolist() == ["tag1"] * 3
+    assert rows.times.tolist() == [parse_time(f"1999-01-01 00:00:0{i}", SEOUL) for i in range(3)]
+    assert rows.values.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_bad_rows_are_counted_and_the_rest_kept_in_order():
+    rows = append_rows({"values": [
+        ["t1", "2001-09-09", 1],
+        ["t1", "not a time", 2],
+        [5, "2001-09-09", 3],
+        ["t1", "2001-09-09", "3.5"],
+        ["t1", "2001-09-09"],
+        ["x" * 21, "2001-09-09", 1],
+        ["t2", "2001-09-10", None],
+        ["t3", "2001-09-09", True],
+        ["", "2001-09-09", 1],
+        ["t4", None, 1],
+        ["t5", 1_000_000_000_000_000_000, 2.5],
+    ]}, KEYS, SEOUL)
+    assert rows.failures == 8
+    assert rows.names.tolist() == ["t1", "t2", "t5"]
+    assert rows.times.tolist() == [parse_time("2001-09-09", SEOUL), parse_time("2001-09-10", SEOUL), 10**18]
+    assert rows.values[0] == 1 and np.isnan(rows.values[1]) and rows.values[2] == 2.5
+    assert rows.reasons[0] == "row 1: TIME 'not a time' is not a time in the date format"
+    assert len(rows.reasons) == 5
+
+
+def test_extra_columns_are_checked_by_type_and_keep_nulls():
+    rows = append_rows({"values": [
+        ["a", "2001-09-09", 1, 5, "abc", "10.0.0.1", "2001-09-09 01:02:03", 1.5],
+        ["a", "2001-09-09", 2, None, None, None, None, None],
+        ["a", "2001-09-09", 3, 40000, "abc", "10.0.0.1", None, 1],
+        ["a", "2001-09-09", 4, 1, "abcd", "10.0.0.1", None, 1],
+        ["a", "2001-09-09", 5, 1, "abc", "10.0.0", None, 1],
+        ["a", "2001-09-09", 6, 1, "abc", None, "when?", 1],
+        ["a", "2001-09-09", 7, 1.5, "abc", None, None, "1"],
+    ]}, EXTRAS, SEOUL)
+    assert rows.failures == 5
+    assert rows.values.tolist() == [1, 2]
+    assert rows.extras["S"].tolist() == [5, None]
+    assert rows.extras["V"].tolist() == ["abc", None]
+    assert rows.extras["IP"].tolist() == ["10.0.0.1", None]
+    assert rows.extras["D"].tolist() == [parse_time("2001-09-09 01:02:03", SEOUL), None]
+    assert rows.extras["F"][0] == 1.5 and np.isnan(rows.extras["F"][1])
+
+
+def test_names_count_utf8_bytes_against_the_varchar_length():
+    rows = append_rows({"values": [["가" * 6, "2001-09-09", 1], ["가" * 7, "2001-09-09", 1]]}, KEYS, SEOUL)
+    assert rows.names.tolist() == ["가" * 6] and rows.failures == 1
+
+
+def test_empty_values_append_nothing():
+    rows = append_rows({"values": []}, KEYS, SEOUL)
+    assert (rows.count, rows.failures) == (0, 0)
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ([["t", "2001-09-09", 1]], "JSON object"),
+    ({"rows": []}, '"values"'),
+    ({"values": {"t": 1}}, '"values"'),
+    ({"values": [["t", "2001-09-09", 1], "t,2001-09-09,1"]}, "must be a list"),
+    ({"values": [], "date_format": 5}, "date_format"),
+])
+def test_malformed_bodies_are_refused_whole(body, fragment):
+    with pytest.raises(EdgeError) as err:
+        append_rows(body, KEYS, SEOUL)
+    assert fragment in err.value.text
+
+
+def test_ten_thousand_rows_of_many_tags_parse_in_bulk():
+    body = {"values": [[f"tag-{i % 100}", f"2001-09-09 01:{i // 60 % 60:02d}:{i % 60:02d} 000:000:{i % 1000:03d}",
+                        i * 0.5] for i in range(10_000)]}
+    rows = append_rows(body, KEYS, SEOUL)
+    assert rows.count == 10_000 and rows.failures == 0
+    assert rows.times[1] - rows.times[0] == 10**9 + 1
+    assert rows.names.dtype.kind == "U"
