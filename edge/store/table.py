@@ -41,7 +41,7 @@ from edge.store.columns import ColumnFile, sync_directory, sync_files
 from edge.store.query import ReadResult, TagSnapshot
 from edge.store.rollups import LEVELS, Rollups
 from edge.store.runs import EMPTY_TAIL, MAX_RUN_ROWS, NO_EXTEND, PERM_DTYPE, Run, sort_order
-from edge.store.schema import ColumnSpec, TableSchema, check_tag_name, metadata_row
+from edge.store.schema import ColumnSpec, TableSchema, check_metadata_value, check_tag_name, metadata_row
 from edge.store.stats import StatsColumns, TagStats, of_groups
 from edge.store.wal import KIND_APPEND, BackgroundSync, WriteAheadLog
 
@@ -851,7 +851,6 @@ class TagTable:
         changes = {}
         for key, value in values.items():
             column = self.schema.metadata_column(key)
-            from edge.store.schema import check_metadata_value
             changes[column.name] = check_metadata_value(column, value)
         conn = self._catalog.connection()
         with self._commit_lock:
@@ -888,6 +887,10 @@ class TagTable:
             for path in state.files():
                 path.unlink(missing_ok=True)
             return 1
+
+    def force_rollup(self) -> None:
+        """GET /machiot/rollup: rollups are current after every append; this also persists them."""
+        self.checkpoint()
 
     # ---- life cycle -------------------------------------------------------------------------
 

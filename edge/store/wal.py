@@ -26,7 +26,7 @@ MAGIC = b"EWAL"
 HEADER = struct.Struct("<4sHHQQII")  # magic, kind, reserved, seq, payload bytes, payload crc, header crc
 KIND_APPEND = 1
 KIND_ABORT = 2
-SEGMENT_BYTES = 64 << 20
+SEGMENT_BYTES = 16 << 20
 _PREFIX = "wal."
 
 
@@ -147,11 +147,12 @@ class WriteAheadLog:
     def sync(self) -> None:
         os.fdatasync(self._fd)
 
-    def abort(self, seq: int) -> None:
-        """Cancels record `seq` durably; the current segment, which may hold garbage after a
-        failed write, is left behind and writing goes on in a new one."""
+    def abort(self, seqs: list[int]) -> None:
+        """Cancels records durably; the current segment, which may hold garbage after a failed
+        write, is left behind and writing goes on in a new one."""
         self._open_segment(0)
-        self.write(KIND_ABORT, seq, [struct.pack("<Q", seq)])
+        for seq in seqs:
+            self.write(KIND_ABORT, seq, [struct.pack("<Q", seq)])
         self.sync()
 
     def seal(self) -> int:

@@ -147,6 +147,8 @@ def read_json_body(error_code: int) -> Any:
         raise EdgeError(error_code, "Request body is not UTF-8 text") from None
     except (json.JSONDecodeError, ValueError) as exc:
         raise EdgeError(error_code, f"Malformed JSON in request body: {exc}") from None
+    except RecursionError:  # the JSON parser's own limit, some thousand levels deep
+        raise EdgeError(error_code, "Request body nests too deeply") from None
 
 
 def _reject_constant(name: str):

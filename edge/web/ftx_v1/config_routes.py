@@ -27,7 +27,7 @@ def install(web: bottle.Bottle, app) -> None:
 
     @web.post("/v1/config")
     def post_config():
-        checked = configuration.save(_configuration_body())
+        checked = configuration.save(read_json_body(FTX_BAD_REQUEST))
         if not checked.passed:
             bottle.response.status = 400
             return {"response": checked.report(), "success": False}
@@ -37,7 +37,7 @@ def install(web: bottle.Bottle, app) -> None:
 
     @web.post("/v1/config/validate")
     def validate_config():
-        checked = configuration.check(_configuration_body())
+        checked = configuration.check(read_json_body(FTX_BAD_REQUEST))
         return {"response": checked.report(), "success": checked.passed}
 
     @web.get("/v1/config/templates")
@@ -63,9 +63,3 @@ def install(web: bottle.Bottle, app) -> None:
         except meta.UnknownMetaObject as exc:
             raise EdgeError(FTX_NOT_FOUND, str(exc), 404) from None
 
-
-def _configuration_body():
-    try:
-        return read_json_body(FTX_BAD_REQUEST)
-    except RecursionError:  # the JSON parser's own limit, some thousand levels deep
-        raise EdgeError(FTX_BAD_REQUEST, "Request body nests too deeply to be a configuration") from None
