@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ./build.sh binary: Nuitka compiles edge/ into dist/edge (one self-extracting executable) and
-# dist/edge.dist/ (the same program as a standalone folder, which the image ships).
+# dist/edge.dist/ (the same program as a standalone folder, which the image ships; its
+# executable is edge.bin, since the folder edge/ beside it holds the package's data files).
 #
 # Installs what it needs: patchelf, ccache and a C compiler (Debian packages, root needed the
 # first time) and a build venv (build/binary-venv) holding pyproject.toml's runtime dependencies
@@ -73,18 +74,22 @@ publish() {
   cp -a "$out/edge.dist" "$dist/edge.dist.new"
   rm -rf "$dist/edge.dist"
   mv "$dist/edge.dist.new" "$dist/edge.dist"
-  # Standalone folders name the executable after --output-filename too.
-  [ -x "$dist/edge.dist/edge" ] || mv "$dist/edge.dist/edge.bin" "$dist/edge.dist/edge"
   cp "$out/edge" "$dist/edge.new"
   mv "$dist/edge.new" "$dist/edge"
   (cd "$dist" && sha256sum edge > edge.sha256)
 }
 
-start=$(date +%s)
-install_tools
-install_venv
-compile
-publish
-ccache --show-stats 2>/dev/null | grep -iE 'hits|misses' || true
-echo "build-binary: dist/edge ($(du -h "$dist/edge" | cut -f1)) and dist/edge.dist ($(du -sh "$dist/edge.dist" | cut -f1)) in $(( $(date +%s) - start )) s"
-"$dist/edge" version
+main() {
+  local start
+  start=$(date +%s)
+  install_tools
+  install_venv
+  compile
+  publish
+  ccache --show-stats 2>/dev/null | grep -iE 'hits|misses' || true
+  echo "build-binary: dist/edge ($(du -h "$dist/edge" | cut -f1)) and dist/edge.dist ($(du -sh "$dist/edge.dist" | cut -f1)) in $(( $(date +%s) - start )) s"
+  "$dist/edge" version
+}
+
+# One line, read whole before it runs: editing this file during a build cannot derail it.
+main; exit

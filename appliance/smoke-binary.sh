@@ -4,14 +4,14 @@
 # /v1/config, /v1/config/validate, /v1/status and, when it is there, /machiot (append + query),
 # stops it with SIGTERM and prints the start-to-READY time and the idle resident memory.
 #
-#   appliance/smoke-binary.sh                 dist/edge (onefile), then dist/edge.dist/edge
+#   appliance/smoke-binary.sh                 dist/edge (onefile), then dist/edge.dist/edge.bin
 #   appliance/smoke-binary.sh [--runs N] -- COMMAND...   any other way to run the program
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then
   exec python3 appliance/smoke.py "$@"
 fi
-for program in dist/edge dist/edge.dist/edge; do
+for program in dist/edge dist/edge.dist/edge.bin; do
   if [ ! -x "$program" ]; then
     echo "smoke-binary: $program is missing; run ./build.sh binary first" >&2
     exit 1
@@ -23,4 +23,4 @@ XDG_CACHE_HOME=$(mktemp -d)
 export XDG_CACHE_HOME
 trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
 python3 appliance/smoke.py --runs 3 -- dist/edge
-python3 appliance/smoke.py --runs 3 -- dist/edge.dist/edge
+python3 appliance/smoke.py --runs 3 -- dist/edge.dist/edge.bin

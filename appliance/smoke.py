@@ -2,7 +2,7 @@
 
     python3 appliance/smoke.py [--data-dir DIR] [--config FILE] [--runs N] [--] COMMAND...
 
-COMMAND runs the program (`dist/edge`, `dist/edge.dist/edge`, or `chroot --userspec=edge:edge
+COMMAND runs the program (`dist/edge`, `dist/edge.dist/edge.bin`, or `chroot --userspec=edge:edge
 ROOT /usr/bin/edge` from check-rootfs.sh); `serve --data-dir ... --http-port ... --bind
 127.0.0.1` is appended. The program gets what systemd gives a Type=notify unit with WatchdogSec:
 NOTIFY_SOCKET (an abstract socket, so it also reaches into a chroot), WATCHDOG_USEC and

@@ -44,6 +44,10 @@ class EdgeApp:
         self.runtime_state = RuntimeState(self.catalog)
         self.initial_password_path = ensure_admin_user(self.users, settings.data_dir)
 
+        from edge.store import TagStore
+
+        self.store = TagStore(self.catalog, settings.data_dir / "tags")
+
         from edge.pipeline.configuration import FtxConfiguration
         from edge.pipeline.scheduler import Scheduler
 
@@ -120,6 +124,7 @@ class EdgeApp:
             self._server.close()
             self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self.scheduler.shutdown()
+        self.store.close()
         try:
             self.catalog.close()
         except Exception as exc:  # a thread stuck in a pass may still hold its connection

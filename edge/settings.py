@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,13 @@ def _timezone(text: str) -> str:
     return text
 
 
+def _table_name(text: str) -> str:
+    name = text.strip().upper()
+    if not re.fullmatch(r"[A-Z_][A-Z0-9_$]{0,126}", name):
+        raise ValueError(f"expected a table name (letters, digits, _ and $; not starting with a digit), got {text!r}")
+    return name
+
+
 def machine_timezone() -> str:
     """The machine's IANA time zone name: $TZ, /etc/timezone, /etc/localtime's link, or UTC."""
     candidates = [os.environ.get("TZ", "").lstrip(":")]
@@ -109,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MASK_SECRETS", _flag, "1", "1: passwords and API keys come back masked from GET /v1/config."),
     Setting("LOG_MAX_BYTES", _integer(4096, 2**34), "10485760", "A log file rotates when it reaches this size."),
     Setting("LOG_BACKUP_COUNT", _integer(1, 1000), "5", "Rotated log files kept per log."),
+    Setting("HISTORIAN_TABLE", _table_name, "TAG",
+            "Tag table the pipeline stores every numeric field in, as tag <asset>:<stream_type>:<field>."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -129,6 +139,7 @@ class Settings:
     mask_secrets: bool
     log_max_bytes: int
     log_backup_count: int
+    historian_table: str
 
 
 def parse_conf(text: str, source: str) -> dict[str, tuple[str, str]]:

@@ -36,6 +36,14 @@ class ReceiverState:
                DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at""",
             (receiver, asset, stream_type, resource, json.dumps(state), utc_timestamp()))
 
+    def delete(self, receiver: str, asset: str, stream_type: str, resources: list[str]) -> None:
+        """Forgets some resources of a stream (files that are gone) in one transaction."""
+        conn = self._catalog.connection()
+        with conn:
+            conn.executemany(
+                "DELETE FROM receiver_state WHERE receiver = ? AND asset = ? AND stream_type = ? AND resource = ?",
+                [(receiver, asset, stream_type, resource) for resource in resources])
+
     def purge_stream(self, receiver: str, asset: str, stream_type: str) -> int:
         """Forgets everything about one stream, so its data is read again (restream)."""
         conn = self._catalog.connection()

@@ -2,8 +2,8 @@
 
 The common case in plant data, `[+-]digits[.digits]` with at most 15 digits, is computed
 exactly with integer arithmetic. Each 64-bit word of a row holds eight bytes; with the
-non-digits (sign, dot, padding) zeroed, the well-known SWAR steps turn a word of eight digit
-values into the number they spell. The words make the integer F the row's digits form with
+non-digits (sign, dot, padding) zeroed, the well-known SWAR steps (multiply-shift-mask,
+eight digits per word at once) turn a word of eight digit values into the number they spell. The words make the integer F the row's digits form with
 the dot read as a zero digit; taking that zero out of F and one division by a power of ten
 give the correctly rounded double, the same value `float()` returns.
 
@@ -31,90 +31,98 @@ MISSING_WORDS = frozenset({
 })
 
 
-def _count_per_row(mask: np.ndarray) -> np.ndarray:
-    words = mask.view(np.uint64)
-    counts = np.bitwise_count(words[:, 0]).astype(np.int64)
-    for k in range(1, words.shape[1]):
-        counts += np.bitwise_count(words[:, k])
-    return counts
-
-
 def decimals(mat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(values, ok, has_dot) of right-aligned decimal text; `ok` is False where this cannot read.
 
-    `mat` is M x W uint8, W a multiple of 8, each row's text ending in the last column.
+    `mat` is M x W uint8 (W a multiple of 8, each row's text ending in the last column); it
+    is used up as scratch space. Operations work in place where they can: at these sizes the
+    cost is memory traffic, not arithmetic.
     """
     count, width = mat.shape
-    digit = mat - np.uint8(48)
-    is_digit = digit < 10
-    digit *= is_digit
+    words = mat.view(np.uint64)
     is_dot = mat == 46
-    ndigits = _count_per_row(is_digit)
-    ndots = _count_per_row(is_dot)
+    dot_words = is_dot.view(np.uint64)
     first = mat.reshape(-1)[np.arange(count) * width + (width - np.clip(lengths, 1, width))]
     negative = first == 45
     signed = negative | (first == 43)
+    np.subtract(mat, np.uint8(48), out=mat)
+    is_digit = mat < 10
+    np.multiply(mat, is_digit, out=mat)  # sign, dot and padding become zero digits
+    digit_words = is_digit.view(np.uint64)
+    ndigits = np.bitwise_count(digit_words[:, 0]).astype(np.int64)
+    ndots = np.bitwise_count(dot_words[:, 0]).astype(np.int64)
+    for k in range(1, width // 8):
+        ndigits += np.bitwise_count(digit_words[:, k])
+        ndots += np.bitwise_count(dot_words[:, k])
     # Counting digits, one dot and a leading sign against the length rules out anything else.
     ok = (ndigits + ndots + signed == lengths) & (ndots <= 1) & (ndigits >= 1) & (ndigits <= 15)
 
-    words = digit.view(np.uint64)
-    pairs = words * np.uint64(10) + (words >> np.uint64(8))
-    eights = ((pairs & _LOW_BYTES) * _HUNDREDS + ((pairs >> np.uint64(16)) & _LOW_BYTES) * _UNITS) >> np.uint64(32)
-    whole = eights[:, 0].copy()
-    for k in range(1, eights.shape[1]):
+    # SWAR: eight digit bytes (most significant first, little-endian) -> their number.
+    pairs = words * np.uint64(10)
+    pairs += words >> np.uint64(8)
+    high = pairs >> np.uint64(16)
+    high &= _LOW_BYTES
+    high *= _UNITS
+    pairs &= _LOW_BYTES
+    pairs *= _HUNDREDS
+    pairs += high
+    pairs >>= np.uint64(32)
+    whole = pairs[:, 0].copy()
+    for k in range(1, width // 8):
         whole *= np.uint64(100_000_000)
-        whole += eights[:, k]
+        whole += pairs[:, k]
 
+    # Take the dot's zero digit out: whole = high * 10^(f+1) + low  ->  high * 10^f + low.
     has_dot = ndots == 1
-    dot_words = is_dot.view(np.uint64)
-    if count and (dot_words == dot_words[0]).all():
-        # Every value has its dot in the same column (a fixed number of decimals): scalars.
-        fraction = _fraction_digits(dot_words[:1], width)[0]
-        if has_dot[0]:
-            below = whole % _POW10_INT[fraction]
-            whole = (whole - below) // np.uint64(10) + below
-        values = whole.astype(np.float64) / _POW10[fraction]
-    else:
-        fraction = _fraction_digits(dot_words, width)
-        below = whole % _POW10_INT[fraction]  # the digits right of the dot
-        mantissa = np.where(has_dot, (whole - below) // np.uint64(10) + below, whole)
-        values = mantissa.astype(np.float64) / _POW10[fraction]
+    fraction = np.zeros(count, dtype=np.int64)
+    for k in range(width // 8):
+        word = dot_words[:, k]
+        byte = ((word * _BYTE_INDEX) >> np.uint64(56)).astype(np.int64)
+        np.copyto(fraction, width - 1 - 8 * k - byte, where=word != 0)
+    np.minimum(fraction, 18, out=fraction)  # more cannot be `ok` (<= 15 digits); keeps the lookups in range
+    below = whole % _POW10_INT[fraction]
+    dotted = whole - below
+    dotted //= np.uint64(10)
+    dotted += below
+    np.copyto(whole, dotted, where=has_dot)
+    values = whole.astype(np.float64)
+    values /= _POW10[fraction]
     np.negative(values, out=values, where=negative)
     return values, ok, has_dot
 
 
-def _fraction_digits(dot_words: np.ndarray, width: int) -> np.ndarray:
-    """Per row, the number of bytes right of the dot (0 without one)."""
-    fraction = np.zeros(len(dot_words), dtype=np.int64)
-    for k in range(dot_words.shape[1]):
-        word = dot_words[:, k]
-        byte = ((word * _BYTE_INDEX) >> np.uint64(56)).astype(np.int64)
-        fraction = np.where(word != 0, width - 1 - (8 * k + byte), fraction)
-    return fraction
+def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarray
+                         ) -> list[tuple[np.ndarray, bool] | None]:
+    """Per column of the rows x columns field bounds: (values, integral), or None when not numeric.
 
-
-def parse_numbers(fields: ByteFields, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, bool] | None:
-    """(values, integral) of fields that are all numbers or missing, or None when one is not.
-
-    `integral`: every value is present, whole and exact in int64, so the column can be int64
-    as pandas would make it.
+    A column is numeric when every value is a number or a missing-value word; `integral`:
+    every value is present, whole and exact in int64, so the column can be int64 as pandas
+    would make it. The fast path reads all numeric-looking columns with one `decimals` call.
     """
-    count = len(starts)
+    rows, columns = starts.shape
+    result: list[tuple[np.ndarray, bool] | None] = [None] * columns
     lengths = ends - starts
-    if not _sample_is_numeric(fields, starts, ends):
-        return None
-    if count and int(lengths.max()) <= _FAST_WIDTH:
-        mat, _ = fields.matrix(starts, ends, right=True)
-        values, ok, has_dot = decimals(mat, lengths)
-    else:
-        values = np.full(count, np.nan)
-        ok = np.zeros(count, dtype=bool)
-        has_dot = np.ones(count, dtype=bool)
+    longest = lengths.max(axis=0) if rows else np.zeros(columns, dtype=np.int64)
+    candidates = [c for c in range(columns) if _sample_is_numeric(fields, starts[:, c], ends[:, c])]
+    fast = [c for c in candidates if longest[c] <= _FAST_WIDTH]
+    if fast and rows:
+        mat, _ = fields.matrix(starts[:, fast].ravel(), ends[:, fast].ravel(), right=True)
+        values, ok, has_dot = (a.reshape(rows, len(fast)) for a in decimals(mat, lengths[:, fast].ravel()))
+        for i, c in enumerate(fast):
+            result[c] = _finish_column(fields, starts[:, c], ends[:, c], values[:, i].copy(), ok[:, i],
+                                       has_dot[:, i])
+    for c in candidates:
+        if c not in fast or not rows:
+            result[c] = _finish_column(fields, starts[:, c], ends[:, c], np.full(rows, np.nan),
+                                       np.zeros(rows, dtype=bool), np.ones(rows, dtype=bool))
+    return result
+
+
+def _finish_column(fields, starts, ends, values, ok, has_dot) -> tuple[np.ndarray, bool] | None:
     todo = np.flatnonzero(~ok)
     if len(todo) and not _read_rest(fields, starts[todo], ends[todo], todo, values):
         return None
-    integral = len(todo) == 0 and not has_dot.any()
-    return values, integral
+    return values, len(todo) == 0 and not has_dot.any()
 
 
 def _text(fields: ByteFields, start: int, end: int) -> bytes:
@@ -138,13 +146,23 @@ def _sample_is_numeric(fields: ByteFields, starts: np.ndarray, ends: np.ndarray,
     return True
 
 
+_MISSING = np.array(sorted(MISSING_WORDS), dtype="S16")
+
+
 def _read_rest(fields: ByteFields, starts, ends, rows, values) -> bool:
-    """Reads the values the fast path left; False as soon as one is not a number."""
-    for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist()):
-        text = _text(fields, start, end).strip()
-        if text in MISSING_WORDS:
-            values[row] = np.nan
-            continue
+    """Reads the values the fast path left (numpy's conversion, then float() one by one if
+    that fails); False as soon as one is not a number."""
+    mat, _ = fields.matrix(starts, ends)
+    texts = np.strings.strip(np.ascontiguousarray(mat).view(f"S{mat.shape[1]}").ravel())
+    missing = np.isin(texts, _MISSING)
+    values[rows[missing]] = np.nan
+    present = ~missing
+    try:
+        values[rows[present]] = texts[present].astype(np.float64)
+        return True
+    except ValueError:
+        pass
+    for row, text in zip(rows[present].tolist(), texts[present].tolist()):
         try:
             values[row] = float(text)
         except ValueError:

@@ -417,8 +417,11 @@ def epoch_to_ns(values: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
     bad = ~missing & ~(np.abs(values) < 9.2e18 / scale)
     usable = ~missing & ~bad
     whole = np.floor(np.where(usable, values, 0.0))
-    # Whole units and the fraction apart keep float64's precision for times near today.
-    ns = whole.astype(np.int64) * scale + np.round((np.where(usable, values, 0.0) - whole) * scale).astype(np.int64)
+    # Whole units and the fraction apart keep float64's precision for times near today; a
+    # double of seconds (or ms) since 1970 holds no more than microseconds, so round there.
+    step = 1_000 if scale >= 1_000_000 else 1
+    fraction = np.round((np.where(usable, values, 0.0) - whole) * (scale // step)).astype(np.int64) * step
+    ns = whole.astype(np.int64) * scale + fraction
     return np.where(usable, ns, NAT), bad
 
 

@@ -46,13 +46,13 @@ class Batch:
 
     def unsorted_groups(self) -> np.ndarray:
         """Per group: True when its times are not in non-decreasing order."""
-        n = len(self.times)
-        if n < 2:
-            return np.zeros(len(self.starts), dtype=bool)
-        bad = np.zeros(n, dtype=bool)
-        bad[1:] = self.times[1:] < self.times[:-1]
-        bad[self.starts] = False
-        return np.logical_or.reduceat(bad, self.starts)
+        out = np.zeros(len(self.starts), dtype=bool)
+        drops = np.flatnonzero(self.times[1:] < self.times[:-1]) + 1
+        if len(drops):
+            group = np.searchsorted(self.starts, drops, "right") - 1
+            inside = drops != self.starts[group]  # a drop at a group's first point is no disorder
+            out[group[inside]] = True
+        return out
 
     def payload(self) -> list:
         """The buffers of this batch's log record (tags must be resolved)."""
@@ -91,9 +91,9 @@ def decode(payload: bytes, schema: TableSchema) -> Batch:
 def _group(names, n: int) -> tuple[list, np.ndarray | None, np.ndarray, np.ndarray]:
     """(name per group, order putting the points group by group or None, starts, lengths)."""
     if isinstance(names, np.ndarray) and names.dtype.kind in "US" and names.ndim == 1:
-        heads = np.flatnonzero(np.r_[True, names[1:] != names[:-1]]) if n else np.empty(0, np.int64)
+        heads = _run_starts(names)
         run_names = names[heads].tolist()
-        run_lengths = np.diff(np.r_[heads, n])
+        run_lengths = np.diff(np.append(heads, n))
         if len(set(run_names)) == len(run_names):
             return run_names, None, heads.astype(np.int64), run_lengths.astype(np.int64)
         index = {name: i for i, name in enumerate(dict.fromkeys(run_names))}
@@ -114,14 +114,23 @@ def _group(names, n: int) -> tuple[list, np.ndarray | None, np.ndarray, np.ndarr
     else:
         order = np.argsort(gids, kind="stable")
         sorted_ids = gids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if n else np.empty(0, np.int64)
-    lengths = np.diff(np.r_[starts, n])
-    return group_names, order, starts.astype(np.int64), lengths.astype(np.int64)
+    starts = _run_starts(sorted_ids)
+    lengths = np.diff(np.append(starts, n))
+    return group_names, order, starts, lengths.astype(np.int64)
+
+
+def _run_starts(keys: np.ndarray) -> np.ndarray:
+    """Indexes where a run of equal keys begins."""
+    if not len(keys):
+        return np.empty(0, np.int64)
+    changes = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.concatenate(([0], changes)).astype(np.int64)
 
 
 def prepare(schema: TableSchema, names: Sequence[str] | np.ndarray, times_ns, values,
-            extras: dict | None) -> Batch:
-    """Checks and groups one append; EdgeError (and nothing stored) for anything malformed."""
+            extras: dict | None, known_names: dict | None = None) -> Batch:
+    """Checks and groups one append; EdgeError (and nothing stored) for anything malformed.
+    Names that are keys of `known_names` (registered tags) were checked before."""
     times = np.asarray(times_ns)
     if times.dtype.kind not in "iu" or times.ndim != 1:
         raise errors.invalid_value("Times must be a 1-D array of int64 nanoseconds.")
@@ -144,8 +153,9 @@ def prepare(schema: TableSchema, names: Sequence[str] | np.ndarray, times_ns, va
     encoded = [encode_extra(column, given.get(column.name), n) for column in schema.extras]
 
     group_names, order, starts, lengths = _group(names, n)
-    for name in group_names:
-        check_tag_name(schema, name)
+    if known_names is None or not known_names.keys() >= set(group_names):
+        for name in group_names:
+            check_tag_name(schema, name)
     if order is not None:
         times = times[order]
         vals = vals[order]

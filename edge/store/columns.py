@@ -61,6 +61,14 @@ class ColumnFile:
         os.ftruncate(self.fd(), new_rows * self.itemsize)
         self.capacity = new_rows
 
+    def write_rows(self, row: int, end: int, values: np.ndarray) -> None:
+        """Writes `values` (contiguous, this column's dtype) as rows [row, end)."""
+        if end > self.capacity:
+            self.reserve(end)
+        fd = self._fd if self._fd is not None else self.fd()
+        if os.pwrite(fd, values, row * self.itemsize) != (end - row) * self.itemsize:
+            raise OSError(f"short write to {self.path.name}")
+
     def write(self, row: int, values: np.ndarray) -> None:
         data = memoryview(values).cast("B")
         written = os.pwrite(self.fd(), data, row * self.itemsize)

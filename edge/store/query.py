@@ -35,8 +35,11 @@ class TagSnapshot:
         return self.columns[0].view(self.rows)
 
     def run_views(self) -> list[RunView]:
+        """The runs within this snapshot's rows (a permuted run lies wholly inside or outside)."""
         times = self.times()
-        return [RunView(run, self.rows, times) for run in self.runs if run.stop(self.rows) > run.start]
+        rows = self.rows
+        return [RunView(run, rows, times) for run in self.runs
+                if min(run.stop(rows), rows) > run.start and (run.perm is None or run.end <= rows)]
 
 
 @dataclasses.dataclass
@@ -169,5 +172,7 @@ def raw_rollups(snapshots: list[TagSnapshot], first_time: int, last_time: int, w
                 else:
                     rows = view.rows(c0, c1)
                     t, v = view.times[rows], values[rows]
-                parts.append(rollup_math.from_points(rollup_math.bucket_floor(t, width), t, v))
+                # rows come in time order, so buckets are adjacent and first/last at their ends
+                parts.append(rollup_math.from_points(rollup_math.bucket_floor(t, width), t, v,
+                                                     grouped=True, times_sorted=True))
     return rollup_math.combine(Rollups.concat(parts))

@@ -75,8 +75,8 @@ class Rollups:
 def _segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start index and length of each run of equal keys."""
     n = len(sorted_keys)
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    return starts, np.diff(np.r_[starts, n])
+    starts = np.concatenate(([0], np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1))
+    return starts, np.diff(np.append(starts, n))
 
 
 def _first_of_min(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -100,11 +100,13 @@ def _sorted_by_key(keys: np.ndarray) -> np.ndarray | None:
     return np.argsort(keys, kind="stable")
 
 
-def from_points(keys: np.ndarray, times: np.ndarray, values: np.ndarray, grouped: bool = False) -> Rollups:
+def from_points(keys: np.ndarray, times: np.ndarray, values: np.ndarray, grouped: bool = False,
+                times_sorted: bool = False) -> Rollups:
     """Rollups of points (in insertion order) grouped by `keys`; null values are skipped.
 
     `grouped`: equal keys are known to be adjacent (one row per key without sorting; the rows
-    then come in the points' order rather than sorted by key)."""
+    then come in the points' order rather than sorted by key). `times_sorted`: within each
+    key the times are non-decreasing, so first and last are the key's first and last point."""
     valid = ~np.isnan(values)
     if not valid.all():
         keys, times, values = keys[valid], times[valid], values[valid]
@@ -114,8 +116,11 @@ def from_points(keys: np.ndarray, times: np.ndarray, values: np.ndarray, grouped
     if order is not None:
         keys, times, values = keys[order], times[order], values[order]
     starts, lengths = _segments(keys)
-    first = _first_of_min(times, starts, lengths)
-    last = _last_of_max(times, starts, lengths)
+    if times_sorted:
+        first, last = starts, starts + lengths - 1
+    else:
+        first = _first_of_min(times, starts, lengths)
+        last = _last_of_max(times, starts, lengths)
     return Rollups(
         keys[starts], lengths.astype(np.int64),
         np.add.reduceat(values, starts), np.add.reduceat(values * values, starts),

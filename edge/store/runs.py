@@ -56,7 +56,7 @@ class RunView:
 
     def __init__(self, run: Run, rows: int, times: np.ndarray):
         self.start = run.start
-        self.size = run.stop(rows) - run.start
+        self.size = min(run.stop(rows), rows) - run.start
         self.times = times
         self.perm = run.perm.view(self.size) if run.perm is not None else None
 

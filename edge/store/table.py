@@ -48,6 +48,7 @@ from edge.store.wal import KIND_APPEND, BackgroundSync, WriteAheadLog
 log = logging.getLogger("edge.store")
 
 LOG_CHECKPOINT_BYTES = 32 << 20
+FLUSH_BYTES = 4 << 20  # acknowledged rows held back to write each tag's columns in one go
 CHECKPOINT_INTERVAL_S = 2.0
 MAX_RUNS = 8
 PENDING_ROLLUPS_COMPACT = 64
@@ -58,7 +59,7 @@ FUNCTIONS = ("min", "max", "sum", "count", "avg")
 class TagState:
     """A tag as the writer keeps it; readers copy (rows, runs, columns) under the state lock."""
 
-    __slots__ = ("tag_id", "name", "gen", "columns", "runs", "rows")
+    __slots__ = ("tag_id", "name", "gen", "columns", "runs", "rows", "flushed", "pending")
 
     def __init__(self, tag_id: int, name: str, gen: int, columns: list[ColumnFile]):
         self.tag_id = tag_id
@@ -66,7 +67,9 @@ class TagState:
         self.gen = gen
         self.columns = columns
         self.runs: tuple[Run, ...] = (Run(0, None),)
-        self.rows = 0
+        self.rows = 0  # published (acknowledged) rows
+        self.flushed = 0  # rows written to the column files; the rest wait in `pending`
+        self.pending: list[tuple[int, int, int, list[np.ndarray]]] = []  # (row, start, end, arrays)
 
     def files(self) -> list[Path]:
         return [c.path for c in self.columns] + [r.perm.path for r in self.runs if r.perm is not None]
@@ -78,6 +81,7 @@ class _GroupWork:
 
     rows: dict = dataclasses.field(default_factory=dict)
     runs: dict = dataclasses.field(default_factory=dict)
+    pieces: list = dataclasses.field(default_factory=list)  # (state, row, start, end, arrays)
     perms: list = dataclasses.field(default_factory=list)
     tail_undo: list = dataclasses.field(default_factory=list)
 
@@ -122,6 +126,9 @@ class TagTable:
         self._state_lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._map_lock = threading.Lock()
+        self._flush_lock = threading.RLock()
+        self._unflushed: dict[TagState, None] = {}
+        self._unflushed_bytes = 0
         self._queue: list[Batch] = []
         self._open_states: collections.OrderedDict = collections.OrderedDict()
         self._mapped: collections.OrderedDict = collections.OrderedDict()
@@ -158,8 +165,9 @@ class TagTable:
             for column in state.columns:
                 if rows or column.path.exists():
                     column.truncate(rows)
-            state.rows = rows
+            state.rows = state.flushed = rows
             state.runs = self._runs_from_json(state, row["runs"], rows)
+            self._make_room(state.tag_id)
             self._register(state)
             self._stats.load(state.tag_id, row["stats"])
             self._tail_max[state.tag_id] = self._tail_of(state)
@@ -168,6 +176,7 @@ class TagTable:
         self._next_seq = max([seq] + [r.seq for r in refs]) + 1
         for ref in refs:
             self._replay(decode(self._wal.read(ref), self.schema))
+        self._flush()
         if refs:
             log.info("table %s: replayed %d log records", self.name, len(refs))
         with self._checkpoint_lock, self._commit_lock:
@@ -200,6 +209,7 @@ class TagTable:
         for tag_id, name in batch.new_tags:
             if tag_id not in self._by_id:
                 state = self._new_state(tag_id, name, 0)
+                self._make_room(tag_id)
                 self._register(state)
                 self._unsaved_tags.append((tag_id, name, {}))
         try:
@@ -230,13 +240,16 @@ class TagTable:
     def _new_state(self, tag_id: int, name: str, gen: int) -> TagState:
         return TagState(tag_id, name, gen, self._columns_for(tag_id, gen))
 
-    def _register(self, state: TagState) -> None:
-        self._stats.ensure(state.tag_id)
-        if state.tag_id >= len(self._tail_max):
-            grown = np.full(max(state.tag_id + 1, 2 * len(self._tail_max)), EMPTY_TAIL, dtype=np.int64)
+    def _make_room(self, tag_id: int) -> None:
+        """Grows the per-tag arrays to hold `tag_id`, which starts as a tag without rows."""
+        self._stats.ensure(tag_id)
+        if tag_id >= len(self._tail_max):
+            grown = np.full(max(tag_id + 1, 2 * len(self._tail_max)), EMPTY_TAIL, dtype=np.int64)
             grown[:len(self._tail_max)] = self._tail_max
             self._tail_max = grown
-        self._tail_max[state.tag_id] = EMPTY_TAIL
+        self._tail_max[tag_id] = EMPTY_TAIL
+
+    def _register(self, state: TagState) -> None:
         with self._state_lock:
             self._by_name[state.name] = state
             self._by_id[state.tag_id] = state
@@ -251,7 +264,7 @@ class TagTable:
         `names` is a sequence or numpy array with one tag name per point (unknown tags are
         registered), `times_ns` int64 ns UTC, `values` float64 (NaN: null), `extras` one array
         per extra column (masked entries, None or a missing column: null)."""
-        batch = prepare(self.schema, names, times_ns, values, extras)
+        batch = prepare(self.schema, names, times_ns, values, extras, self._by_name)
         if batch.rows == 0:
             return 0
         with self._queue_lock:
@@ -300,7 +313,12 @@ class TagTable:
         self._publish(work, applied)
         for batch in group:
             batch.done = True
-        self._limit_open_files(work.rows)
+        if self._unflushed_bytes >= FLUSH_BYTES:
+            try:
+                self._flush()
+            except OSError as exc:
+                # Acknowledged already (the log has it): keep it pending and try again later.
+                log.error("table %s: writing column files failed, will retry: %s", self.name, exc)
         if self._wal.bytes_written >= LOG_CHECKPOINT_BYTES:
             self._on_log_full()
 
@@ -311,18 +329,13 @@ class TagTable:
             state = self._by_name.get(name) or provisional.get(name)
             if state is None:
                 state = self._new_state(self._next_tag_id + len(created), name, 0)
+                self._make_room(state.tag_id)
                 created.append(state)
                 provisional[name] = state
                 batch.new_tags.append((state.tag_id, name))
             states.append(state)
         batch.states = states
         batch.tag_ids = np.fromiter((s.tag_id for s in states), dtype=np.int64, count=len(states))
-        for state in created:
-            self._stats.ensure(state.tag_id)
-            if state.tag_id >= len(self._tail_max):
-                grown = np.full(max(state.tag_id + 1, 2 * len(self._tail_max)), EMPTY_TAIL, dtype=np.int64)
-                grown[:len(self._tail_max)] = self._tail_max
-                self._tail_max = grown
 
     def _cancel(self, written: list[int], work: _GroupWork, created: list[TagState], exc: Exception) -> None:
         log.error("table %s: append failed, cancelling %d log records: %s", self.name, len(written), exc)
@@ -348,21 +361,16 @@ class TagTable:
         """Writes the batch behind each tag's length and computes what publishing will change."""
         times, values = batch.times, batch.values
         starts, lengths = batch.starts, batch.lengths
-        starts_list, lengths_list = starts.tolist(), lengths.tolist()
+        arrays = [times, values, *batch.extras]
         offsets = []
-        for state, s, length in zip(batch.states, starts_list, lengths_list):
-            offset = work.rows.get(state, state.rows)
-            end = offset + length
-            e = s + length
-            cols = state.columns
-            cols[0].reserve(end)
-            cols[0].write(offset, times[s:e])
-            cols[1].reserve(end)
-            cols[1].write(offset, values[s:e])
-            for column, extra in zip(cols[2:], batch.extras):
-                column.reserve(end)
-                column.write(offset, extra[s:e])
-            work.rows[state] = end
+        rows_of = work.rows
+        pieces = work.pieces
+        # The one Python loop of the write path: per tag, not per point. The rows reach the
+        # column files at the next flush, several batches of a tag in one write per column.
+        for state, s, length in zip(batch.states, starts.tolist(), lengths.tolist()):
+            offset = rows_of.get(state, state.rows)
+            rows_of[state] = offset + length
+            pieces.append((state, offset, s, s + length, arrays))
             offsets.append(offset)
 
         tag_ids = batch.tag_ids
@@ -380,7 +388,7 @@ class TagTable:
 
         stats = of_groups(tag_ids, starts, lengths, times, values, not any_unsorted)
         keys = rollup_math.tag_hour_keys(np.repeat(tag_ids, lengths), times)
-        deltas = rollup_math.from_points(keys, times, values, grouped=not any_unsorted)
+        deltas = rollup_math.from_points(keys, times, values, grouped=not any_unsorted, times_sorted=not any_unsorted)
         return _Applied(stats, deltas)
 
     def _start_run(self, batch: Batch, g: int, offset: int, unsorted: bool, high: int, work: _GroupWork) -> None:
@@ -409,6 +417,10 @@ class TagTable:
 
     def _publish(self, work: _GroupWork, applied: list[_Applied]) -> None:
         with self._state_lock:
+            for state, row, s, e, arrays in work.pieces:
+                state.pending.append((row, s, e, arrays))
+                self._unflushed[state] = None
+                self._unflushed_bytes += (e - s) * 16
             for state, rows in work.rows.items():
                 state.rows = rows
             for state, runs in work.runs.items():
@@ -422,8 +434,43 @@ class TagTable:
         self._dirty.update(work.rows)
         self._unsynced_perms.update(work.perms)
 
+    def _flush(self) -> None:
+        """Writes every acknowledged row still held back to its column files (no sync: the
+        log has them; a checkpoint syncs). Readers call it before reading such rows."""
+        with self._flush_lock:
+            with self._state_lock:
+                states, self._unflushed = list(self._unflushed), {}
+                work = [(state, state.pending) for state in states]
+                for state in states:
+                    state.pending = []
+                self._unflushed_bytes = 0
+            written = []
+            try:
+                for state, pieces in work:
+                    first = pieces[0][0]
+                    end = pieces[-1][0] + pieces[-1][2] - pieces[-1][1]
+                    for i, column in enumerate(state.columns):
+                        if len(pieces) == 1:
+                            _, s, e, arrays = pieces[0]
+                            data = arrays[i][s:e]
+                        else:
+                            data = np.concatenate([arrays[i][s:e] for _, s, e, arrays in pieces])
+                        column.write_rows(first, end, data)
+                    written.append((state, end))
+            finally:
+                with self._state_lock:
+                    for state, end in written:
+                        state.flushed = end
+                    done = {state for state, _ in written}
+                    for state, pieces in work:
+                        if state not in done:  # a failed write: put them back, in order
+                            state.pending[:0] = pieces
+                            self._unflushed[state] = None
+            self._limit_open_files(states)
+
     def _limit_open_files(self, touched) -> None:
-        """Keeps the file descriptors of recently written tags open, closes the oldest."""
+        """Keeps the file descriptors of recently written tags open, closes the oldest.
+        Called under the flush lock, the only place besides rewrites where fds are used."""
         opened = self._open_states
         for state in touched:
             opened[state] = None
@@ -463,6 +510,7 @@ class TagTable:
         if not force and not (self._wal.bytes_written or self._dirty or self._unsaved_tags
                               or self._rollup_pending or self._garbage):
             return None
+        self._flush()
         seq = self._next_seq - 1
         sealed = self._wal.seal()
         dirty, self._dirty = self._dirty, set()
@@ -515,9 +563,18 @@ class TagTable:
     # ---- reading ----------------------------------------------------------------------------
 
     def _snapshots(self, tags: Sequence[str]) -> list[TagSnapshot]:
-        with self._state_lock:
-            states = [self._by_name.get(name) for name in tags]
-            return [TagSnapshot(s.tag_id, s.name, s.rows, s.runs, tuple(s.columns)) for s in states if s is not None]
+        for _ in range(3):
+            with self._state_lock:
+                states = [s for s in (self._by_name.get(name) for name in tags) if s is not None]
+                if all(s.flushed >= s.rows for s in states):
+                    return [TagSnapshot(s.tag_id, s.name, s.rows, s.runs, tuple(s.columns)) for s in states]
+            try:
+                self._flush()
+            except OSError as exc:
+                raise errors.storage_failure(str(exc)) from None
+        with self._state_lock:  # rows appended meanwhile stay out: a consistent prefix
+            return [TagSnapshot(s.tag_id, s.name, min(s.rows, s.flushed), s.runs, tuple(s.columns))
+                    for s in states]
 
     def _note_maps(self, snapshots: list[TagSnapshot]) -> None:
         """Keeps the maps of recently read columns, drops the oldest (each map holds a file)."""
@@ -545,10 +602,22 @@ class TagTable:
             raise errors.invalid_argument(f"Direction must be 0, 1 or 2, got {direction!r}.")
         if count < 0 or offset < 0:
             raise errors.invalid_argument("Count and offset must not be negative.")
-        snaps = self._snapshots(tags)
-        result = query.read(snaps, self.schema.extras, int(start_ns), int(end_ns), direction, count, offset)
-        self._note_maps(snaps)
-        return result
+        return self._on_snapshots(tags, lambda snaps: query.read(
+            snaps, self.schema.extras, int(start_ns), int(end_ns), direction, count, offset))
+
+    def _on_snapshots(self, tags: Sequence[str], work: Callable[[list[TagSnapshot]], object]):
+        """Runs `work` on snapshots of the tags. A delete or run merge may unlink files of a
+        snapshot taken just before it, before they were mapped: then once more on new ones."""
+        for attempt in range(2):
+            snaps = self._snapshots(tags)
+            try:
+                result = work(snaps)
+            except FileNotFoundError:
+                if attempt:
+                    raise
+                continue
+            self._note_maps(snaps)
+            return result
 
     def rollup(self, tags: list[str], start_ns: int, end_ns: int, level: str, multiple: int = 1) -> Rollups:
         """Rollups of the tags combined, in buckets of `multiple` x `level` aligned to the epoch,
@@ -562,35 +631,37 @@ class TagTable:
         width = unit * int(multiple)
         first_bucket = rollup_math.ceil_to(int(start_ns), unit)
         last_bucket = rollup_math.bucket_floor(int(end_ns), unit)
-        snaps = self._snapshots(tags)
-        if first_bucket > last_bucket or not snaps:
+        if first_bucket > last_bucket:
             return Rollups.empty()
         if level != "hour":
-            result = query.raw_rollups(snaps, first_bucket, last_bucket + unit - 1, width)
-            self._note_maps(snaps)
-            return result
+            return self._on_snapshots(tags, lambda snaps: query.raw_rollups(
+                snaps, first_bucket, last_bucket + unit - 1, width))
+        snaps = self._snapshots(tags)
+        if not snaps:
+            return Rollups.empty()
         return self._hour_rollups(snaps, first_bucket // unit, last_bucket // unit, width)
 
     def _hour_rollups(self, snaps: list[TagSnapshot], first_hour: int, last_hour: int, width: int) -> Rollups:
         conn = self._catalog.connection()
-        parts = []
+        stored = []
         with self._rollup_lock:
             with self._state_lock:
                 deltas = ([self._rollup_inflight] if self._rollup_inflight is not None else []) \
                     + list(self._rollup_pending)
             for snap in snaps:
-                rows = tag_catalog.rollup_rows(conn, self.table_id, snap.tag_id, first_hour, last_hour)
-                parts.append(Rollups.from_rows(rows))
+                stored.append(Rollups.from_rows(
+                    tag_catalog.rollup_rows(conn, self.table_id, snap.tag_id, first_hour, last_hour)))
         delta = Rollups.concat(deltas)
-        if len(delta):
-            wanted = np.zeros(len(delta), dtype=bool)
-            for snap in snaps:
-                lo = rollup_math.pack_tag_hour(snap.tag_id, np.array([first_hour]))[0]
-                hi = rollup_math.pack_tag_hour(snap.tag_id, np.array([last_hour]))[0]
-                wanted |= (delta.keys >= lo) & (delta.keys <= hi)
-            picked = delta.take(wanted)
-            parts.append(picked.with_keys(rollup_math.split_tag_hour(picked.keys)[1]))
-        hourly = Rollups.concat(parts)
+        per_tag = []
+        for snap, rows in zip(snaps, stored):
+            parts = [rows]
+            if len(delta):
+                lo, hi = rollup_math.pack_tag_hour(snap.tag_id, np.array([first_hour, last_hour]))
+                mine = delta.take((delta.keys >= lo) & (delta.keys <= hi))
+                parts.append(mine.with_keys(rollup_math.split_tag_hour(mine.keys)[1]))
+            # Per tag first, tags then in the order given: first/last ties go to the earlier tag.
+            per_tag.append(rollup_math.combine(Rollups.concat(parts)))
+        hourly = Rollups.concat(per_tag)
         if not len(hourly):
             return hourly
         starts = hourly.keys * LEVELS["hour"]
@@ -652,7 +723,7 @@ class TagTable:
         rollups recomputed, and the switch committed in one catalog transaction, so the space
         is freed at once and a crash leaves either the old or the new state."""
         before = int(before_ns)
-        with self._checkpoint_lock, self._commit_lock:
+        with self._checkpoint_lock, self._commit_lock, self._flush_lock:
             self._check_open()
             self._checkpoint_locked()
             with self._state_lock:
@@ -674,6 +745,7 @@ class TagTable:
                 rewrites.append(self._rewrite(state, keep, kept))
             if not rewrites:
                 return 0
+            sync_directory(self._dir)  # the new files' names are durable before the catalog names them
             conn = self._catalog.connection()
             with self._rollup_lock:
                 with conn:
@@ -683,7 +755,8 @@ class TagTable:
                 with self._state_lock:
                     for r in rewrites:
                         state = r["state"]
-                        state.gen, state.columns, state.runs, state.rows = r["gen"], r["columns"], r["runs"], r["rows"]
+                        state.gen, state.columns, state.runs = r["gen"], r["columns"], r["runs"]
+                        state.rows = state.flushed = r["rows"]
                         self._stats.reset(state.tag_id)
                         self._stats.load(state.tag_id, r["record"]["stats"])
             for r in rewrites:
@@ -694,7 +767,6 @@ class TagTable:
                     column.close_fd()
                 for path in r["old_files"]:
                     path.unlink(missing_ok=True)
-            sync_directory(self._dir)
             return deleted
 
     def _rewrite(self, state: TagState, keep: np.ndarray, kept: int) -> dict:
@@ -755,6 +827,7 @@ class TagTable:
             with self._commit_lock:
                 if self._closed or self._by_id.get(state.tag_id) is not state:
                     continue
+                self._flush()
                 merges += self._merge_runs(state)
         return merges
 
@@ -826,6 +899,7 @@ class TagTable:
             with conn:
                 tag_catalog.insert_tags(conn, self.table_id, [(s.tag_id, s.name, meta) for s, meta in states])
             for state, _ in states:
+                self._make_room(state.tag_id)
                 self._register(state)
         return len(states), failed
 
@@ -866,7 +940,7 @@ class TagTable:
 
     def delete_tag(self, tag: str) -> int:
         """Removes a tag without data; returns 1. EdgeError 2324 while it has data."""
-        with self._checkpoint_lock, self._commit_lock:
+        with self._checkpoint_lock, self._commit_lock, self._flush_lock:
             self._check_open()
             state = self._by_name.get(tag)
             if state is None:
@@ -900,7 +974,7 @@ class TagTable:
 
     def close(self, drop: bool = False) -> None:
         """Final checkpoint (unless the table is being dropped), then the log and files close."""
-        with self._checkpoint_lock, self._commit_lock:
+        with self._checkpoint_lock, self._commit_lock, self._flush_lock:
             if self._closed:
                 return
             clean = False

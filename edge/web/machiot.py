@@ -11,13 +11,15 @@ import numpy as np
 
 from edge.errors import EdgeError
 from edge.sql.timezone import TimeZone
-from edge.store import errors as store_errors
 from edge.web import machiot_tags
+from edge.web.machiot_tags import key_columns, require_tags
 from edge.web.envelope import MACHBASE, Flavour, read_json_body, json_app
 from edge.web.machbase_format import NO_ERROR, Coded, Column, OutputOptions, result_set, status
 from edge.web.machiot_params import (BAD_PARAMETER, first_of, output_options, request_time, tag_names,
                                      whole_number)
-from edge.web.tag_append import BAD_BODY, append_rows, log_failures
+from edge.web.append_json import read_simple_append
+from edge.web.tag_append import (BAD_BODY, AppendRows, append_rows, cyclic_gc_paused, log_failures,
+                                 simple_append_rows)
 
 PREFIXES = ("/machiot", "/machiot/v1", "/machiot-rest-api", "/machiot-rest-api/v1")
 RAW_PARTS = ("TagNames", "Start", "End", "Direction", "Count", "Offset")
@@ -53,9 +55,13 @@ class MachiotApi:
     """What every route needs: the store, the zone, the f/m/s options of the request."""
 
     def __init__(self, app):
-        self.store = app.store
+        self._app = app
         self.zone = TimeZone(app.settings.timezone)
         self.max_result_bytes = app.settings.http_max_mem
+
+    @property
+    def store(self):
+        return self._app.store
 
     def options(self) -> OutputOptions:
         return output_options(bottle.request.query, self.zone)
@@ -89,8 +95,12 @@ class MachiotApi:
 
     def append(self, table: str):
         target = self.table(table)
-        body = read_json_body(BAD_BODY)
-        return self.status(**append_to(target, body, self.zone))
+        with cyclic_gc_paused():
+            simple = read_simple_append(bottle.request.body.read())
+            rows = simple_append_rows(simple, target.columns, self.zone) if simple is not None else None
+            if rows is None:
+                rows = append_rows(read_json_body(BAD_BODY), target.columns, self.zone)
+        return self.status(**store_rows(target, rows))
 
     # Raw select ------------------------------------------------------------------------------
 
@@ -99,7 +109,7 @@ class MachiotApi:
         options = self.options()
         target = self.table(args.get("Table"))
         tags = tag_names(args.get("TagNames"))
-        _require_tags(target, tags)
+        require_tags(target, tags)
         start, end = self._range(args, options)
         direction = whole_number(args.get("Direction"), "Direction", 0, allowed=(0, 1, 2))
         count = whole_number(args.get("Count"), "Count", 0)
@@ -108,10 +118,10 @@ class MachiotApi:
             self.check_result_size(count)
         result = target.read(tags, start, end, direction=direction, count=count, offset=offset)
         self.check_result_size(len(result.times))
-        name, time, value = _key_columns(target)
+        name, time, value = key_columns(target)
         columns = [Column.of(name.name, "varchar", name.length), Column.of(time.name, "datetime"),
                    Column.of(value.name, "double")]
-        return result_set(columns, [_names_column(result.names, len(result.times)), result.times, result.values],
+        return result_set(columns, [_names_column(result.names), result.times, result.values],
                           options)
 
     def _range(self, args: dict, options: OutputOptions) -> tuple[int, int]:
@@ -135,7 +145,7 @@ class MachiotApi:
         tags = None
         if len(parts) == 2:
             tags = tag_names(parts[0])
-            _require_tags(target, tags)
+            require_tags(target, tags)
         before = request_time(parts[-1], self.zone, options.date_format, "BeforeTime")
         deleted = target.delete_before(before, tags)
         return self.status(effect_rows=str(int(deleted)))
@@ -147,7 +157,7 @@ class MachiotApi:
         options = self.options()
         target = self.table(args.get("Table"))
         tags = tag_names(args.get("TagNames"))
-        _require_tags(target, tags)
+        require_tags(target, tags)
         functions = _functions(args.get("CalculationMode"))
         count = whole_number(args.get("Count"), "Count", 0)
         level, multiple = _interval(args.get("IntervalType"), args.get("IntervalValue"))
@@ -161,9 +171,8 @@ class MachiotApi:
         return result_set(columns, values, options)
 
 
-def append_to(table, body, zone: TimeZone) -> dict:
-    """Appends the good rows of an append body; {"append_success", "append_failure"} fields."""
-    rows = append_rows(body, table.columns, zone)
+def store_rows(table, rows: AppendRows) -> dict:
+    """Appends the good rows of an append; the {"append_success", "append_failure"} fields."""
     log_failures(table.name, rows)
     stored = 0
     if rows.count:
@@ -187,26 +196,15 @@ def _arguments(table: str | None, rest: str, parts: tuple[str, ...]) -> dict:
     return args
 
 
-def _key_columns(table):
-    by_role = {c.role: c for c in table.columns}
-    return by_role["name"], by_role["time"], by_role["value"]
-
-
-def _require_tags(table, tags: list[str]) -> None:
-    """EdgeError naming the first tag the table does not know."""
-    known = table.tag_names()
-    known = known if isinstance(known, (set, frozenset, dict)) else set(known)
-    for tag in tags:
-        if tag not in known:
-            raise store_errors.tag_not_found(table.name, tag)
-
-
-def _names_column(names, rows: int):
-    """A result's tag names as `Coded` text when the store gives them as codes, else as they are."""
-    if isinstance(names, tuple) and len(names) == 2:
-        distinct, codes = names
-        return Coded(list(distinct), np.asarray(codes))
-    return names
+def _names_column(names: np.ndarray) -> Coded:
+    """A result's tag names (one per row, in runs of the same tag) as `Coded` text, so that
+    each run's name is encoded once."""
+    n = len(names)
+    if n == 0:
+        return Coded([], np.zeros(0, dtype=np.int64))
+    heads = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
+    codes = np.repeat(np.arange(heads.size), np.diff(np.r_[heads, n]))
+    return Coded(names[heads].tolist(), codes)
 
 
 def _functions(text: str | None) -> list[str]:

@@ -14,7 +14,7 @@ from edge.store import errors as store_errors
 from edge.store.schema import check_metadata_value
 from edge.web.envelope import read_json_body
 from edge.web.machbase_format import Column, Nullable, result_set
-from edge.web.machiot_params import BAD_PARAMETER, tag_names
+from edge.web.machiot_params import tag_names
 from edge.web.tag_append import BAD_BODY
 
 STATISTICS = ("range", "min", "max", "first", "last", "count", "cnt", "disksize")
@@ -91,8 +91,7 @@ class TagRoutes:
         body = read_json_body(BAD_BODY)
         if not isinstance(body, dict) or not body:
             raise EdgeError(BAD_BODY, 'The body must be a JSON object of metadata columns, e.g. {"baseip": "10.0.0.1"}')
-        if target.tag_info(tag) is None:
-            raise store_errors.tag_not_found(target.name, tag)
+        require_tags(target, [tag])
         by_name = {c.name.upper(): c for c in target.metadata_columns}
         values = {}
         for key, value in body.items():
@@ -106,9 +105,7 @@ class TagRoutes:
     def delete(self, table: str, tag_list: str):
         target = self.api.table(table)
         tags = tag_names(tag_list, "TagName")
-        for tag in tags:
-            if target.tag_info(tag) is None:
-                raise store_errors.tag_not_found(target.name, tag)
+        require_tags(target, tags)
         # Every tag is checked before any is deleted, so a refusal changes nothing.
         for tag in tags:
             stats = target.stats(tag)
@@ -124,9 +121,7 @@ class TagRoutes:
             target = self.api.table(table)
             if tag_list:
                 tags = tag_names(tag_list)
-                for tag in tags:
-                    if target.tag_info(tag) is None:
-                        raise store_errors.tag_not_found(target.name, tag)
+                require_tags(target, tags)
             else:
                 tags = None
             columns, values = _STATISTIC_BUILDERS[kind](target, tags)
@@ -196,7 +191,7 @@ def _edge_row(kind: str):
     def build(table, tags):
         names, stats = _all_stats(table, tags)
         row_of = (lambda s: s.first) if kind == "first" else (lambda s: s.last)
-        name_column, time_column, value_column = _key_columns(table)
+        name_column, time_column, value_column = key_columns(table)
         columns = [Column.of(name_column.name, "varchar", name_column.length),
                    Column.of(time_column.name, "datetime"), Column.of(value_column.name, "double")]
         rows = [(name, row_of(s)) for name, s in zip(names, stats) if s is not None and s.count]
@@ -238,13 +233,21 @@ _STATISTIC_BUILDERS = {
 
 # Helpers on the table's columns --------------------------------------------------------------
 
-def _key_columns(table):
+def key_columns(table):
+    """The table's (name, time, value) columns."""
     by_role = {c.role: c for c in table.columns}
     return by_role["name"], by_role["time"], by_role["value"]
 
 
+def require_tags(table, tags: list[str]) -> None:
+    """EdgeError naming the first tag the table does not know (a known tag has stats)."""
+    for tag in tags:
+        if table.stats(tag) is None:
+            raise store_errors.tag_not_found(table.name, tag)
+
+
 def _name_column(table):
-    return _key_columns(table)[0]
+    return key_columns(table)[0]
 
 
 def _column_of(column) -> Column:

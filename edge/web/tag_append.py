@@ -11,9 +11,12 @@ are checked with one `set(map(type, ...))` in the common case, and times parse i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import ipaddress
 import logging
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +25,7 @@ from edge.errors import EdgeError
 from edge.sql.dateformat import parse_times
 from edge.sql.timezone import TimeZone
 from edge.store.schema import ColumnSpec
+from edge.web.append_json import SimpleAppend
 
 log = logging.getLogger("edge.web")
 
@@ -31,6 +35,35 @@ REASONS_KEPT = 5
 
 _INT_LIMITS = {"short": 2**15 - 1, "integer": 2**31 - 1, "long": 2**63 - 1}
 _NUMBER_TYPES = {int, float}
+
+
+_gc_pause_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused():
+    """Pauses Python's cyclic garbage collector while a request body is parsed.
+
+    A 10,000-row body is tens of thousands of fresh lists and tuples, none in a cycle, yet
+    their allocation triggers collections that scan the whole heap: that doubled the cost of
+    an append. Freed by reference counting as usual; the collector resumes when the last
+    concurrent parser is done (the switch is process-wide, hence the count).
+    """
+    global _gc_pausers, _gc_was_enabled
+    with _gc_pause_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_pause_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 @dataclasses.dataclass
@@ -86,6 +119,30 @@ def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRo
                       extras=extras, failures=len(rows) - int(good.sum()), reasons=problems.reasons)
 
 
+def simple_append_rows(simple: SimpleAppend, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRows | None:
+    """The rows of a body `append_json` could read, for a table of just name, time and value
+    (in that order); None for any other table, whose rows need `append_rows`."""
+    if [c.role for c in columns] != ["name", "time", "value"]:
+        return None
+    name_column = columns[0]
+    names_ok = (simple.name_sizes > 0) & (simple.name_sizes <= name_column.length)
+    times, times_ok = parse_times(simple.times, zone, simple.members.get("date_format") or None)
+    good = names_ok & times_ok
+    problems = _Problems(simple.rows)
+    problems.mark(~names_ok, lambda i: f"{name_column.name} must be a non-empty string of at most "
+                                       f"{name_column.length} bytes, got {simple.names[i].decode()!r}")
+    problems.mark(~times_ok, lambda i: f"{columns[1].name} {simple.times[i].decode()!r} is not a time in the "
+                                       f"date format")
+    names = simple.names.astype(str)
+    if not good.all():
+        keep = np.flatnonzero(good)
+        names, times, values = names[keep], times[keep], simple.values[keep]
+    else:
+        values = simple.values
+    return AppendRows(names=names, times=times, values=values, extras={}, failures=int((~good).sum()),
+                      reasons=problems.reasons)
+
+
 class _Problems:
     """The first few bad rows and why, for the log; counting is done by the masks."""
 
@@ -112,7 +169,7 @@ def _column(column: ColumnSpec, cells: tuple, zone: TimeZone, date_format: str |
     """(array, ok mask, why(position) -> text) for one column's cells."""
     label = column.name
     if column.role == "name":
-        array, ok = _texts(cells, column.length, allow_null=False)
+        array, ok = _names(cells, column.length)
         return array, ok, lambda i: f"{label} must be a non-empty string of at most {column.length} bytes, " \
                                     f"got {_show(cells[i])}"
     if column.type == "datetime":
@@ -134,7 +191,7 @@ def _column(column: ColumnSpec, cells: tuple, zone: TimeZone, date_format: str |
         return np.ma.MaskedArray(array, mask=null), ok, \
             lambda i: f"{label} must be a {column.type} or null, got {_show(cells[i])}"
     if column.type == "varchar":
-        array, ok = _texts(cells, column.length, allow_null=True)
+        array, ok = _varchars(cells, column.length)
         return array, ok, lambda i: f"{label} must be a string of at most {column.length} bytes or null, " \
                                     f"got {_show(cells[i])}"
     if column.type == "ipv4":
@@ -157,29 +214,31 @@ def _of_type(cells: tuple, allowed: tuple) -> np.ndarray:
     return np.fromiter((type(c) in allowed for c in cells), dtype=bool, count=len(cells))
 
 
-def _texts(cells: tuple, max_bytes: int, allow_null: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Strings as a numpy unicode array (None kept as "" and flagged in the mask unless allowed)."""
+def _names(cells: tuple, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tag names as a numpy unicode array; a row fails unless its name is 1..max_bytes of UTF-8."""
     n = len(cells)
-    types = _types(cells)
-    if types <= {str}:
-        strings = cells
-        ok = np.ones(n, dtype=bool)
+    if _types(cells) <= {str}:
+        strings, ok = cells, np.ones(n, dtype=bool)
     else:
-        is_text = _of_type(cells, (str,))
-        is_null = _of_type(cells, (type(None),))
-        ok = is_text | (is_null if allow_null else False)
+        ok = _of_type(cells, (str,))
         strings = [c if type(c) is str else "" for c in cells]
-    if all(map(str.isascii, strings)):
-        sizes = np.fromiter(map(len, strings), dtype=np.int64, count=n)
-    else:
-        sizes = np.fromiter((len(s.encode("utf-8")) for s in strings), dtype=np.int64, count=n)
-    text_rows = _of_type(cells, (str,)) if types - {str} else np.ones(n, dtype=bool)
-    ok &= ~text_rows | ((sizes <= max_bytes) & ((sizes > 0) | allow_null))
-    if allow_null:
-        array = np.empty(n, dtype=object)
-        array[:] = [c if type(c) is str else None for c in cells]
-        return array, ok
-    return np.array(strings, dtype=str) if n else np.zeros(0, dtype="U1"), ok
+    array = np.array(strings, dtype=str) if n else np.zeros(0, dtype="U1")
+    lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
+    # numpy drops trailing NULs ("a\u0000"): such a name would change, so it fails instead.
+    ok &= np.strings.str_len(array) == lengths
+    if n and array.view(np.uint32).max() >= 128:
+        lengths = np.fromiter((len(s.encode("utf-8")) for s in strings), dtype=np.int64, count=n)
+    ok &= (lengths > 0) & (lengths <= max_bytes)
+    return array, ok
+
+
+def _varchars(cells: tuple, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Text of an extra column as an object array, None for null; too long fails the row."""
+    array = np.empty(len(cells), dtype=object)
+    array[:] = [c if type(c) is str else None for c in cells]
+    ok = np.fromiter((c is None or (type(c) is str and len(c.encode("utf-8")) <= max_bytes) for c in cells),
+                     dtype=bool, count=len(cells))
+    return array, ok
 
 
 def _times(cells: tuple, zone: TimeZone, date_format: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

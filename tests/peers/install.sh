@@ -3,7 +3,7 @@
 # Idempotent: does nothing when every peer is already there.
 set -euo pipefail
 need=()
-for pkg_cmd in "curl:curl" "systemd:systemd-analyze" "shellcheck:shellcheck"; do
+for pkg_cmd in "curl:curl" "systemd:systemd-analyze" "shellcheck:shellcheck" "samba:smbd"; do
   pkg=${pkg_cmd%%:*}; cmd=${pkg_cmd#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

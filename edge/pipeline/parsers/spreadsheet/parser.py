@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from edge.pipeline import timestamps
-from edge.pipeline.decimals import parse_numbers
+from edge.pipeline.decimals import parse_number_columns
 from edge.pipeline.parsers.spreadsheet import tokenizer
 from edge.pipeline.textfields import ByteFields, to_text
 
@@ -118,16 +118,17 @@ class SpreadsheetParser:
 
     # -- chunking ------------------------------------------------------------------------------
 
-    def record_end(self, window: bytes, at_start: bool, at_eof: bool) -> int:
-        """How many bytes at the front of `window` (which starts at a record boundary) are whole records."""
+    def record_end(self, window: bytes, at_start: bool, at_eof: bool, force: bool = False) -> int:
+        """How many bytes at the front of `window` (which starts at a record boundary) are whole
+        records; see `tokenizer.record_end` for `force`."""
         if not self._transcode or self.encoding not in _WIDE:
-            return tokenizer.record_end(window, at_eof)
+            return tokenizer.record_end(window, at_eof, force)
         # UTF-16/32: find the boundary in the text, then measure it in the file's bytes.
         bom = _bom_length(window, self.encoding) if at_start else 0
         text = codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(window[bom:], final=at_eof)
         utf8 = text.encode("utf-8")
-        cut = tokenizer.record_end(utf8, at_eof)
-        return bom + len(utf8[:cut].decode("utf-8").encode(self.encoding))
+        cut = tokenizer.record_end(utf8, at_eof, force)
+        return bom + len(utf8[:cut].decode("utf-8").encode(self.encoding)) if cut else 0
 
     # -- parsing -------------------------------------------------------------------------------
 
@@ -145,17 +146,25 @@ class SpreadsheetParser:
             return ParsedChunk({}, self.time_field, after)
 
         width = len(columns)
-        too_wide = records.record_width[nonblank] > width
-        good = nonblank[~too_wide]
-        bad_messages = [(int(records.record_line[r]), f"expected {width} fields, saw {int(records.record_width[r])}")
-                        for r in nonblank[too_wide][:_EXAMPLES]]
-        bad_count = int(too_wide.sum())
-
-        starts, ends, escaped = _field_matrix(records, good, width)
-        longest = int((records.field_end - records.field_start).max()) if len(records.field_end) else 0
+        if records.width == width:
+            good = nonblank
+            bad_messages: list[tuple[int, str]] = []
+            bad_count = 0
+            starts, ends, escaped = _regular_matrix(records, good, width)
+        else:
+            too_wide = records.record_width[nonblank] > width
+            good = nonblank[~too_wide]
+            bad_messages = [(int(records.record_line[r]),
+                             f"expected {width} fields, saw {int(records.record_width[r])}")
+                            for r in nonblank[too_wide][:_EXAMPLES]]
+            bad_count = int(too_wide.sum())
+            starts, ends, escaped = _field_matrix(records, good, width)
+        longest = int((ends - starts).max()) if starts.size else 0
         source = ByteFields(records.buf, longest)
         fields: dict[str, np.ndarray] = {}
         keep = np.ones(len(good), dtype=bool)
+        plain = [i for i, name in enumerate(columns) if name not in self.formats]
+        numbers = dict(zip(plain, parse_number_columns(source, starts[:, plain], ends[:, plain])))
         for index, name in enumerate(columns):
             s, e = starts[:, index], ends[:, index]
             if name in self.formats:
@@ -167,18 +176,16 @@ class SpreadsheetParser:
                                              f"{name}: {text!r} is not a timestamp{self._layout(name)}"))
                     keep &= ~unreadable
                 fields[name] = values
-                continue
-            numbers = parse_numbers(source, s, e)
-            if numbers is not None:
-                values, integral = numbers
+            elif numbers[index] is not None:
+                values, integral = numbers[index]
                 fields[name] = values.astype(np.int64) if integral else values
-                continue
-            text = to_text(*source.matrix(s, e))
-            if escaped is not None:
-                for row in np.flatnonzero(escaped[:, index]).tolist():
-                    raw = records.buf[s[row]:e[row]].tobytes().replace(b'""', b'"')
-                    text[row] = raw.decode("utf-8", "replace")
-            fields[name] = text
+            else:
+                text = to_text(*source.matrix(s, e))
+                if escaped is not None:
+                    for row in np.flatnonzero(escaped[:, index]).tolist():
+                        raw = records.buf[s[row]:e[row]].tobytes().replace(b'""', b'"')
+                        text[row] = raw.decode("utf-8", "replace")
+                fields[name] = text
 
         data_rows = np.searchsorted(nonblank, good)  # rank among data rows, bad ones included
         if self.counter:
@@ -284,6 +291,20 @@ def _unique_names(names: list[str]) -> tuple[str, ...]:
             seen[name] = 0
         result.append(name)
     return tuple(result)
+
+
+def _regular_matrix(records: tokenizer.Records, good: np.ndarray, width: int):
+    """`_field_matrix` for a chunk whose records all have `width` fields: a reshape."""
+    if len(good) and good[-1] - good[0] + 1 == len(good):
+        rows = slice(int(good[0]), int(good[-1]) + 1)
+    else:
+        rows = good
+    starts = records.field_start.reshape(-1, width)[rows]
+    ends = records.field_end.reshape(-1, width)[rows]
+    escaped = None
+    if records.escaped is not None and records.escaped.any():
+        escaped = records.escaped.reshape(-1, width)[rows]
+    return starts, ends, escaped
 
 
 def _field_matrix(records: tokenizer.Records, good: np.ndarray, width: int):

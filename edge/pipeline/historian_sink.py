@@ -1,0 +1,97 @@
+"""The historian sink: every numeric field of every record becomes a point in the tag store.
+
+A record of stream `asset:stream_type` with numeric (or boolean, as 0/1) field `f` stores
+one point of tag `<asset>:<stream_type>:<f>` in the tag table named by HISTORIAN_TABLE
+(default TAG; created as NAME varchar(255), TIME datetime, VALUE double when missing), at
+the record's time: the batch's `time_field` (see `RecordBatch.record_times`). Missing values
+(NaN) store nothing; records without a time store nothing and raise a warning marker. Text
+and timestamp fields are not stored here; they stay in the batch for the transmits.
+
+One batch is one `append` to the store: durable and all or nothing, under the batch key the
+file receiver derives from the bytes it read, so a batch stored once is skipped when it
+comes again after a crash.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+
+import numpy as np
+
+from edge.pipeline.batch import BOOLEAN, NUMBER, RecordBatch
+from edge.pipeline.streamflow import FlowConfigError, Warn
+from edge.pipeline.timestamps import NAT
+from edge.store.schema import ColumnSpec
+
+log = logging.getLogger("edge.pipeline.historian")
+
+NAME_LENGTH = 255
+_create_lock = threading.Lock()
+
+
+class HistorianSink:
+    def __init__(self, app):
+        self._app = app
+        self.table_name = app.settings.historian_table
+        self._table = None
+        self._keyed = False
+
+    def table(self):
+        """The tag table, created on first use when nobody has made it yet."""
+        if self._table is None:
+            store = self._app.store
+            with _create_lock:
+                if self.table_name.upper() not in {n.upper() for n in store.table_names()}:
+                    store.create_table(self.table_name, [ColumnSpec("NAME", "varchar", NAME_LENGTH, "name"),
+                                                         ColumnSpec("TIME", "datetime", 8, "time"),
+                                                         ColumnSpec("VALUE", "double", 8, "value")])
+                    log.info("created tag table %s for the pipeline", self.table_name)
+            self._table = store.table(self.table_name)
+            self._keyed = "batch_key" in inspect.signature(self._table.append).parameters
+            if not self._keyed:
+                log.warning("tag table %s has no batch keys: after a crash a chunk may be stored twice",
+                            self.table_name)
+        return self._table
+
+    def deliver(self, batch: RecordBatch, batch_key: str, warn: Warn) -> int:
+        """Stores the batch's numeric fields; returns the points stored (0 if skipped as seen)."""
+        times = batch.record_times()
+        if times is None:
+            raise FlowConfigError(
+                f"records of {batch.stream_id} have no timestamp field, so the historian cannot store them: "
+                "name one with parse_timestamps / parse_dates or a convert_timestamps transform")
+        table = self.table()
+        timed = times != NAT
+        untimed = int(len(times) - timed.sum())
+        if untimed:
+            warn(f"{untimed} record(s) of {batch.stream_id} have no value in timestamp field "
+                 f"{batch.time_field!r} and were not stored in the historian")
+        limit = table.schema.name_column.length
+        names, parts_t, parts_v, too_long = [], [], [], []
+        prefix = f"{batch.asset}:{batch.stream_type}:"
+        for field, values in batch.fields.items():
+            if field == batch.time_field or batch.kind(field) not in (NUMBER, BOOLEAN):
+                continue
+            tag = prefix + field
+            if len(tag.encode("utf-8")) > limit:
+                too_long.append(tag)
+                continue
+            numbers = values.astype(np.float64)
+            keep = timed & ~np.isnan(numbers)
+            count = int(keep.sum())
+            if count:
+                names.append((tag, count))
+                parts_t.append(times[keep] if count < len(keep) else times)
+                parts_v.append(numbers[keep] if count < len(keep) else numbers)
+        if too_long:
+            warn(f"tag name(s) longer than {limit} bytes not stored: {', '.join(too_long[:3])}")
+        if not names:
+            return 0
+        tags = np.repeat(np.array([n for n, _ in names]), [c for _, c in names])
+        times_all = np.concatenate(parts_t)
+        values_all = np.concatenate(parts_v)
+        if self._keyed:
+            return table.append(tags, times_all, values_all, batch_key=batch_key)
+        return table.append(tags, times_all, values_all)

@@ -1,0 +1,66 @@
+"""Error codes of the SQL engine, and the one place an SQLite exception becomes an EdgeError.
+
+Codes follow Machbase's numbering where the tag store already uses it (2025 no such table,
+2026 table exists); the rest are ours, in the same range, each with a message that says what
+to do. Every failure of a statement reaches the client as error_code/error_message.
+"""
+
+from __future__ import annotations
+
+import apsw
+
+from edge.errors import EdgeError
+from edge.store import errors as store_errors
+
+SYNTAX_ERROR = 2010          # the statement does not parse, or names something unknown
+NOT_SUPPORTED = 2011         # a statement or clause this engine does not run
+NOT_PERMITTED = 2012         # refused by the sandbox (ATTACH, PRAGMA writes, extensions ...)
+TIMEOUT = 2013               # ran longer than REQUEST_TIMEOUT_MS
+RESULT_TOO_LARGE = 2014      # the result would exceed HTTP_MAX_MEM
+CONSTRAINT_FAILED = 2015     # NOT NULL, UNIQUE, CHECK ...
+BUSY = 2016                  # the log-table database stayed locked by another writer
+TABLE_NOT_FOUND = store_errors.TABLE_NOT_FOUND
+TABLE_EXISTS = store_errors.TABLE_EXISTS
+
+
+def syntax(text: str) -> EdgeError:
+    return EdgeError(SYNTAX_ERROR, text)
+
+
+def not_supported(text: str) -> EdgeError:
+    return EdgeError(NOT_SUPPORTED, text)
+
+
+def not_permitted(text: str) -> EdgeError:
+    return EdgeError(NOT_PERMITTED, text, 403)
+
+
+def timeout(limit_ms: int) -> EdgeError:
+    return EdgeError(TIMEOUT, f"The statement ran longer than REQUEST_TIMEOUT_MS ({limit_ms} ms) and was stopped")
+
+
+def too_large(limit_bytes: int) -> EdgeError:
+    return EdgeError(RESULT_TOO_LARGE, f"The result would exceed HTTP_MAX_MEM ({limit_bytes} bytes); "
+                                       f"narrow it with WHERE or LIMIT")
+
+
+def from_sqlite(exc: apsw.Error, denied: str | None = None) -> EdgeError:
+    """The EdgeError a client sees for an SQLite failure (never a traceback).
+
+    `denied`: what the sandbox refused during this statement, which explains an AuthError.
+    """
+    text = str(exc).split(": ", 1)[1] if ": " in str(exc) and str(exc).split(": ", 1)[0].endswith("Error") \
+        else str(exc)
+    if isinstance(exc, apsw.AuthError):
+        return not_permitted(denied or f"Not permitted: {text}")
+    if isinstance(exc, apsw.ConstraintError):
+        return EdgeError(CONSTRAINT_FAILED, f"Constraint failed: {text}")
+    if isinstance(exc, (apsw.BusyError, apsw.LockedError)):
+        return EdgeError(BUSY, "The log-table database is busy with another writer; try again", 503)
+    if isinstance(exc, apsw.TooBigError):
+        return EdgeError(RESULT_TOO_LARGE, f"A value is too large: {text}")
+    if text.startswith("no such table"):
+        return EdgeError(TABLE_NOT_FOUND, f"Table {text.split(':', 1)[1].strip().upper()} does not exist.", 404)
+    if text.startswith("table ") and text.endswith("already exists"):
+        return EdgeError(TABLE_EXISTS, f"Table {text[6:-15].strip().upper()} already exists.")
+    return syntax(text)

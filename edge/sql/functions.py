@@ -1,0 +1,220 @@
+"""Machbase's SQL functions on SQLite: times in, times out, and FIRST/LAST.
+
+Datetimes are int64 nanoseconds since the epoch, UTC, inside SQL as everywhere else; the
+client's `f` format and the TIMEZONE apply when results are printed. Calendar units (day,
+month, year) follow the TIMEZONE; DATE_BIN and ROLLUP buckets are aligned to the epoch (UTC)
+or to the origin given, as the store's rollups are.
+
+    TO_DATE(text [, format])              text -> datetime (format: Machbase tokens; without
+                                          one, YYYY-MM-DD[ HH24:MI:SS[ mmm:uuu:nnn]] and ISO forms)
+    TO_CHAR(value [, format])             datetime -> text in the format; other values -> text
+    DATE_TRUNC(unit, time [, count])      start of the unit (nanosecond ... year), `count` units
+    DATE_BIN(unit, size, time [, origin]) start of the size-unit bucket counted from origin
+    ROLLUP(unit, size, time [, origin])   the same, as Machbase's rollup grouping key
+    FIRST(time, value) / LAST(time, value) value at the earliest / latest time
+    NOW(), SYSDATE(), FROM_UNIXTIME(s), UNIX_TIMESTAMP(time), TO_HEX(value)
+"""
+
+from __future__ import annotations
+
+import time
+
+import apsw
+import numpy as np
+
+from edge.errors import EdgeError
+from edge.sql import errors
+from edge.sql.dateformat import BAD_TIME_CODE, civil_from_days, days_from_civil, format_times, \
+    parse_times
+from edge.sql.timezone import TimeZone
+
+NS = {"nanosecond": 1, "nsec": 1, "ns": 1,
+      "microsecond": 1_000, "usec": 1_000, "us": 1_000,
+      "millisecond": 1_000_000, "msec": 1_000_000, "ms": 1_000_000,
+      "second": 10**9, "sec": 10**9, "s": 10**9,
+      "minute": 60 * 10**9, "min": 60 * 10**9,
+      "hour": 3600 * 10**9, "day": 86400 * 10**9, "week": 7 * 86400 * 10**9}
+CALENDAR_UNITS = ("month", "year")
+# Functions whose result is a datetime: results print them in the `f` format.
+DATETIME_FUNCTIONS = ("TO_DATE", "DATE_TRUNC", "DATE_BIN", "ROLLUP", "NOW", "SYSDATE", "FROM_UNIXTIME")
+TEXT_FUNCTIONS = ("TO_CHAR", "TO_HEX")
+ROLLUP_UNITS = ("nsec", "usec", "msec", "sec", "min", "hour", "day")
+
+
+def unit_ns(unit, what: str, allowed: tuple[str, ...] | None = None) -> int:
+    """Nanoseconds of a fixed-length unit name; EdgeError naming `what` for anything else."""
+    key = str(unit).strip().lower() if isinstance(unit, str) else None
+    if key in ("minutes", "seconds", "hours", "days"):
+        key = key[:-1]
+    if key not in NS or (allowed is not None and key not in allowed):
+        names = allowed or tuple(k for k in NS if len(k) > 3)
+        raise EdgeError(errors.SYNTAX_ERROR, f"{what}: unknown unit {unit!r}; expected one of {', '.join(names)}")
+    return NS[key]
+
+
+def _size(value, what: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or value < 1:
+        raise EdgeError(errors.SYNTAX_ERROR, f"{what}: the bucket size must be a positive integer, got {value!r}")
+    return value
+
+
+class Functions:
+    """The functions of one TIMEZONE, registered on each connection of the engine."""
+
+    def __init__(self, zone: TimeZone):
+        self.zone = zone
+
+    def register(self, conn: apsw.Connection) -> None:
+        scalar = {
+            "TO_DATE": self.to_date, "TO_CHAR": self.to_char, "DATE_TRUNC": self.date_trunc,
+            "DATE_BIN": self.date_bin, "ROLLUP": self.rollup, "FROM_UNIXTIME": from_unixtime,
+            "UNIX_TIMESTAMP": unix_timestamp, "TO_HEX": to_hex,
+        }
+        for name, function in scalar.items():
+            conn.create_scalar_function(name, function, -1, deterministic=True)
+        conn.create_scalar_function("NOW", now, 0, deterministic=False)
+        conn.create_scalar_function("SYSDATE", now, 0, deterministic=False)
+        conn.create_aggregate_function("FIRST", First)
+        conn.create_aggregate_function("LAST", Last)
+
+    # Scalars -------------------------------------------------------------------------------
+
+    def to_date(self, *args):
+        if not 1 <= len(args) <= 2:
+            raise errors.syntax("TO_DATE takes (text [, format])")
+        text = args[0]
+        if text is None:
+            return None
+        if isinstance(text, int):
+            return text
+        if not isinstance(text, str):
+            raise EdgeError(BAD_TIME_CODE, f"TO_DATE needs text, got {text!r}")
+        date_format = args[1] if len(args) == 2 else None
+        if date_format is not None and not isinstance(date_format, str):
+            raise EdgeError(BAD_TIME_CODE, "TO_DATE: the format must be text such as 'YYYY-MM-DD HH24:MI:SS'")
+        utc, ok = parse_times([text.strip()], self.zone, date_format)
+        if not ok[0]:
+            wanted = f"the format {date_format!r}" if date_format else "YYYY-MM-DD[ HH24:MI:SS[ mmm:uuu:nnn]]"
+            raise EdgeError(BAD_TIME_CODE, f"TO_DATE cannot read {text!r} as a time: expected {wanted}")
+        return int(utc[0])
+
+    def to_char(self, *args):
+        if not 1 <= len(args) <= 2:
+            raise errors.syntax("TO_CHAR takes (value [, format])")
+        value = args[0]
+        if value is None:
+            return None
+        if len(args) == 2:
+            if not isinstance(value, (int, float)):
+                raise errors.syntax(f"TO_CHAR with a format needs a datetime, got {value!r}")
+            if not isinstance(args[1], str) or not args[1]:
+                raise EdgeError(BAD_TIME_CODE, "TO_CHAR: the format must be text such as 'YYYY-MM-DD'")
+            return format_times(np.array([int(value)], dtype=np.int64), self.zone, args[1])[0]
+        if isinstance(value, bytes):
+            return value.hex().upper()
+        return str(value)
+
+    def date_trunc(self, *args):
+        if not 2 <= len(args) <= 3:
+            raise errors.syntax("DATE_TRUNC takes (unit, time [, count])")
+        unit, value = args[0], args[1]
+        count = _size(args[2], "DATE_TRUNC") if len(args) == 3 else 1
+        if value is None:
+            return None
+        value = int(value)
+        offset = int(self.zone.local_offsets(np.array([value], dtype=np.int64))[0])
+        local = value + offset
+        key = str(unit).strip().lower()
+        if key in CALENDAR_UNITS:
+            day = local // NS["day"]
+            year, month, _ = (int(x[0]) for x in civil_from_days(np.array([day], dtype=np.int64)))
+            if key == "year":
+                year -= (year % count) if count > 1 else 0
+                month = 1
+            else:
+                index = (year * 12 + month - 1)
+                index -= index % count
+                year, month = divmod(index, 12)
+                month += 1
+            days = int(days_from_civil(np.array([year]), np.array([month]), np.array([1]))[0])
+            truncated = days * NS["day"]
+        else:
+            width = unit_ns(unit, "DATE_TRUNC") * count
+            truncated = (local // width) * width
+        return int(self.zone.utc_from_local(np.array([truncated], dtype=np.int64))[0])
+
+    def date_bin(self, *args):
+        if not 3 <= len(args) <= 4:
+            raise errors.syntax("DATE_BIN takes (unit, size, time [, origin])")
+        return _bucket(unit_ns(args[0], "DATE_BIN") * _size(args[1], "DATE_BIN"), args[2],
+                       args[3] if len(args) == 4 else 0, self)
+
+    def rollup(self, *args):
+        if not 3 <= len(args) <= 4:
+            raise errors.syntax("ROLLUP takes (unit, size, time [, origin]) with unit sec, min, hour or day")
+        width = unit_ns(args[0], "ROLLUP", ROLLUP_UNITS) * _size(args[1], "ROLLUP")
+        return _bucket(width, args[2], args[3] if len(args) == 4 else 0, self)
+
+
+def _bucket(width: int, value, origin, functions: Functions):
+    if value is None:
+        return None
+    if isinstance(origin, str):
+        origin = functions.to_date(origin)
+    origin = int(origin or 0)
+    value = int(value)
+    return origin + ((value - origin) // width) * width
+
+
+def now() -> int:
+    return time.time_ns()
+
+
+def from_unixtime(seconds):
+    return None if seconds is None else int(round(float(seconds) * 10**9))
+
+
+def unix_timestamp(value):
+    return None if value is None else int(value) // 10**9
+
+
+def to_hex(value):
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.hex().upper()
+    if isinstance(value, int):
+        return format(value & 0xFFFFFFFFFFFFFFFF, "X")
+    return str(value).encode("utf-8").hex().upper()
+
+
+# Aggregates ----------------------------------------------------------------------------------
+
+class First:
+    """FIRST(time, value): the value of the row with the earliest time (ties: the first seen)."""
+
+    def __init__(self):
+        self.time = None
+        self.value = None
+
+    def step(self, *args):
+        if len(args) != 2:
+            raise errors.syntax(f"{type(self).__name__.upper()} takes (time, value)")
+        moment, value = args
+        if moment is not None and self._better(moment):
+            self.time, self.value = moment, value
+
+    def _better(self, moment) -> bool:
+        return self.time is None or moment < self.time
+
+    def final(self):
+        return self.value
+
+
+class Last(First):
+    """LAST(time, value): the value of the row with the latest time (ties: the last seen)."""
+
+    def _better(self, moment) -> bool:
+        return self.time is None or moment >= self.time
