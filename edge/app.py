@@ -48,6 +48,10 @@ class EdgeApp:
 
         self.store = TagStore(self.catalog, settings.data_dir / "tags")
 
+        from edge.sql.engine import SqlEngine
+
+        self.sql = SqlEngine(self)  # Machbase SQL on <data-dir>/data.db and the store
+
         from edge.pipeline.configuration import FtxConfiguration
         from edge.pipeline.scheduler import Scheduler
 
@@ -124,6 +128,7 @@ class EdgeApp:
             self._server.close()
             self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self.scheduler.shutdown()
+        self.sql.close()
         self.store.close()
         try:
             self.catalog.close()

@@ -106,11 +106,11 @@ def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarra
     candidates = [c for c in range(columns) if _sample_is_numeric(fields, starts[:, c], ends[:, c])]
     fast = [c for c in candidates if longest[c] <= _FAST_WIDTH]
     if fast and rows:
-        mat, _ = fields.matrix(starts[:, fast].ravel(), ends[:, fast].ravel(), right=True)
-        values, ok, has_dot = (a.reshape(rows, len(fast)) for a in decimals(mat, lengths[:, fast].ravel()))
+        # Column after column (a transposed gather), so each column's values come out contiguous.
+        mat, _ = fields.matrix(starts.T[fast].ravel(), ends.T[fast].ravel(), right=True)
+        values, ok, has_dot = (a.reshape(len(fast), rows) for a in decimals(mat, lengths.T[fast].ravel()))
         for i, c in enumerate(fast):
-            result[c] = _finish_column(fields, starts[:, c], ends[:, c], values[:, i].copy(), ok[:, i],
-                                       has_dot[:, i])
+            result[c] = _finish_column(fields, starts[:, c], ends[:, c], values[i], ok[i], has_dot[i])
     for c in candidates:
         if c not in fast or not rows:
             result[c] = _finish_column(fields, starts[:, c], ends[:, c], np.full(rows, np.nan),
@@ -119,6 +119,8 @@ def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarra
 
 
 def _finish_column(fields, starts, ends, values, ok, has_dot) -> tuple[np.ndarray, bool] | None:
+    if ok.all():
+        return values, not has_dot.any()
     todo = np.flatnonzero(~ok)
     if len(todo) and not _read_rest(fields, starts[todo], ends[todo], todo, values):
         return None
@@ -129,7 +131,7 @@ def _text(fields: ByteFields, start: int, end: int) -> bytes:
     return fields.padded[fields.pad + start:fields.pad + end].tobytes()
 
 
-def _sample_is_numeric(fields: ByteFields, starts: np.ndarray, ends: np.ndarray, size: int = 16) -> bool:
+def _sample_is_numeric(fields: ByteFields, starts: np.ndarray, ends: np.ndarray, size: int = 4) -> bool:
     """A cheap look at the first present values, so text columns skip the matrix work."""
     seen = 0
     for start, end in zip(starts[:256].tolist(), ends[:256].tolist()):

@@ -113,13 +113,6 @@ def _is_leap(year: np.ndarray) -> np.ndarray:
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def _column(digit: np.ndarray, pos: int, width: int) -> np.ndarray:
-    value = digit[:, pos].astype(np.int64)
-    for k in range(1, width):
-        value = value * 10 + digit[:, pos + k]
-    return value
-
-
 def _leading_digits(is_digit: np.ndarray, pos: int) -> np.ndarray:
     """Per row, how many digits follow one another from column `pos` (at most 9)."""
     bits = np.packbits(is_digit[:, pos:pos + 9], axis=1, bitorder="little").astype(np.uint32)
@@ -129,23 +122,27 @@ def _leading_digits(is_digit: np.ndarray, pos: int) -> np.ndarray:
 
 def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ns, offset_ns, ok): wall-clock ns, the text's UTC offset (0 without %z), fit mask."""
+    """(ns, offset_ns, ok): wall-clock ns, the text's UTC offset (0 without %z), fit mask.
+
+    A few whole-matrix operations regardless of the layout: the fixed part is checked a
+    word at a time against the layout's digit and literal bytes, and every directive's
+    number comes out of one matrix product of the digit columns with their place values.
+    """
     count = len(mat)
     need = layout.fixed_width + (9 if layout.fraction else 0) + (6 if layout.offset else 0)
     width = max(8, -(-max(need, mat.shape[1]) // 8) * 8)
-    if mat.shape[1] < width:
-        mat = np.pad(mat, ((0, 0), (0, width - mat.shape[1])))
-    mat = np.ascontiguousarray(mat)
+    if mat.shape[1] < width or not mat.flags.c_contiguous:
+        wide = np.zeros((count, width), dtype=np.uint8)
+        wide[:, :mat.shape[1]] = mat
+        mat = wide
     digit = mat - np.uint8(48)
     is_digit = digit < 10
     digit *= is_digit
 
-    # The fixed part is checked a word at a time: digits where the layout has digits,
-    # the layout's literal bytes where it has literals.
     want_digit = np.zeros(width, dtype=np.uint8)
     literal_mask = np.zeros(width, dtype=np.uint8)
     literal = np.zeros(width, dtype=np.uint8)
-    parts: dict[str, np.ndarray] = {}
+    numeric: list[tuple[str, int, int]] = []  # (directive, first column, width)
     pm = None
     ok = np.ones(count, dtype=bool)
     pos = 0
@@ -157,11 +154,7 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
         size = int(size)
         if kind in _DIGITS:
             want_digit[pos:pos + size] = 1
-            value = _column(digit, pos, size)
-            if kind == "y":
-                value = np.where(value < 69, value + 2000, value + 1900)
-                kind = "Y"
-            parts[kind] = value
+            numeric.append((kind, pos, size))
         elif kind == "p":
             first = mat[:, pos] | np.uint8(0x20)
             ok &= ((first == ord("a")) | (first == ord("p"))) & ((mat[:, pos + 1] | np.uint8(0x20)) == ord("m"))
@@ -173,7 +166,8 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
             for number, name in enumerate(_MONTHS, start=1):
                 month[code == (ord(name[0]) << 16 | ord(name[1]) << 8 | ord(name[2]))] = number
             ok &= month > 0
-            parts["m"] = month
+            numeric.append(("b", pos, 0))
+            parts_b = month
         elif kind == "a":
             letters = mat[:, pos:pos + 3] | np.uint8(0x20)
             ok &= ((letters >= ord("a")) & (letters <= ord("z"))).all(axis=1)
@@ -187,13 +181,32 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
         if mask:
             ok &= (text_words[:, k] & mask) == value
 
+    # Each directive's number from its digit columns (a BLAS product would be no faster at
+    # these sizes, and its threads cost more than they save on a busy box).
+    digits = digit[:, :pos + (9 if layout.fraction else 0)].astype(np.int32)
+    parts: dict[str, np.ndarray] = {}
+    for kind, first_column, size in numeric:
+        if size:
+            value = digits[:, first_column].astype(np.int64)
+            for k in range(1, size):
+                value *= 10
+                value += digits[:, first_column + k]
+            parts[kind] = value
+    if "b" in {kind for kind, _, _ in numeric}:
+        parts["m"] = parts_b
+    if "y" in parts:
+        parts["Y"] = np.where(parts["y"] < 69, parts["y"] + 2000, parts["y"] + 1900)
+
     fraction_ns = np.zeros(count, dtype=np.int64)
     end = np.full(count, pos, dtype=np.int64)
     if layout.fraction:
         ndigits = _leading_digits(is_digit, pos)
         ok &= ndigits >= 1
+        run = digits[:, pos:pos + 9]
+        if layout.offset:  # digits of the offset may follow the fraction's
+            run = run * (np.arange(9, dtype=np.int32) < ndigits[:, None])
         for k in range(9):
-            fraction_ns += np.where(ndigits > k, digit[:, pos + k], 0).astype(np.int64) * (10 ** (8 - k))
+            fraction_ns += run[:, k] * (10 ** (8 - k))
         end = end + ndigits
     offset_ns = np.zeros(count, dtype=np.int64)
     if layout.offset:

@@ -56,7 +56,7 @@ class _Reader:
             return t.value.upper()
         return None
 
-    def operand(self, stop_at_and: bool = True) -> tuple[Token, ...] | None:
+    def operand(self) -> tuple[Token, ...] | None:
         """Tokens up to the next top-level AND (or the end); None if empty or not constant."""
         start = self.position
         depth = 0
@@ -69,8 +69,7 @@ class _Reader:
                 if depth < 0:
                     return None
             elif depth == 0 and t.kind == WORD and t.value in ("AND", "OR", "BETWEEN", "IN", "IS", "NOT", "LIKE"):
-                if t.value != "AND" or stop_at_and:
-                    break
+                break
             elif depth == 0 and t.is_op(*COMPARISONS, "!=", "<>"):
                 break
             self.position += 1
@@ -116,8 +115,7 @@ def _predicate(reader: _Reader) -> Predicate | None:
         if t.is_op(*COMPARISONS):
             reader.position += 1
             operand = reader.operand()
-            return None if operand is None else Predicate(column, _MIRRORED[t.text] if t.text == "==" else t.text,
-                                                          (operand,))
+            return None if operand is None else Predicate(column, "=" if t.text == "==" else t.text, (operand,))
         if t.is_word("BETWEEN"):
             reader.position += 1
             low = reader.operand()

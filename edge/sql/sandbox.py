@@ -14,7 +14,6 @@ fast path) call `check_deadline` between chunks.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 
 import apsw
@@ -58,7 +57,6 @@ class Sandbox:
         self._trusted = False
         self.timed_out = False
         self.denied: str | None = None
-        self._owner = threading.get_ident()
         conn.config(apsw.SQLITE_DBCONFIG_DEFENSIVE, 1)
         conn.config(apsw.SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0)
         conn.config(apsw.SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0)

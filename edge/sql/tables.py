@@ -78,13 +78,22 @@ def log_tables(conn: apsw.Connection) -> list[SqlTable]:
 
 
 class Tables:
-    """Every table by upper-case name; one snapshot per statement."""
+    """Every table by upper-case name, and the store's tag tables behind them; one snapshot
+    per statement."""
 
-    def __init__(self, tables: list[SqlTable]):
+    def __init__(self, tables: list[SqlTable], store_tables: dict | None = None):
         self.by_name = {t.name: t for t in tables}
+        self._store_tables = store_tables or {}
 
     def get(self, name: str) -> SqlTable | None:
         return self.by_name.get(name.upper())
+
+    def tag_table(self, name: str):
+        """The store's TagTable of a tag table (or of a STAT/META view), or None."""
+        table = self.get(name)
+        if table is None:
+            return None
+        return self._store_tables.get(table.source or table.name)
 
     def referenced(self, words: set[str]) -> list[SqlTable]:
         """The tables among `words` (upper-case identifiers of a statement)."""

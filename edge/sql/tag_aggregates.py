@@ -6,8 +6,8 @@ takes the whole units inside the range from the coarsest fitting rollup level an
 edges from the raw points; the result is exactly what aggregating the raw points would give,
 at the cost of at most two units of raw points.
 
-Rollups leave NULL values out. Whether a range holds any (`rows_in_range` against the
-rollup count) decides whether COUNT(*), MIN(time), FIRST ... and the existence of a group can
+Rollups leave NULL values out. Whether a range holds any (more rows than the rollups count,
+`has_rows_beyond`) decides whether COUNT(*), MIN(time), FIRST ... and the existence of a group can
 be read from them; when it does hold NULLs the caller lets SQLite aggregate the raw rows.
 """
 
@@ -83,27 +83,12 @@ def range_rollups(table, tags: list[str], first: int, last: int, width: int | No
     return combine(Rollups.concat(parts))
 
 
-def rows_in_range(table, tags: list[str], first: int, last: int, check_deadline) -> int:
-    """Rows (NULL values included) of the tags with first <= time <= last."""
-    total = 0
-    for tag in tags:
-        stats = table.stats(tag)
-        if stats is None or stats.count == 0:
-            continue
-        if first <= stats.min_time and stats.max_time <= last:
-            total += stats.count
-            continue
-        if last < stats.min_time or stats.max_time < first:
-            continue
-        offset = 0
-        while True:
-            check_deadline()
-            got = len(table.read([tag], first, last, 0, count=READ_CHUNK, offset=offset).times)
-            total += got
-            if got < READ_CHUNK:
-                break
-            offset += got
-    return total
+def has_rows_beyond(table, tags: list[str], first: int, last: int, rows: int) -> bool:
+    """Whether the tags hold more than `rows` rows (NULL values included) with first <= time
+    <= last: one read of one row at offset `rows`, a binary search in the store."""
+    if first > last or not tags:
+        return False
+    return len(table.read(tags, first, last, 0, count=1, offset=rows).times) > 0
 
 
 def whole_tag_stats(table, tags: list[str]) -> dict:

@@ -28,7 +28,7 @@ from edge.errors import EdgeError
 from edge.sql import errors
 from edge.sql.dateformat import parse_times
 from edge.sql.tables import STAT_COLUMNS
-from edge.sql.types import sqlite_declaration, of_store_column
+from edge.sql.types import INTEGER_TYPES, of_store_column, sqlite_declaration
 
 CHUNK_ROWS = 65536
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -149,45 +149,44 @@ class TagVirtualTable:
     # Planning ------------------------------------------------------------------------------
 
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
+        usable = [i for i in range(info.nConstraint) if info.get_aConstraint_usable(i)]
+        name_index = next((i for i in usable if info.get_aConstraint_iColumn(i) == NAME_COLUMN
+                           and info.get_aConstraint_op(i) == apsw.SQLITE_INDEX_CONSTRAINT_EQ), None)
+        name_in = name_index is not None and bool(info.get_aConstraintUsage_in(name_index))
+        order, name_desc, time_desc = self._order(info, single_tag=name_index is not None and not name_in)
+        # A LIMIT caps the rows read only when they come out in the order asked for.
+        limit_usable = not info.nOrderBy or bool(order)
         args: list[str] = []
-        name_arg = None
         time_args = 0
         limit = False
-        for i in range(info.nConstraint):
-            if not info.get_aConstraint_usable(i):
-                continue
+        for i in usable:
             column, op = info.get_aConstraint_iColumn(i), info.get_aConstraint_op(i)
-            label = None
-            if column == NAME_COLUMN and op == apsw.SQLITE_INDEX_CONSTRAINT_EQ and name_arg is None:
-                if info.get_aConstraintUsage_in(i):
+            if i == name_index:
+                label = "name in" if name_in else "name="
+                if name_in:
                     info.set_aConstraintUsage_in(i, True)
-                    label = "name in"
-                else:
-                    label = "name="
-                name_arg = label
             elif column == TIME_COLUMN and op in _OPS:
                 label = "time" + _OPS[op]
                 time_args += 1
-            elif op in (_LIMIT, _OFFSET):
+            elif op in (_LIMIT, _OFFSET) and limit_usable:
                 label = "limit" if op == _LIMIT else "offset"
                 limit = True
-            if label is None:
+            else:
                 continue
             args.append(label)
             info.set_aConstraintUsage_argvIndex(i, len(args))
             # LIMIT/OFFSET only cap what is read; SQLite still applies them itself.
             info.set_aConstraintUsage_omit(i, label not in ("limit", "offset"))
-        order, name_desc, time_desc = self._order(info, single_tag=name_arg == "name=")
         if order:
             info.orderByConsumed = True
         plan = Plan(tuple(args), order, name_desc, time_desc)
         info.idxStr = plan.encode()
         # Cheapest: one tag and a time range; then one tag; then a range over all tags.
         cost = 1e9
-        if name_arg:
+        if name_index is not None:
             cost = 1e3
         if time_args:
-            cost = cost / 1e3 if name_arg else 1e7
+            cost = cost / 1e3 if name_index is not None else 1e7
         if limit:
             cost = cost / 10
         info.estimatedCost = cost
@@ -366,6 +365,8 @@ def _python_values(chunk, number: int, spec) -> list:
     if number == 2:
         values = chunk.values
         nulls = np.isnan(values)
+        if spec.type in INTEGER_TYPES:  # the store keeps every value as a double
+            values = np.where(nulls, 0, values).astype(np.int64)
         if not nulls.any():
             return values.tolist()
         out = values.astype(object)

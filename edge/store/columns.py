@@ -175,7 +175,7 @@ def sync_files(paths, directory: Path) -> None:
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
-            continue  # rewritten and unlinked since; its successor was synced when written
+            continue  # gone since (its table dropped): nothing left to make durable
         try:
             os.fsync(fd)
         finally:

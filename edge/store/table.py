@@ -4,20 +4,24 @@ Write path (one batch, or several queued by concurrent callers: group commit):
   1. the batch is checked and grouped by tag (`batch.prepare`), outside any lock;
   2. under the commit lock its tags are resolved (new ones registered provisionally), its
      record is written to the log and one fdatasync starts on a helper thread;
-  3. meanwhile each tag's rows are written behind its published length (pwrite, no sync) and
-     the stats/rollup deltas and run changes are computed, all still invisible;
+  3. meanwhile the stats/rollup deltas and run changes are computed, all still invisible;
   4. once the sync has succeeded the batch is published under the short state lock, and the
      caller is acknowledged. If anything fails after the record was written, an ABORT record
      cancels it, the few unpublished in-memory changes are rolled back, and the caller gets
      an error: nothing of the batch is visible now or after a restart.
+  5. the acknowledged rows wait in memory (a few MB) and are flushed to the column files
+     (pwrite, no sync) several batches of a tag at once: one write per tag and column instead
+     of one per batch. A reader that needs such rows flushes them first.
 
 Checkpoint (housekeeping thread, when the log grows or every few seconds): seal the log
 segment, fsync the column files, record committed lengths, runs, stats and hour-rollup
 deltas in the catalog in one transaction, then drop the sealed segments. Start-up truncates
 every column file to its committed length and replays the log records after the checkpoint.
 
-Lock order: checkpoint lock -> commit lock -> rollup lock -> state lock. Readers take only the
-state lock (to snapshot) and, for hour rollups, the rollup lock; never the commit lock.
+Lock order: checkpoint lock -> commit lock -> flush lock -> rollup lock -> state lock.
+Readers take the state lock (to snapshot), the flush lock when they need held-back rows and,
+for hour rollups, the rollup lock; never the commit lock. File descriptors are opened and
+closed only under the flush lock (or by a delete, which holds every lock).
 """
 
 from __future__ import annotations
@@ -25,54 +29,34 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from edge.catalog import Catalog
-from edge.store import errors, query, tag_catalog
+from edge.store import errors, tag_catalog
 from edge.store import rollups as rollup_math
 from edge.store.batch import Batch, decode, prepare
 from edge.store.columns import ColumnFile, sync_directory, sync_files
-from edge.store.query import ReadResult, TagSnapshot
-from edge.store.rollups import LEVELS, Rollups
-from edge.store.runs import EMPTY_TAIL, MAX_RUN_ROWS, NO_EXTEND, PERM_DTYPE, Run, sort_order
-from edge.store.schema import ColumnSpec, TableSchema, check_metadata_value, check_tag_name, metadata_row
-from edge.store.stats import StatsColumns, TagStats, of_groups
+from edge.store.rollups import Rollups
+from edge.store.runs import EMPTY_TAIL, NO_EXTEND, PERM_DTYPE, Run, sort_order
+from edge.store.schema import ColumnSpec, TableSchema
+from edge.store.stats import StatsColumns, of_groups
+from edge.store.table_maintenance import TableMaintenance
+from edge.store.table_reads import TableReads
+from edge.store.table_tags import TableTags
+from edge.store.tag_state import TagState, column_files, perm_file
 from edge.store.wal import KIND_APPEND, BackgroundSync, WriteAheadLog
 
 log = logging.getLogger("edge.store")
 
-LOG_CHECKPOINT_BYTES = 32 << 20
+LOG_CHECKPOINT_BYTES = 128 << 20
 FLUSH_BYTES = 4 << 20  # acknowledged rows held back to write each tag's columns in one go
-CHECKPOINT_INTERVAL_S = 2.0
-MAX_RUNS = 8
+CHECKPOINT_INTERVAL_S = 5.0
 PENDING_ROLLUPS_COMPACT = 64
-ROLLUP_ROW_BYTES = 96  # an hour row in the catalog, with its share of the index
-FUNCTIONS = ("min", "max", "sum", "count", "avg")
-
-
-class TagState:
-    """A tag as the writer keeps it; readers copy (rows, runs, columns) under the state lock."""
-
-    __slots__ = ("tag_id", "name", "gen", "columns", "runs", "rows", "flushed", "pending")
-
-    def __init__(self, tag_id: int, name: str, gen: int, columns: list[ColumnFile]):
-        self.tag_id = tag_id
-        self.name = name
-        self.gen = gen
-        self.columns = columns
-        self.runs: tuple[Run, ...] = (Run(0, None),)
-        self.rows = 0  # published (acknowledged) rows
-        self.flushed = 0  # rows written to the column files; the rest wait in `pending`
-        self.pending: list[tuple[int, int, int, list[np.ndarray]]] = []  # (row, start, end, arrays)
-
-    def files(self) -> list[Path]:
-        return [c.path for c in self.columns] + [r.perm.path for r in self.runs if r.perm is not None]
 
 
 @dataclasses.dataclass
@@ -105,7 +89,10 @@ class _CheckpointSnapshot:
     garbage: list[Path]
 
 
-class TagTable:
+class TagTable(TableReads, TableMaintenance, TableTags):
+    """One tag table (see the module doc); reads, maintenance and tag metadata are in the
+    mixins of table_reads.py, table_maintenance.py and table_tags.py."""
+
     def __init__(self, catalog: Catalog, table_id: int, schema: TableSchema, directory: Path,
                  on_log_full: Callable[[], None] = lambda: None, fd_budget: int = 1024):
         self.table_id = table_id
@@ -176,6 +163,8 @@ class TagTable:
         self._next_seq = max([seq] + [r.seq for r in refs]) + 1
         for ref in refs:
             self._replay(decode(self._wal.read(ref), self.schema))
+            if self._unflushed_bytes >= FLUSH_BYTES:
+                self._flush()
         self._flush()
         if refs:
             log.info("table %s: replayed %d log records", self.name, len(refs))
@@ -229,16 +218,8 @@ class TagTable:
 
     # ---- tag registry -----------------------------------------------------------------------
 
-    def _columns_for(self, tag_id: int, gen: int) -> list[ColumnFile]:
-        base = self._dir / f"{tag_id}.g{gen}"
-        columns = [ColumnFile(base.with_name(base.name + ".t"), np.int64),
-                   ColumnFile(base.with_name(base.name + ".v"), np.float64)]
-        columns += [ColumnFile(base.with_name(f"{base.name}.x{i}"), c.stored_dtype)
-                    for i, c in enumerate(self.schema.extras)]
-        return columns
-
     def _new_state(self, tag_id: int, name: str, gen: int) -> TagState:
-        return TagState(tag_id, name, gen, self._columns_for(tag_id, gen))
+        return TagState(tag_id, name, gen, column_files(self._dir, self.schema, tag_id, gen))
 
     def _make_room(self, tag_id: int) -> None:
         """Grows the per-tag arrays to hold `tag_id`, which starts as a tag without rows."""
@@ -273,7 +254,13 @@ class TagTable:
             if not batch.done:
                 with self._queue_lock:
                     group, self._queue = self._queue, []
-                self._commit_group(group)
+                try:
+                    self._commit_group(group)
+                except BaseException as exc:
+                    for queued in group:
+                        if not queued.done:
+                            queued.error, queued.done = exc, True
+                    raise
         if batch.error is not None:
             raise batch.error
         return batch.rows
@@ -358,7 +345,8 @@ class TagTable:
             log.critical("table %s: cannot cancel a failed batch: %s", self.name, abort_exc)
 
     def _apply(self, batch: Batch, work: _GroupWork) -> _Applied:
-        """Writes the batch behind each tag's length and computes what publishing will change."""
+        """Lays the batch out behind each tag's length (rows held for the flush) and computes
+        what publishing will change: run changes, stats and rollup deltas."""
         times, values = batch.times, batch.values
         starts, lengths = batch.starts, batch.lengths
         arrays = [times, values, *batch.extras]
@@ -407,7 +395,7 @@ class TagTable:
             runs.append(Run(offset, None, None))
             self._tail_max[state.tag_id] = high
         else:
-            perm = ColumnFile(self._dir / f"{state.tag_id}.g{state.gen}.r{offset}-{offset + length}.perm", PERM_DTYPE)
+            perm = perm_file(self._dir, state.tag_id, state.gen, offset, offset + length)
             perm.create_from(np.argsort(batch.times[s:s + length], kind="stable").astype(PERM_DTYPE), sync=False)
             perm.close_fd()
             work.perms.append(perm.path)
@@ -557,410 +545,7 @@ class TagTable:
         self._checkpoint_seq = snap.seq
         self._last_checkpoint = time.monotonic()
         self._wal.drop_through(snap.sealed_segment)
-        for path in snap.garbage:
-            path.unlink(missing_ok=True)
-
-    # ---- reading ----------------------------------------------------------------------------
-
-    def _snapshots(self, tags: Sequence[str]) -> list[TagSnapshot]:
-        for _ in range(3):
-            with self._state_lock:
-                states = [s for s in (self._by_name.get(name) for name in tags) if s is not None]
-                if all(s.flushed >= s.rows for s in states):
-                    return [TagSnapshot(s.tag_id, s.name, s.rows, s.runs, tuple(s.columns)) for s in states]
-            try:
-                self._flush()
-            except OSError as exc:
-                raise errors.storage_failure(str(exc)) from None
-        with self._state_lock:  # rows appended meanwhile stay out: a consistent prefix
-            return [TagSnapshot(s.tag_id, s.name, min(s.rows, s.flushed), s.runs, tuple(s.columns))
-                    for s in states]
-
-    def _note_maps(self, snapshots: list[TagSnapshot]) -> None:
-        """Keeps the maps of recently read columns, drops the oldest (each map holds a file)."""
-        with self._map_lock:
-            mapped = self._mapped
-            for snap in snapshots:
-                for column in snap.columns:
-                    if column.has_map:
-                        mapped[column] = None
-                        mapped.move_to_end(column)
-                for run in snap.runs:
-                    if run.perm is not None and run.perm.has_map:
-                        mapped[run.perm] = None
-                        mapped.move_to_end(run.perm)
-            while len(mapped) > self._map_budget:
-                column, _ = mapped.popitem(last=False)
-                column.drop_map()
-
-    def read(self, tags: list[str], start_ns: int, end_ns: int, direction: int = 0,
-             count: int = 0, offset: int = 0) -> ReadResult:
-        """Rows with start_ns <= time <= end_ns, tag after tag in the order given (unknown tags
-        give no rows). Direction 0: insertion order, 1: time descending, 2: time ascending.
-        `count` (0: all) and `offset` apply to the whole series."""
-        if direction not in (0, 1, 2):
-            raise errors.invalid_argument(f"Direction must be 0, 1 or 2, got {direction!r}.")
-        if count < 0 or offset < 0:
-            raise errors.invalid_argument("Count and offset must not be negative.")
-        return self._on_snapshots(tags, lambda snaps: query.read(
-            snaps, self.schema.extras, int(start_ns), int(end_ns), direction, count, offset))
-
-    def _on_snapshots(self, tags: Sequence[str], work: Callable[[list[TagSnapshot]], object]):
-        """Runs `work` on snapshots of the tags. A delete or run merge may unlink files of a
-        snapshot taken just before it, before they were mapped: then once more on new ones."""
-        for attempt in range(2):
-            snaps = self._snapshots(tags)
-            try:
-                result = work(snaps)
-            except FileNotFoundError:
-                if attempt:
-                    raise
-                continue
-            self._note_maps(snaps)
-            return result
-
-    def rollup(self, tags: list[str], start_ns: int, end_ns: int, level: str, multiple: int = 1) -> Rollups:
-        """Rollups of the tags combined, in buckets of `multiple` x `level` aligned to the epoch,
-        built from the `level` rollup rows whose bucket start lies in [start_ns, end_ns]. Keys
-        are bucket starts (ns), ascending; empty buckets are left out."""
-        if level not in LEVELS:
-            raise errors.invalid_argument(f"Level must be one of {', '.join(LEVELS)}, got {level!r}.")
-        if not isinstance(multiple, (int, np.integer)) or multiple < 1:
-            raise errors.invalid_argument(f"Interval value must be a positive integer, got {multiple!r}.")
-        unit = LEVELS[level]
-        width = unit * int(multiple)
-        first_bucket = rollup_math.ceil_to(int(start_ns), unit)
-        last_bucket = rollup_math.bucket_floor(int(end_ns), unit)
-        if first_bucket > last_bucket:
-            return Rollups.empty()
-        if level != "hour":
-            return self._on_snapshots(tags, lambda snaps: query.raw_rollups(
-                snaps, first_bucket, last_bucket + unit - 1, width))
-        snaps = self._snapshots(tags)
-        if not snaps:
-            return Rollups.empty()
-        return self._hour_rollups(snaps, first_bucket // unit, last_bucket // unit, width)
-
-    def _hour_rollups(self, snaps: list[TagSnapshot], first_hour: int, last_hour: int, width: int) -> Rollups:
-        conn = self._catalog.connection()
-        stored = []
-        with self._rollup_lock:
-            with self._state_lock:
-                deltas = ([self._rollup_inflight] if self._rollup_inflight is not None else []) \
-                    + list(self._rollup_pending)
-            for snap in snaps:
-                stored.append(Rollups.from_rows(
-                    tag_catalog.rollup_rows(conn, self.table_id, snap.tag_id, first_hour, last_hour)))
-        delta = Rollups.concat(deltas)
-        per_tag = []
-        for snap, rows in zip(snaps, stored):
-            parts = [rows]
-            if len(delta):
-                lo, hi = rollup_math.pack_tag_hour(snap.tag_id, np.array([first_hour, last_hour]))
-                mine = delta.take((delta.keys >= lo) & (delta.keys <= hi))
-                parts.append(mine.with_keys(rollup_math.split_tag_hour(mine.keys)[1]))
-            # Per tag first, tags then in the order given: first/last ties go to the earlier tag.
-            per_tag.append(rollup_math.combine(Rollups.concat(parts)))
-        hourly = Rollups.concat(per_tag)
-        if not len(hourly):
-            return hourly
-        starts = hourly.keys * LEVELS["hour"]
-        return rollup_math.combine(hourly.with_keys(rollup_math.bucket_floor(starts, width)))
-
-    def aggregate(self, tags: list[str], start_ns: int, end_ns: int, level: str, multiple: int,
-                  functions: list[str], count: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """(bucket start times ns, {function: float64 array}) from the rollups; see `rollup`.
-        Functions among min, max, sum, count, avg; `count` > 0 keeps the first buckets only."""
-        unknown = [f for f in functions if f not in FUNCTIONS]
-        if unknown or not functions:
-            raise errors.invalid_argument(f"Functions must be among {', '.join(FUNCTIONS)}, got {functions!r}.")
-        if count < 0:
-            raise errors.invalid_argument("Count must not be negative.")
-        r = self.rollup(tags, start_ns, end_ns, level, multiple)
-        if count:
-            r = r.take(slice(0, count))
-        out = {}
-        for function in functions:
-            if function == "avg":
-                out[function] = r.sum / r.count
-            elif function == "count":
-                out[function] = r.count.astype(np.float64)
-            else:
-                out[function] = np.asarray(getattr(r, function), dtype=np.float64).copy()
-        return r.keys.copy(), out
-
-    def stats(self, tag: str) -> TagStats | None:
-        with self._state_lock:
-            state = self._by_name.get(tag)
-            return None if state is None else self._stats.public(state.tag_id)
-
-    def disksize(self, tag: str | None = None) -> int:
-        """Bytes on disk of the tag (or of every tag): column files, run indexes, hour rollups."""
-        with self._state_lock:
-            if tag is None:
-                states = list(self._by_id.values())
-            else:
-                state = self._by_name.get(tag)
-                if state is None:
-                    raise errors.tag_not_found(self.name, tag)
-                states = [state]
-            files = [(list(s.columns), [r.perm for r in s.runs if r.perm is not None]) for s in states]
-        total = sum(c.disk_bytes() for columns, perms in files for c in columns + perms)
-        conn = self._catalog.connection()
-        if tag is None:
-            rollup_rows = conn.execute("SELECT count(*) FROM tag_rollup_hours WHERE table_id = ?",
-                                       (self.table_id,)).fetchone()[0]
-        else:
-            rollup_rows = tag_catalog.rollup_row_count(conn, self.table_id, states[0].tag_id)
-        return total + rollup_rows * ROLLUP_ROW_BYTES
-
-    # ---- delete -----------------------------------------------------------------------------
-
-    def delete_before(self, before_ns: int, tags: list[str] | None = None) -> int:
-        """Deletes the rows with time < before_ns (of every tag, or of `tags`); returns how many.
-
-        Each affected tag is rewritten into files of its next generation, its stats and hour
-        rollups recomputed, and the switch committed in one catalog transaction, so the space
-        is freed at once and a crash leaves either the old or the new state."""
-        before = int(before_ns)
-        with self._checkpoint_lock, self._commit_lock, self._flush_lock:
-            self._check_open()
-            self._checkpoint_locked()
-            with self._state_lock:
-                if tags is None:
-                    targets = list(self._by_id.values())
-                else:
-                    targets = [s for s in (self._by_name.get(t) for t in dict.fromkeys(tags)) if s is not None]
-            rewrites = []
-            deleted = 0
-            for state in targets:
-                if state.rows == 0:
-                    continue
-                old_times = state.columns[0].view(state.rows)
-                keep = old_times >= before
-                kept = int(np.count_nonzero(keep))
-                if kept == state.rows:
-                    continue
-                deleted += state.rows - kept
-                rewrites.append(self._rewrite(state, keep, kept))
-            if not rewrites:
-                return 0
-            sync_directory(self._dir)  # the new files' names are durable before the catalog names them
-            conn = self._catalog.connection()
-            with self._rollup_lock:
-                with conn:
-                    tag_catalog.save_tag_states(conn, self.table_id, [r["record"] for r in rewrites])
-                    for r in rewrites:
-                        tag_catalog.replace_rollups(conn, self.table_id, r["state"].tag_id, r["rollups"])
-                with self._state_lock:
-                    for r in rewrites:
-                        state = r["state"]
-                        state.gen, state.columns, state.runs = r["gen"], r["columns"], r["runs"]
-                        state.rows = state.flushed = r["rows"]
-                        self._stats.reset(state.tag_id)
-                        self._stats.load(state.tag_id, r["record"]["stats"])
-            for r in rewrites:
-                state = r["state"]
-                self._tail_max[state.tag_id] = self._tail_of(state)
-                self._open_states.pop(state, None)
-                for column in r["old_columns"]:
-                    column.close_fd()
-                for path in r["old_files"]:
-                    path.unlink(missing_ok=True)
-            return deleted
-
-    def _rewrite(self, state: TagState, keep: np.ndarray, kept: int) -> dict:
-        """The tag's kept rows in new files, with runs, stats and hour rollups recomputed."""
-        rows, gen = state.rows, state.gen + 1
-        columns = self._columns_for(state.tag_id, gen)
-        for old, new in zip(state.columns, columns):
-            new.copy_kept(old.view(rows), keep, query.CHUNK_ROWS)
-            new.close_fd()
-        times = columns[0].view(kept)
-        values = columns[1].view(kept)
-        runs = self._rewritten_runs(state, keep, times, gen)
-        stats = StatsColumns(1)
-        hourly = []
-        for c0 in range(0, kept, query.CHUNK_ROWS):
-            t, v = times[c0:c0 + query.CHUNK_ROWS], values[c0:c0 + query.CHUNK_ROWS]
-            one = np.zeros(1, dtype=np.int64)
-            stats.apply(of_groups(one, one, np.array([len(t)]), t, v, False))
-            hourly.append(rollup_math.from_points(t // LEVELS["hour"], t, v))
-        rollups = rollup_math.combine(Rollups.concat(hourly))
-        old_files = state.files()
-        return {"state": state, "gen": gen, "columns": columns, "runs": runs, "rows": kept,
-                "old_columns": list(state.columns), "old_files": old_files, "rollups": rollups.rows(),
-                "record": {"tag_id": state.tag_id, "generation": gen, "committed_rows": kept,
-                           "runs": [r.as_json() for r in runs], "stats": stats.row(0)}}
-
-    def _rewritten_runs(self, state: TagState, keep: np.ndarray, times: np.ndarray, gen: int) -> tuple[Run, ...]:
-        if sort_order(times) is None:
-            return (Run(0, None),)
-        ranges, position = [], 0
-        for run in state.runs:
-            count = int(np.count_nonzero(keep[run.start:run.stop(state.rows)]))
-            if count:
-                ranges.append((position, position + count))
-                position += count
-        runs = []
-        for start, end in ranges:
-            order = sort_order(times[start:end])
-            if order is None:
-                runs.append(Run(start, end, None))
-            else:
-                perm = ColumnFile(self._dir / f"{state.tag_id}.g{gen}.r{start}-{end}.perm", PERM_DTYPE)
-                perm.create_from(order)
-                perm.close_fd()
-                runs.append(Run(start, end, perm))
-        if runs[-1].perm is None:
-            runs[-1] = Run(runs[-1].start, None)
-        return tuple(runs)
-
-    # ---- run compaction (housekeeping) ------------------------------------------------------
-
-    def compact_runs(self) -> int:
-        """Merges the runs of tags that have too many (late data); returns the merges done."""
-        merges = 0
-        with self._state_lock:
-            crowded = [s for s in self._by_id.values() if len(s.runs) > MAX_RUNS]
-        for state in crowded:
-            with self._commit_lock:
-                if self._closed or self._by_id.get(state.tag_id) is not state:
-                    continue
-                self._flush()
-                merges += self._merge_runs(state)
-        return merges
-
-    def _merge_runs(self, state: TagState) -> int:
-        runs, rows, merges = list(state.runs), state.rows, 0
-        times = state.columns[0].view(rows)
-        while len(runs) > MAX_RUNS // 2:
-            sizes = [r.stop(rows) - r.start for r in runs]
-            pair = [sizes[i] + sizes[i + 1] for i in range(len(runs) - 1)]
-            i = int(np.argmin(pair))
-            if pair[i] >= MAX_RUN_ROWS:
-                break
-            first, second = runs[i], runs[i + 1]
-            start, stop, open_end = first.start, second.stop(rows), second.end is None
-            order = sort_order(times[start:stop])
-            if order is None:
-                merged = Run(start, None if open_end else stop, None)
-            else:
-                perm = ColumnFile(self._dir / f"{state.tag_id}.g{state.gen}.r{start}-{stop}.perm", PERM_DTYPE)
-                perm.create_from(order, sync=False)
-                perm.close_fd()
-                self._unsynced_perms.add(perm.path)
-                merged = Run(start, stop, perm)
-                if open_end:
-                    self._tail_max[state.tag_id] = NO_EXTEND
-            self._garbage.extend(r.perm.path for r in (first, second) if r.perm is not None)
-            runs[i:i + 2] = [merged]
-            merges += 1
-        with self._state_lock:
-            state.runs = tuple(runs)
-        self._dirty.add(state)
-        return merges
-
-    # ---- tag metadata -----------------------------------------------------------------------
-
-    def tag_names(self) -> list[str]:
-        with self._state_lock:
-            return list(self._by_name)
-
-    def add_tags(self, rows: list[dict]) -> tuple[int, int]:
-        """Registers tags with their metadata: (registered, failed). A row whose name exists
-        already or came earlier in `rows`, or whose values do not fit, fails alone."""
-        name_column = self.schema.name_column.name
-        accepted: dict[str, dict] = {}
-        failed = 0
-        for row in rows:
-            try:
-                if not isinstance(row, dict):
-                    raise errors.invalid_value("A tag row must be an object.")
-                upper = {str(k).strip().upper(): v for k, v in row.items()}
-                name = upper.pop(name_column, None)
-                if name is None:
-                    name = upper.pop("NAME", None)
-                check_tag_name(self.schema, name)
-                metadata = metadata_row(self.schema, upper)
-            except errors.EdgeError:
-                failed += 1
-                continue
-            if name in accepted:
-                failed += 1
-                continue
-            accepted[name] = metadata
-        with self._commit_lock:
-            self._check_open()
-            fresh = [(name, meta) for name, meta in accepted.items() if name not in self._by_name]
-            failed += len(accepted) - len(fresh)
-            states = [(self._new_state(self._next_tag_id + i, name, 0), meta) for i, (name, meta) in enumerate(fresh)]
-            conn = self._catalog.connection()
-            with conn:
-                tag_catalog.insert_tags(conn, self.table_id, [(s.tag_id, s.name, meta) for s, meta in states])
-            for state, _ in states:
-                self._make_room(state.tag_id)
-                self._register(state)
-        return len(states), failed
-
-    def tag_info(self, tag: str) -> dict | None:
-        """{name column: tag, metadata column: value...}, or None for an unknown tag."""
-        with self._state_lock:
-            state = self._by_name.get(tag)
-        if state is None:
-            return None
-        metadata = tag_catalog.tag_metadata(self._catalog.connection(), self.table_id, state.tag_id) or {}
-        info = {self.schema.name_column.name: state.name}
-        info.update({c.name: metadata.get(c.name) for c in self.schema.metadata})
-        return info
-
-    def update_tag(self, tag: str, values: dict) -> int:
-        """Sets metadata columns of a tag; returns 1. Unknown tag or column: EdgeError."""
-        with self._state_lock:
-            state = self._by_name.get(tag)
-        if state is None:
-            raise errors.tag_not_found(self.name, tag)
-        if not isinstance(values, dict) or not values:
-            raise errors.invalid_value("Expected an object of metadata columns to set.")
-        changes = {}
-        for key, value in values.items():
-            column = self.schema.metadata_column(key)
-            changes[column.name] = check_metadata_value(column, value)
-        conn = self._catalog.connection()
-        with self._commit_lock:
-            self._check_open()
-            if self._by_name.get(tag) is not state:
-                raise errors.tag_not_found(self.name, tag)
-            with conn:
-                tag_catalog.insert_tags(conn, self.table_id, [(state.tag_id, state.name, {})])
-                current = tag_catalog.tag_metadata(conn, self.table_id, state.tag_id) or {}
-                current.update(changes)
-                tag_catalog.set_tag_metadata(conn, self.table_id, state.tag_id, current)
-        return 1
-
-    def delete_tag(self, tag: str) -> int:
-        """Removes a tag without data; returns 1. EdgeError 2324 while it has data."""
-        with self._checkpoint_lock, self._commit_lock, self._flush_lock:
-            self._check_open()
-            state = self._by_name.get(tag)
-            if state is None:
-                raise errors.tag_not_found(self.name, tag)
-            if state.rows or self._stats.row(state.tag_id)["count"]:
-                raise errors.tag_has_data()
-            self._checkpoint_locked()
-            conn = self._catalog.connection()
-            with conn:
-                tag_catalog.delete_tag(conn, self.table_id, state.tag_id)
-            with self._state_lock:
-                del self._by_name[state.name]
-                del self._by_id[state.tag_id]
-                self._stats.reset(state.tag_id)
-            self._open_states.pop(state, None)
-            for column in state.columns:
-                column.close_fd()
-            for path in state.files():
-                path.unlink(missing_ok=True)
-            return 1
+        self._unlink(snap.garbage)
 
     def force_rollup(self) -> None:
         """GET /machiot/rollup: rollups are current after every append; this also persists them."""

@@ -26,7 +26,7 @@ MAGIC = b"EWAL"
 HEADER = struct.Struct("<4sHHQQII")  # magic, kind, reserved, seq, payload bytes, payload crc, header crc
 KIND_APPEND = 1
 KIND_ABORT = 2
-SEGMENT_BYTES = 16 << 20
+SEGMENT_BYTES = 64 << 20
 _PREFIX = "wal."
 
 
@@ -156,16 +156,19 @@ class WriteAheadLog:
         self.sync()
 
     def seal(self) -> int:
-        """Starts a new segment; returns the number of the last segment holding older records."""
+        """Ends the current segment (the next write starts a new one, so an idle table keeps
+        none); returns the number of the last segment holding records written so far."""
         sealed = self._number
-        self._open_segment(0)
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         self.bytes_written = 0
         return sealed
 
     def drop_through(self, number: int) -> None:
         """Deletes the segments up to `number`, whose records a checkpoint has made redundant."""
         for old in self.segment_numbers():
-            if old <= number and old != self._number:
+            if old <= number:
                 self._path(old).unlink(missing_ok=True)
 
     def close(self, remove: bool = False) -> None:

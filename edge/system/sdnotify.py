@@ -37,7 +37,9 @@ def watchdog_interval() -> float | None:
     """Seconds between WATCHDOG=1 pings (half of WatchdogSec), or None when there is no watchdog."""
     usec = os.environ.get("WATCHDOG_USEC")
     pid = os.environ.get("WATCHDOG_PID")
-    if not usec or (pid and pid != str(os.getpid())):
+    # A Nuitka onefile binary runs the program in a child of the process systemd started, and
+    # names that parent in NUITKA_ONEFILE_PARENT: the watchdog is meant for us then too.
+    if not usec or (pid and pid not in (str(os.getpid()), os.environ.get("NUITKA_ONEFILE_PARENT"))):
         return None
     try:
         return max(int(usec) / 1e6 / 2, 0.5)

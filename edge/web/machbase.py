@@ -17,8 +17,7 @@ from edge.sql.timezone import TimeZone
 from edge.web.envelope import MACHBASE, json_app, read_json_body
 from edge.web.machbase_format import NO_ERROR
 from edge.web.machiot import store_rows
-from edge.web.append_json import read_simple_append
-from edge.web.tag_append import BAD_BODY, append_rows, cyclic_gc_paused, simple_append_rows
+from edge.web.tag_append import BAD_BODY, append_rows, cyclic_gc_paused
 
 log = logging.getLogger("edge.web")
 
@@ -60,17 +59,11 @@ def run_statement(store, statement: str) -> dict:
 
 def append(store, zone: TimeZone) -> dict:
     with cyclic_gc_paused():
-        simple = read_simple_append(bottle.request.body.read())
-        rows = None
-        if simple is not None and simple.members.get("name", "").strip():
-            table = store.table(simple.members["name"].strip())
-            rows = simple_append_rows(simple, table.columns, zone)
-        if rows is None:
-            body = read_json_body(BAD_BODY)
-            if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
-                raise EdgeError(BAD_BODY, 'An append needs {"name": table, "date_format": ..., "values": [[...], ...]}')
-            table = store.table(body["name"].strip())
-            rows = append_rows(body, table.columns, zone)
+        body = read_json_body(BAD_BODY)
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
+            raise EdgeError(BAD_BODY, 'An append needs {"name": table, "date_format": ..., "values": [[...], ...]}')
+        table = store.table(body["name"].strip())
+        rows = append_rows(body, table.columns, zone)
     return {"error_code": 0, "error_message": NO_ERROR, **store_rows(table, rows)}
 
 

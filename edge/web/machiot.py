@@ -17,9 +17,7 @@ from edge.web.envelope import MACHBASE, Flavour, read_json_body, json_app
 from edge.web.machbase_format import NO_ERROR, Coded, Column, OutputOptions, result_set, status
 from edge.web.machiot_params import (BAD_PARAMETER, first_of, output_options, request_time, tag_names,
                                      whole_number)
-from edge.web.append_json import read_simple_append
-from edge.web.tag_append import (BAD_BODY, AppendRows, append_rows, cyclic_gc_paused, log_failures,
-                                 simple_append_rows)
+from edge.web.tag_append import BAD_BODY, AppendRows, append_rows, cyclic_gc_paused, log_failures
 
 PREFIXES = ("/machiot", "/machiot/v1", "/machiot-rest-api", "/machiot-rest-api/v1")
 RAW_PARTS = ("TagNames", "Start", "End", "Direction", "Count", "Offset")
@@ -96,10 +94,7 @@ class MachiotApi:
     def append(self, table: str):
         target = self.table(table)
         with cyclic_gc_paused():
-            simple = read_simple_append(bottle.request.body.read())
-            rows = simple_append_rows(simple, target.columns, self.zone) if simple is not None else None
-            if rows is None:
-                rows = append_rows(read_json_body(BAD_BODY), target.columns, self.zone)
+            rows = append_rows(read_json_body(BAD_BODY), target.columns, self.zone)
         return self.status(**store_rows(target, rows))
 
     # Raw select ------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from edge.errors import EdgeError
 from edge.sql.dateformat import parse_times
 from edge.sql.timezone import TimeZone
 from edge.store.schema import ColumnSpec
-from edge.web.append_json import SimpleAppend
 
 log = logging.getLogger("edge.web")
 
@@ -117,30 +116,6 @@ def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRo
     extras = {c.name: pick(arrays[c.name]) for c in columns if c.role == "extra"}
     return AppendRows(names=pick(arrays["name"]), times=pick(arrays["time"]), values=pick(arrays["value"]),
                       extras=extras, failures=len(rows) - int(good.sum()), reasons=problems.reasons)
-
-
-def simple_append_rows(simple: SimpleAppend, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRows | None:
-    """The rows of a body `append_json` could read, for a table of just name, time and value
-    (in that order); None for any other table, whose rows need `append_rows`."""
-    if [c.role for c in columns] != ["name", "time", "value"]:
-        return None
-    name_column = columns[0]
-    names_ok = (simple.name_sizes > 0) & (simple.name_sizes <= name_column.length)
-    times, times_ok = parse_times(simple.times, zone, simple.members.get("date_format") or None)
-    good = names_ok & times_ok
-    problems = _Problems(simple.rows)
-    problems.mark(~names_ok, lambda i: f"{name_column.name} must be a non-empty string of at most "
-                                       f"{name_column.length} bytes, got {simple.names[i].decode()!r}")
-    problems.mark(~times_ok, lambda i: f"{columns[1].name} {simple.times[i].decode()!r} is not a time in the "
-                                       f"date format")
-    names = simple.names.astype(str)
-    if not good.all():
-        keep = np.flatnonzero(good)
-        names, times, values = names[keep], times[keep], simple.values[keep]
-    else:
-        values = simple.values
-    return AppendRows(names=names, times=times, values=values, extras={}, failures=int((~good).sum()),
-                      reasons=problems.reasons)
 
 
 class _Problems:

@@ -205,3 +205,15 @@ def test_binary_build_installs_pyprojects_runtime_dependencies_and_nuitka():
                              str(REPO / "pyproject.toml")], capture_output=True, text=True, check=True)
     assert result.stdout.split() == project["dependencies"] + project["optional-dependencies"]["binary"]
     assert any(r.startswith("nuitka==") for r in project["optional-dependencies"]["binary"])
+
+
+def test_watchdog_belongs_to_the_program_in_a_onefile_child(monkeypatch):
+    # systemd names the process it started (the onefile parent) in WATCHDOG_PID.
+    from edge.system import sdnotify
+
+    monkeypatch.setenv("WATCHDOG_USEC", "30000000")
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getppid()))
+    monkeypatch.delenv("NUITKA_ONEFILE_PARENT", raising=False)
+    assert sdnotify.watchdog_interval() is None
+    monkeypatch.setenv("NUITKA_ONEFILE_PARENT", str(os.getppid()))
+    assert sdnotify.watchdog_interval() == 15.0

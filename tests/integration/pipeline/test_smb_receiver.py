@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from edge.pipeline.receivers.smb.receiver import SmbReceiver, split_shared_folder
 from tests.integration.peers import samba
 from tests.unit.pipeline.receivers.pipeline_parts import receiver_config, start_receiver
@@ -84,7 +86,6 @@ def test_a_wrong_password_raises_a_connection_marker(samba_server, parts):
 def test_an_unreachable_server_is_retried_until_it_is_back(parts, tmp_path):
     reason = samba.available()
     if reason:
-        import pytest
         pytest.skip(reason)
     server = samba.SambaServer(tmp_path / "smb").start()
     app = parts()

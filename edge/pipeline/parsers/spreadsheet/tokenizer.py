@@ -149,5 +149,8 @@ def split(data: bytes, separator: int) -> Records:
         field_end = np.where(wrapped, field_end - 1, field_end)
         escaped = wrapped & (quote_count[field_end] - quote_count[field_start] > 0)
         newline_at = np.flatnonzero(buf == NEWLINE)  # a quoted field may span lines
-    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    # Without quotes every record is one line; with them a quoted newline adds lines.
+    lines = (data.count(b"\n") + (1 if not data.endswith(b"\n") else 0)) if quoted else records
+    if not data:
+        lines = 0
     return Records(buf, field_start, field_end, ends_record, escaped, newline_at, lines, width)

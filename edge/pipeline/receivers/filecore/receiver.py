@@ -32,6 +32,7 @@ import logging
 from typing import Any
 
 from edge.errors import EdgeError
+from edge.pipeline.allocator import keep_freed_memory
 from edge.pipeline.batch import RecordBatch
 from edge.pipeline.historian_sink import HistorianSink
 from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position
@@ -81,6 +82,7 @@ class FileReceiver:
     chunk_bytes = CHUNK_BYTES
 
     def __init__(self, context: ComponentContext):
+        keep_freed_memory()
         self.context = context
         self.log = context.log
         self.app = context.app
@@ -100,6 +102,8 @@ class FileReceiver:
                 self.source_problems.append(str(exc))
         self.streams = [self._stream_setup(entry, config.get("parsers") or [], context.full_config)
                         for entry in config.get("streams") or [] if isinstance(entry, dict)]
+        # File states not yet written: a file's final state rides along with the next commit.
+        self._unsaved: dict[tuple[str, str, str], dict] = {}
         # Markers standing now (from an earlier run too), so clearing costs nothing when none is.
         self._raised: set[tuple[str, str, str, str]] = set()
         for stream in self.streams:
@@ -139,6 +143,7 @@ class FileReceiver:
         return PollResult(total_in, total_out)
 
     def close(self) -> None:
+        self._write_states()
         for source in self.sources:
             try:
                 source.close()
@@ -171,6 +176,7 @@ class FileReceiver:
                     finished.setdefault(entry.path, []).append(state.unchanged(entry.size, entry.mtime_ns))
             except StreamBlocked:
                 continue
+        self._write_states()
         if self.delete_completed:
             for entry in ordered:
                 done = finished.get(entry.path, [])
@@ -207,9 +213,9 @@ class FileReceiver:
                 self._store_chunk(stream, resource, state, chunk, report)
             state.done = settled and state.pending is None and state.offset >= entry.size
             state.size, state.mtime_ns = entry.size, entry.mtime_ns
-            self._save(stream, resource, state)
+            self._save(stream, resource, state, now=False)
         except SourceError as exc:
-            self._save(stream, resource, state)
+            self._save(stream, resource, state, now=False)
             self._mark(stream, FILE, "warning", f"{resource}: {exc}")
             return state, report
         finally:
@@ -322,8 +328,25 @@ class FileReceiver:
         if gone:
             self.app.receiver_state.delete(self.name, stream.asset, stream.stream_type, gone)
 
-    def _save(self, stream: StreamSetup, resource: str, state: FileState) -> None:
-        self.app.receiver_state.put(self.name, stream.asset, stream.stream_type, resource, state.as_json())
+    def _save(self, stream: StreamSetup, resource: str, state: FileState, now: bool = True) -> None:
+        """Records the file's state; `now=False` lets it wait for the next commit.
+
+        Only an intent must be on disk before its chunk is stored. A file's final state can
+        wait: lost in a crash, it leaves the file's last intent standing, whose chunk is then
+        read again and skipped by the historian. So a file costs one catalog commit, not two.
+        """
+        self._unsaved[(stream.asset, stream.stream_type, resource)] = state.as_json()
+        if now:
+            self._write_states()
+
+    def _write_states(self) -> None:
+        if not self._unsaved:
+            return
+        conn = self.app.catalog.connection()
+        with conn:
+            for (asset, stream_type, resource), data in self._unsaved.items():
+                self.app.receiver_state.put(self.name, asset, stream_type, resource, data, conn=conn)
+        self._unsaved.clear()
 
     def _delete(self, source: FileSource, entry: FileEntry, streams: list[StreamSetup]) -> None:
         try:

@@ -1,0 +1,209 @@
+"""The pipeline in a real `edge serve`: a configuration posted over HTTP, files dropped in a
+folder, data read back through /machiot; restarts, kill -9, restream, stop/start, markers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import os
+import random
+import time
+import urllib.parse
+
+import numpy as np
+import pytest
+
+from edge.catalog import Catalog
+from edge.store import TagStore
+from edge.store.table import TagTable
+
+HEADER = "timestamp,temp,count,label\n"
+T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+SERVER_CONF = ["TIMEZONE = UTC"]
+needs_batch_keys = pytest.mark.skipif("batch_key" not in inspect.signature(TagTable.append).parameters,
+                                      reason="the tag store's append has no batch_key yet (engineer C)")
+
+
+def rows(start: int, count: int) -> str:
+    return "".join(f"{(T0 + dt.timedelta(seconds=i)).strftime('%Y-%m-%d %H:%M:%S')},{i * 0.5},{i},r{i}\n"
+                   for i in range(start, start + count))
+
+
+def write_old(path, text: str) -> None:
+    """A file written a while ago: settled at first sight."""
+    path.write_text(text)
+    os.utime(path, (time.time() - 60, time.time() - 60))
+
+
+def configuration(folder, delete_completed=False, poll_interval=0.5):
+    return {
+        "data_receiver": [{
+            "data_receiver_name": "line_1", "protocol": "localfile", "poll_interval": poll_interval,
+            "delete_completed": delete_completed,
+            "connections": [{"root_path": str(folder)}],
+            "parsers": [{"parser_name": "csv_0", "parser_type": "spreadsheet", "filter_stream": ["*"],
+                         "options": {"localtz": "UTC", "parse": {
+                             "separator": ",", "header": 0,
+                             "parse_timestamps": [{"field_name": "timestamp", "format": "%Y-%m-%d %H:%M:%S"}]}}}],
+            "streams": [{"asset": "press", "stream_type": "cycle", "file_filter": ["*.csv"]}],
+        }],
+        "transforms": [{"transform_name": "names", "transform_type": "rename", "filter_stream": ["press:*"],
+                        "renames": {"temp": "temperature"}}],
+        "data_transmit": [],
+    }
+
+
+def post_config(server, body):
+    response = server.client.post("/v1/config", body=body)
+    assert response.status == 200 and response.json["success"] is True, response.body
+
+
+def machiot_points(server, tag: str) -> list[tuple[str, float]]:
+    path = "/machiot/v1/datapoints/raw/TAG/{}/2024-05-01T00:00:00,000/2024-05-02T00:00:00,000/2/0/0".format(
+        urllib.parse.quote(tag, safe=":"))
+    body = server.client.get(path).json
+    if "does not exist" in body["error_message"]:
+        return []  # no point stored yet
+    assert body["error_code"] == 0, body
+    return [(row["TIME"], row["VALUE"]) for row in body["data"]]
+
+
+def expected_machiot(start: int, count: int) -> list[tuple[str, float]]:
+    return [((T0 + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S 000:000:000"), i * 0.5)
+            for i in range(start, start + count)]
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not reached in time")
+
+
+def stream_markers(server) -> dict[str, tuple[str, str]]:
+    streams = server.client.get("/v1/streams").json["response"]
+    return {m["category"]: (m["level"], m["message"]) for s in streams for m in s["markers"]}
+
+
+def stored_points(data_dir, tag: str) -> np.ndarray:
+    """Times of `tag`, read from the store on disk (the server stopped)."""
+    catalog = Catalog(data_dir / "catalog.db")
+    store = TagStore(catalog, data_dir / "tags")
+    try:
+        return store.table("TAG").read([tag], 0, np.iinfo(np.int64).max).times
+    finally:
+        store.close()
+        catalog.close()
+
+
+def test_a_posted_configuration_reads_files_into_the_historian(edge_server_factory, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    server = edge_server_factory(conf_lines=SERVER_CONF)
+    post_config(server, configuration(folder, delete_completed=True))
+    write_old(folder / "a.csv", HEADER + rows(0, 3))
+    write_old(folder / "b.csv", HEADER + rows(3, 2) + "2024-05-01 00:00:05,1,2\n2024-05-01 00:00:06,1,2,x,y\n")
+    wait_for(lambda: len(machiot_points(server, "press:cycle:count")) == 6)
+    assert machiot_points(server, "press:cycle:temperature") == expected_machiot(0, 5) + [
+        ("2024-05-01 00:00:05 000:000:000", 1.0)]
+    wait_for(lambda: not any(folder.iterdir()))  # delete_completed
+    level, message = stream_markers(server)["parse"]
+    assert level == "warning" and "b.csv: 1 bad line(s) skipped; line 5: expected 4 fields, saw 5" in message
+    status = server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_1"]
+    assert status["records_in"] == 7 and status["records_out"] == 6
+
+
+def test_a_restarted_server_stores_nothing_twice(edge_server_factory, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    server = edge_server_factory(conf_lines=SERVER_CONF)
+    post_config(server, configuration(folder))
+    write_old(folder / "a.csv", HEADER + rows(0, 4))
+    wait_for(lambda: len(machiot_points(server, "press:cycle:count")) == 4)
+    server.stop()
+    with open(folder / "a.csv", "a") as handle:
+        handle.write(rows(4, 2))
+    os.utime(folder / "a.csv", (time.time() - 60, time.time() - 60))
+    server.start()
+    wait_for(lambda: len(machiot_points(server, "press:cycle:count")) >= 6)
+    time.sleep(1.5)  # more passes: still nothing twice
+    assert machiot_points(server, "press:cycle:temperature") == expected_machiot(0, 6)
+
+
+def test_stop_and_start_over_http(edge_server_factory, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    server = edge_server_factory(conf_lines=SERVER_CONF)
+    post_config(server, configuration(folder))
+    assert server.client.post("/v1/ftx/stop").json["response"] == "stopped"
+    write_old(folder / "a.csv", HEADER + rows(0, 2))
+    time.sleep(1.5)
+    assert machiot_points(server, "press:cycle:count") == []
+    assert server.client.post("/v1/ftx/start").json["response"] == "running"
+    wait_for(lambda: machiot_points(server, "press:cycle:temperature") == expected_machiot(0, 2))
+
+
+def test_a_missing_folder_shows_a_connection_marker_until_it_appears(edge_server_factory, tmp_path):
+    folder = tmp_path / "mount"
+    server = edge_server_factory(conf_lines=SERVER_CONF)
+    post_config(server, configuration(folder))
+    level, message = wait_for(lambda: stream_markers(server).get("connection"))
+    assert level == "error" and "does not exist" in message
+    folder.mkdir()
+    write_old(folder / "a.csv", HEADER + rows(0, 1))
+    wait_for(lambda: "connection" not in stream_markers(server))
+    wait_for(lambda: machiot_points(server, "press:cycle:temperature") == expected_machiot(0, 1))
+
+
+@needs_batch_keys
+def test_restream_reads_the_files_again_without_duplicating_points(edge_server_factory, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    server = edge_server_factory(conf_lines=SERVER_CONF)
+    post_config(server, configuration(folder))
+    write_old(folder / "a.csv", HEADER + rows(0, 3))
+    wait_for(lambda: len(machiot_points(server, "press:cycle:count")) == 3)
+    before = server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_1"]["records_in"]
+    response = server.client.post("/v1/restream", body={"line_1": [{"asset": "press", "stream_type": "cycle"}]})
+    assert response.json == {"success": True, "response": "Restream has completed successfully"}
+    wait_for(lambda: server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_1"]
+             ["records_in"] >= before + 3 or None)
+    assert machiot_points(server, "press:cycle:temperature") == expected_machiot(0, 3)
+
+
+@needs_batch_keys
+def test_kill_9_at_any_moment_loses_and_duplicates_nothing(edge_server_factory, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files, per_file = 3, 120_000  # several 4 MiB chunks each
+    for index in range(files):
+        write_old(folder / f"f{index}.csv", HEADER + rows(index * per_file, per_file))
+    server = edge_server_factory(conf_lines=SERVER_CONF, start=False)
+    server.start()
+    post_config(server, configuration(folder, poll_interval=0.2))
+    rng = random.Random(5)
+    for _ in range(4):  # bounded: four kills at random moments, then let it finish
+        time.sleep(rng.uniform(0.3, 1.5))
+        server.kill()
+        server.start()
+    wait_for(lambda: server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_1"]
+             ["last_run"] and all(s["markers"] == [] for s in server.client.get("/v1/streams").json["response"])
+             and _state_done(server, files), timeout=120)
+    server.stop()
+    times = stored_points(server.data_dir, "press:cycle:count")
+    expected = (np.datetime64("2024-05-01T00:00:00", "ns").astype(np.int64)
+                + np.arange(files * per_file, dtype=np.int64) * 10**9)
+    assert len(times) == files * per_file
+    assert np.array_equal(np.sort(times), expected)
+
+
+def _state_done(server, files: int) -> bool:
+    catalog = Catalog(server.data_dir / "catalog.db")
+    try:
+        rows_ = catalog.connection().execute("SELECT state FROM receiver_state").fetchall()
+    finally:
+        catalog.close()
+    return len(rows_) == files and all('"done": true' in row[0] for row in rows_)
