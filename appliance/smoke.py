@@ -194,8 +194,11 @@ def check_machiot(api: Api) -> bool:
     return True
 
 
-def resident_kib(pid: int) -> int:
-    """VmRSS of `pid` and all its descendants, in KiB."""
+def resident_kib(pid: int) -> tuple[int, int]:
+    """VmRSS and RssAnon of `pid` and all its descendants, in KiB.
+
+    RssAnon is the program's own memory; the rest of VmRSS is mapped files (the binary's code
+    and constants, shared libraries), which the kernel can drop and read again."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -205,7 +208,7 @@ def resident_kib(pid: int) -> int:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
+    total, anonymous, todo = 0, 0, [pid]
     while todo:
         current = todo.pop()
         todo.extend(children.get(current, []))
@@ -213,9 +216,11 @@ def resident_kib(pid: int) -> int:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
+                elif line.startswith("RssAnon:"):
+                    anonymous += int(line.split()[1])
         except OSError:
             pass
-    return total
+    return total, anonymous
 
 
 def run_once(command: list[str], data_dir: str, config: str | None, api_checks: bool) -> dict:
@@ -243,7 +248,7 @@ def run_once(command: list[str], data_dir: str, config: str | None, api_checks: 
         listener.wait_for("WATCHDOG=1", 3 * WATCHDOG_USEC / 1e6, process)
         print("  ok  WATCHDOG=1 pings arrive")
         time.sleep(2)  # idle: no request in flight
-        result["rss_kib"] = resident_kib(process.pid)
+        result["rss_kib"], result["anon_kib"] = resident_kib(process.pid)
         process.send_signal(signal.SIGTERM)
         listener.wait_for("STOPPING=1", STOP_TIMEOUT)
         code = process.wait(timeout=STOP_TIMEOUT)
@@ -285,9 +290,9 @@ def main(argv: list[str]) -> int:
     finally:
         if temporary is not None:
             temporary.cleanup()
-    print(f"\n{'start':>6} {'READY=1 after (s)':>18} {'RSS idle (MiB)':>15}")
+    print(f"\n{'start':>6} {'READY=1 after (s)':>18} {'RSS idle (MiB)':>15} {'of it anonymous':>16}")
     for n, result in enumerate(results, 1):
-        print(f"{n:>6} {result['ready_s']:>18.2f} {result['rss_kib'] / 1024:>15.1f}")
+        print(f"{n:>6} {result['ready_s']:>18.2f} {result['rss_kib'] / 1024:>15.1f} {result['anon_kib'] / 1024:>16.1f}")
     if args.no_api_checks:
         print("smoke: passed (start, watchdog and stop only)")
     else:

@@ -305,7 +305,7 @@ class InfluxPeer(Peer):
             subprocess.run([str(PEER_TOOL), "stop", str(self.directory)], check=False, capture_output=True)
 
     def encode(self, batch: Batch) -> bytes:
-        lines = [f"bench,tag={n} value={v!r} {t}" for n, t, v in zip(batch.names, batch.times, batch.values)]
+        lines = [f"bench,sensor={n} value={v!r} {t}" for n, t, v in zip(batch.names, batch.times, batch.values)]
         return "\n".join(lines).encode()
 
     def send(self, body: bytes) -> None:
@@ -317,12 +317,12 @@ class InfluxPeer(Peer):
         return series[0]["values"] if series else []
 
     def raw_range(self, start: int, end: int, expect: int | None) -> None:
-        values = self._query(f"SELECT value FROM bench WHERE tag='{BIG_TAG}' AND time >= '{iso_time(start)}' "
+        values = self._query(f"SELECT value FROM bench WHERE sensor='{BIG_TAG}' AND time >= '{iso_time(start)}' "
                              f"AND time <= '{iso_time(end)}'")
         check(values, expect, "InfluxDB raw range")
 
     def hourly_avg(self, start: int, end: int, expect: int | None) -> None:
-        values = self._query(f"SELECT mean(value) FROM bench WHERE tag='{BIG_TAG}' AND time >= '{iso_time(start)}' "
+        values = self._query(f"SELECT mean(value) FROM bench WHERE sensor='{BIG_TAG}' AND time >= '{iso_time(start)}' "
                              f"AND time <= '{iso_time(end)}' GROUP BY time(1h) fill(none)")
         check(values, expect, "InfluxDB hourly avg")
 

@@ -4,7 +4,7 @@ One tag `big`, one point a second (10M points: 116 days), the same data in three
   edge tag     the tag table TAG, queried with SQL through /machbase (the store behind it)
   edge SQLite  a log table PLAIN (name, time, value) in edge's data.db with an index on
                (name, time), queried with the same SQL through the same /machbase
-  InfluxDB     measurement m, tag `tag`, field `value`, queried with InfluxQL over HTTP
+  InfluxDB     measurement m, tag `name`, field `value`, queried with InfluxQL over HTTP
 Queries (median of several runs, milliseconds, each over HTTP on loopback, one keep-alive
 connection per server):
   range    the 1,000 points of a random 1,000 s range (SELECT * ... BETWEEN)
@@ -90,9 +90,9 @@ class Queries:
     def influxql(self, i: int) -> dict:
         start = self.starts[i % len(self.starts)]
         return {
-            "range": f"SELECT value FROM m WHERE tag = 'big' AND time >= {start} AND time <= {start + 999 * SECOND}",
-            "whole": "SELECT count(value), min(value), max(value) FROM m WHERE tag = 'big'",
-            "rollup": (f"SELECT mean(value) FROM m WHERE tag = 'big' AND time >= {self.day} "
+            "range": f"SELECT value FROM m WHERE \"name\" = 'big' AND time >= {start} AND time <= {start + 999 * SECOND}",
+            "whole": "SELECT count(value), min(value), max(value) FROM m WHERE \"name\" = 'big'",
+            "rollup": (f"SELECT mean(value) FROM m WHERE \"name\" = 'big' AND time >= {self.day} "
                        f"AND time < {self.day + DAY} GROUP BY time(1m)"),
         }
 
@@ -141,7 +141,7 @@ def load_influx(url: str, points: int) -> None:
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=600)
     for times, values in point_batches(points):
         for start in range(0, len(times), 10_000):
-            body = "\n".join(f"m,tag=big value={v} {t}" for t, v in
+            body = "\n".join(f"m,name=big value={v} {t}" for t, v in
                              zip(times[start:start + 10_000].tolist(), values[start:start + 10_000].tolist()))
             conn.request("POST", "/write?db=bench&precision=n", body.encode())
             response = conn.getresponse()
@@ -255,7 +255,10 @@ def influx(work: Path, points: int, queries: Queries, runs: int) -> dict:
         def query(text: str) -> dict:
             conn.request("GET", "/query?" + urllib.parse.urlencode({"db": "bench", "q": text, "epoch": "ns"}))
             response = conn.getresponse()
-            return json.loads(response.read())
+            body = json.loads(response.read())
+            if "results" not in body or "error" in body["results"][0]:
+                raise RuntimeError(f"InfluxDB answered {body}")
+            return body
 
         for kind in RUNS:
             series = query(queries.influxql(0)[kind])["results"][0].get("series", [{}])[0]

@@ -25,6 +25,7 @@ NUMBER = "number"
 BOOLEAN = "boolean"
 TIMESTAMP = "timestamp"
 TEXT_KIND = "text"
+_SAME = object()  # with_fields: keep the time field
 
 
 def field_kind(values: np.ndarray) -> str:
@@ -80,9 +81,9 @@ class RecordBatch:
     def kind(self, name: str) -> str:
         return field_kind(self.fields[name])
 
-    def with_fields(self, fields: Mapping[str, np.ndarray], time_field: str | None | type = ...) -> RecordBatch:
+    def with_fields(self, fields: Mapping[str, np.ndarray], time_field: str | None | object = _SAME) -> RecordBatch:
         """A batch with `fields` in place of this one's (and time_field, when given)."""
-        chosen = self.time_field if time_field is ... else time_field
+        chosen = self.time_field if time_field is _SAME else time_field
         if chosen is not None and chosen not in fields:
             chosen = None
         return RecordBatch(self.asset, self.stream_type, dict(fields), chosen)

@@ -101,18 +101,22 @@ def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarra
     """
     rows, columns = starts.shape
     result: list[tuple[np.ndarray, bool] | None] = [None] * columns
-    lengths = ends - starts
-    longest = lengths.max(axis=0) if rows else np.zeros(columns, dtype=np.int64)
+    if not rows:
+        return [(np.zeros(0), False) if _sample_is_numeric(fields, starts[:, c], ends[:, c]) else None
+                for c in range(columns)]
+    # Column after column (transposed), so each column's values come out contiguous.
+    lengths = ends.T - starts.T
+    longest = lengths.max(axis=1)
     candidates = [c for c in range(columns) if _sample_is_numeric(fields, starts[:, c], ends[:, c])]
     fast = [c for c in candidates if longest[c] <= _FAST_WIDTH]
-    if fast and rows:
-        # Column after column (a transposed gather), so each column's values come out contiguous.
-        mat, _ = fields.matrix(starts.T[fast].ravel(), ends.T[fast].ravel(), right=True)
-        values, ok, has_dot = (a.reshape(len(fast), rows) for a in decimals(mat, lengths.T[fast].ravel()))
+    if fast:
+        pick = slice(fast[0], fast[-1] + 1) if fast[-1] - fast[0] + 1 == len(fast) else fast
+        mat = fields.right_aligned(ends.T[pick].ravel(), lengths[pick].ravel())
+        values, ok, has_dot = (a.reshape(len(fast), rows) for a in decimals(mat, lengths[pick].ravel()))
         for i, c in enumerate(fast):
             result[c] = _finish_column(fields, starts[:, c], ends[:, c], values[i], ok[i], has_dot[i])
     for c in candidates:
-        if c not in fast or not rows:
+        if c not in fast:
             result[c] = _finish_column(fields, starts[:, c], ends[:, c], np.full(rows, np.nan),
                                        np.zeros(rows, dtype=bool), np.ones(rows, dtype=bool))
     return result

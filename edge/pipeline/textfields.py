@@ -43,22 +43,35 @@ class ByteFields:
         padded with zero bytes on the right (left-aligned) or on the left (`right=True`).
         """
         lengths = (ends - starts).astype(np.int64)
+        if right:
+            return self.right_aligned(ends, lengths), lengths
+        return self._cut(starts + self.pad, lengths, right=False), lengths
+
+    def right_aligned(self, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The matrix of `matrix(..., right=True)` from the fields' ends and lengths."""
+        width = self._width(lengths)
+        # Item i of the windows is padded[i:i + width]; buf[j] is padded[j + pad].
+        return self._cut(ends + (self.pad - width), lengths, right=True)
+
+    def _width(self, lengths: np.ndarray) -> int:
         longest = int(lengths.max()) if len(lengths) else 0
         width = max(8, -(-longest // 8) * 8)
         if width > self.pad:
             raise ValueError(f"field of {longest} bytes is longer than the padding ({self.pad})")
+        return width
+
+    def _cut(self, first: np.ndarray, lengths: np.ndarray, right: bool) -> np.ndarray:
+        width = self._width(lengths)
         windows = np.ndarray(shape=(len(self.padded) - width + 1,), dtype=f"V{width}", buffer=self.padded,
                              strides=(1,))
-        # Item i of `windows` is padded[i:i + width]; buf[j] is padded[j + pad].
-        rows = windows[ends + (self.pad - width)] if right else windows[starts + self.pad]
-        words = rows.view(np.uint64).reshape(len(lengths), width // 8)
+        words = windows[first].view(np.uint64).reshape(len(lengths), width // 8)
         if width <= _TABLE_WIDTH:
             words &= _masks(width, right)[lengths]  # clears the neighbours' bytes
         else:
             columns = np.arange(width)[None, :]
             keep = columns >= (width - lengths)[:, None] if right else columns < lengths[:, None]
             words &= np.where(keep, np.uint8(0xFF), np.uint8(0)).view(np.uint64)
-        return words.view(np.uint8).reshape(len(lengths), width), lengths
+        return words.view(np.uint8).reshape(len(lengths), width)
 
 
 def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, right: bool = False

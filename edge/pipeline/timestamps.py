@@ -124,9 +124,8 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ns, offset_ns, ok): wall-clock ns, the text's UTC offset (0 without %z), fit mask.
 
-    A few whole-matrix operations regardless of the layout: the fixed part is checked a
-    word at a time against the layout's digit and literal bytes, and every directive's
-    number comes out of one matrix product of the digit columns with their place values.
+    The fixed part is checked a 64-bit word at a time against the layout's digit and literal
+    bytes; each directive's number is then a few column operations on the digit matrix.
     """
     count = len(mat)
     need = layout.fixed_width + (9 if layout.fraction else 0) + (6 if layout.offset else 0)
@@ -143,7 +142,7 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
     literal_mask = np.zeros(width, dtype=np.uint8)
     literal = np.zeros(width, dtype=np.uint8)
     numeric: list[tuple[str, int, int]] = []  # (directive, first column, width)
-    pm = None
+    pm = month_by_name = None
     ok = np.ones(count, dtype=bool)
     pos = 0
     for kind, size in layout.tokens:
@@ -166,8 +165,7 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
             for number, name in enumerate(_MONTHS, start=1):
                 month[code == (ord(name[0]) << 16 | ord(name[1]) << 8 | ord(name[2]))] = number
             ok &= month > 0
-            numeric.append(("b", pos, 0))
-            parts_b = month
+            month_by_name = month
         elif kind == "a":
             letters = mat[:, pos:pos + 3] | np.uint8(0x20)
             ok &= ((letters >= ord("a")) & (letters <= ord("z"))).all(axis=1)
@@ -186,14 +184,13 @@ def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
     digits = digit[:, :pos + (9 if layout.fraction else 0)].astype(np.int32)
     parts: dict[str, np.ndarray] = {}
     for kind, first_column, size in numeric:
-        if size:
-            value = digits[:, first_column].astype(np.int64)
-            for k in range(1, size):
-                value *= 10
-                value += digits[:, first_column + k]
-            parts[kind] = value
-    if "b" in {kind for kind, _, _ in numeric}:
-        parts["m"] = parts_b
+        value = digits[:, first_column].astype(np.int64)
+        for k in range(1, size):
+            value *= 10
+            value += digits[:, first_column + k]
+        parts[kind] = value
+    if month_by_name is not None:
+        parts["m"] = month_by_name
     if "y" in parts:
         parts["Y"] = np.where(parts["y"] < 69, parts["y"] + 2000, parts["y"] + 1900)
 

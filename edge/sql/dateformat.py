@@ -304,16 +304,22 @@ def _local_ns_from_fields(values: dict[str, np.ndarray], ok: np.ndarray) -> tupl
         hour = values.get("hour", zero)
     minute = values.get("minute", zero)
     second = values.get("second", zero)
-    ok &= (year >= MIN_YEAR) & (year <= MAX_YEAR) & (month >= 1) & (month <= 12)
-    month = np.where(ok, month, 1)  # so that a rejected row cannot index out of the table
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = _MONTH_DAYS[month] + (leap & (month == 2))
-    ok &= (day >= 1) & (day <= month_days) & (hour <= 23) & (minute <= 59) & (second <= 59)
-    days = days_from_civil(year.astype(np.int32), month.astype(np.int32), day.astype(np.int32))
-    seconds = (days.astype(np.int64) * 86400 + (hour * 3600 + minute * 60 + second)) * NS_PER_SECOND
+    # The calendar work is done once per run of equal dates: a batch holds few distinct days.
+    date_key = (year * 100 + month) * 100 + day
+    heads = np.flatnonzero(np.r_[True, date_key[1:] != date_key[:-1]]) if n else np.zeros(0, np.int64)
+    runs = np.diff(np.r_[heads, n])
+    y, m, d = year[heads], month[heads], day[heads]
+    date_ok = (y >= MIN_YEAR) & (y <= MAX_YEAR) & (m >= 1) & (m <= 12)
+    m = np.where(date_ok, m, 1)  # so that a rejected month cannot index out of the table
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    date_ok &= (d >= 1) & (d <= _MONTH_DAYS[m] + (leap & (m == 2)))
+    days = days_from_civil(y.astype(np.int32), m.astype(np.int32), d.astype(np.int32)).astype(np.int64)
+    ok &= np.repeat(date_ok, runs)
+    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    seconds = np.repeat(days * 86400, runs) + (hour * 3600 + minute * 60 + second)
     fraction = (values.get("milli", zero) * 1_000_000 + values.get("micro", zero) * 1000
                 + values.get("nano", zero))
-    local = seconds + fraction
+    local = seconds * NS_PER_SECOND + fraction
     local[~ok] = 0
     return local, ok
 
@@ -395,6 +401,15 @@ def parse_time(text: str, zone: TimeZone, date_format: str | None = None, what: 
 def _as_bytes_array(texts) -> np.ndarray:
     if isinstance(texts, np.ndarray) and texts.dtype.kind == "S":
         return texts
+    if isinstance(texts, (list, tuple)) and texts:
+        widths = set(map(len, texts))
+        width = widths.pop() if len(widths) == 1 else 0
+        if width:
+            # Texts of one length (a batch in one format): one join, no per-text conversion.
+            try:
+                return np.frombuffer("".join(texts).encode("ascii"), dtype=f"S{width}")
+            except UnicodeEncodeError:
+                pass
     try:
         return np.asarray(texts, dtype="S")
     except UnicodeEncodeError:

@@ -51,7 +51,7 @@ def from_sqlite(exc: apsw.Error, denied: str | None = None) -> EdgeError:
     """
     text = str(exc).split(": ", 1)[1] if ": " in str(exc) and str(exc).split(": ", 1)[0].endswith("Error") \
         else str(exc)
-    if isinstance(exc, apsw.AuthError):
+    if denied is not None or isinstance(exc, apsw.AuthError):
         return not_permitted(denied or f"Not permitted: {text}")
     if isinstance(exc, apsw.ConstraintError):
         return EdgeError(CONSTRAINT_FAILED, f"Constraint failed: {text}")

@@ -31,9 +31,9 @@ from edge.sql.tables import TAG
 from edge.sql.translate import Statement
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-AGGREGATES = ("COUNT", "SUM", "AVG", "MIN", "MAX", "FIRST", "LAST")
 # Aggregates a NULL value among the rows changes beyond what rollups (which skip NULLs) know.
 _NULL_SENSITIVE = ("count_rows", "min_time", "max_time", "first", "last")
+_TIME_OPS = ("=", "<", "<=", ">", ">=", "between")
 # JSON bytes a raw row costs, about, per column.
 COLUMN_BYTES = 32
 _CLAUSES = ("WHERE", "GROUP", "ORDER", "LIMIT", "HAVING", "UNION", "INTERSECT", "EXCEPT", "WINDOW", "JOIN",
@@ -137,7 +137,8 @@ class TagSelect:
         if tags is None:
             chosen = list(known)
         else:
-            chosen = sorted(t for t in tags if t in set(known))
+            present = set(known)
+            chosen = sorted(t for t in tags if t in present)
         return chosen, first, last, limit, max(0, offset or 0)
 
     def _raw(self, tags, first, last, limit, offset, budget: SizeBudget, check_deadline) -> ResultSet:
@@ -436,7 +437,7 @@ def _build(statement: Statement, table, sql_table, items: list[SelectItem], clau
         predicates = parse_conjunction(where, columns, qualifiers)
         if predicates is None or any(p.column not in (name_col, time_col) for p in predicates):
             return None
-        if any(p.column == name_col and p.op not in ("=", "in") for p in predicates):
+        if any(p.op not in (("=", "in") if p.column == name_col else _TIME_OPS) for p in predicates):
             return None
         query.predicates = predicates
     if rollup_item is not None:

@@ -191,6 +191,10 @@ def encode_extra(column: ColumnSpec, values, n: int) -> np.ndarray:
         else:
             filled = np.where(mask, 0, arr) if mask is not None else arr
             as_int = np.asarray(filled)
+            if as_int.dtype.kind == "O":  # Python numbers: let numpy find their common type
+                as_int = np.array(as_int.tolist())
+                if as_int.dtype.kind not in "iuf":
+                    raise ValueError("not an integer")
             if as_int.dtype.kind == "f":
                 if not np.all(np.isfinite(as_int)) or np.any(as_int != np.trunc(as_int)):
                     raise ValueError("not an integer")
@@ -266,7 +270,7 @@ def decode_extra(column: ColumnSpec, stored: np.ndarray):
         return out
     data = np.asarray(stored)
     if column.type in _FLOAT_DTYPES:
-        return np.ma.masked_invalid(data, copy=False)
+        return np.ma.masked_where(np.isnan(data), data, copy=False)
     return np.ma.masked_equal(data, np.iinfo(data.dtype).min, copy=False)
 
 

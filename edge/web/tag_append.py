@@ -15,7 +15,9 @@ import contextlib
 import dataclasses
 import gc
 import ipaddress
+import itertools
 import logging
+import operator
 import threading
 from collections.abc import Sequence
 
@@ -94,13 +96,15 @@ def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRo
         raise EdgeError(BAD_BODY, 'Every row in "values" must be a list of column values')
     width = len(columns)
     problems = _Problems(len(rows))
-    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    shaped = lengths == width
-    problems.mark(~shaped, lambda i: f"has {lengths[i]} values, the table has {width} columns")
-    kept = np.flatnonzero(shaped)
-    cells = list(zip(*(rows if kept.size == len(rows) else [rows[i] for i in kept.tolist()])))
-    if not cells:
-        cells = [()] * width
+    if set(map(len, rows)) <= {width}:
+        kept = np.arange(len(rows))
+        shaped_rows = rows
+    else:
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        problems.mark(lengths != width, lambda i: f"has {lengths[i]} values, the table has {width} columns")
+        kept = np.flatnonzero(lengths == width)
+        shaped_rows = [rows[i] for i in kept.tolist()]
+    cells = [tuple(map(operator.itemgetter(i), shaped_rows)) for i in range(width)]
     good = np.ones(kept.size, dtype=bool)
     arrays: dict[str, np.ndarray] = {}
     for column, cell in zip(columns, cells):
@@ -108,13 +112,19 @@ def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRo
         arrays[column.role if column.role != "extra" else column.name] = array
         problems.mark_rows(kept, ~ok, why)
         good &= ok
-    chosen = None if good.all() else np.flatnonzero(good)
+    # The good rows, grouped by tag (a stable sort keeps each tag's rows in the order given):
+    # the store then writes each tag's rows as one run without sorting them itself.
+    names: _Names = arrays["name"]
+    rows_kept = np.flatnonzero(good)
+    codes = names.codes[rows_kept]
+    order = np.argsort(codes, kind="stable")
+    rows_kept = rows_kept[order]
 
     def pick(array):
-        return array if chosen is None else array[chosen]
+        return array[rows_kept]
 
     extras = {c.name: pick(arrays[c.name]) for c in columns if c.role == "extra"}
-    return AppendRows(names=pick(arrays["name"]), times=pick(arrays["time"]), values=pick(arrays["value"]),
+    return AppendRows(names=names.distinct[codes[order]], times=pick(arrays["time"]), values=pick(arrays["value"]),
                       extras=extras, failures=len(rows) - int(good.sum()), reasons=problems.reasons)
 
 
@@ -189,22 +199,34 @@ def _of_type(cells: tuple, allowed: tuple) -> np.ndarray:
     return np.fromiter((type(c) in allowed for c in cells), dtype=bool, count=len(cells))
 
 
-def _names(cells: tuple, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tag names as a numpy unicode array; a row fails unless its name is 1..max_bytes of UTF-8."""
+class _Names:
+    """Tag names factorized: `distinct` (a unicode array) and one code per row into it."""
+
+    def __init__(self, distinct: np.ndarray, codes: np.ndarray):
+        self.distinct = distinct
+        self.codes = codes
+
+
+def _names(cells: tuple, max_bytes: int) -> tuple[_Names, np.ndarray]:
+    """Tag names as codes into their distinct values, which are checked once each: a row
+    fails unless its name is 1..max_bytes bytes of UTF-8 (and numpy can hold it unchanged)."""
     n = len(cells)
     if _types(cells) <= {str}:
-        strings, ok = cells, np.ones(n, dtype=bool)
+        strings, is_text = cells, None
     else:
-        ok = _of_type(cells, (str,))
+        is_text = _of_type(cells, (str,))
         strings = [c if type(c) is str else "" for c in cells]
-    array = np.array(strings, dtype=str) if n else np.zeros(0, dtype="U1")
-    lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
-    # numpy drops trailing NULs ("a\u0000"): such a name would change, so it fails instead.
-    ok &= np.strings.str_len(array) == lengths
-    if n and array.view(np.uint32).max() >= 128:
-        lengths = np.fromiter((len(s.encode("utf-8")) for s in strings), dtype=np.int64, count=n)
-    ok &= (lengths > 0) & (lengths <= max_bytes)
-    return array, ok
+    index: dict[str, int] = {}
+    # setdefault(name, len(index)): map fetches len(index) before each call, so a new name
+    # gets the next code and a known one keeps its own - dense codes in first-seen order.
+    codes = np.fromiter(map(index.setdefault, strings, map(len, itertools.repeat(index))), dtype=np.int64, count=n)
+    distinct = list(index)
+    fits = np.array([0 < len(name.encode("utf-8")) <= max_bytes and not name.endswith("\x00") for name in distinct],
+                    dtype=bool)
+    ok = fits[codes] if n else np.ones(0, dtype=bool)
+    if is_text is not None:
+        ok &= is_text
+    return _Names(np.array(distinct, dtype=str) if distinct else np.zeros(0, dtype="U1"), codes), ok
 
 
 def _varchars(cells: tuple, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:

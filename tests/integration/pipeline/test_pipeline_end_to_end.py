@@ -20,8 +20,8 @@ from edge.store.table import TagTable
 HEADER = "timestamp,temp,count,label\n"
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
 SERVER_CONF = ["TIMEZONE = UTC"]
-needs_batch_keys = pytest.mark.skipif("batch_key" not in inspect.signature(TagTable.append).parameters,
-                                      reason="the tag store's append has no batch_key yet (engineer C)")
+# Without batch keys in the tag store a replayed chunk is stored again: loss is still checked.
+STORE_DEDUPES = "batch_key" in inspect.signature(TagTable.append).parameters
 
 
 def rows(start: int, count: int) -> str:
@@ -158,7 +158,6 @@ def test_a_missing_folder_shows_a_connection_marker_until_it_appears(edge_server
     wait_for(lambda: machiot_points(server, "press:cycle:temperature") == expected_machiot(0, 1))
 
 
-@needs_batch_keys
 def test_restream_reads_the_files_again_without_duplicating_points(edge_server_factory, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -171,14 +170,16 @@ def test_restream_reads_the_files_again_without_duplicating_points(edge_server_f
     assert response.json == {"success": True, "response": "Restream has completed successfully"}
     wait_for(lambda: server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_1"]
              ["records_in"] >= before + 3 or None)
-    assert machiot_points(server, "press:cycle:temperature") == expected_machiot(0, 3)
+    points = machiot_points(server, "press:cycle:temperature")
+    assert sorted(set(points)) == expected_machiot(0, 3)
+    if STORE_DEDUPES:
+        assert points == expected_machiot(0, 3)
 
 
-@needs_batch_keys
 def test_kill_9_at_any_moment_loses_and_duplicates_nothing(edge_server_factory, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    files, per_file = 3, 120_000  # several 4 MiB chunks each
+    files, per_file = 2, 250_000  # three 4 MiB chunks each
     for index in range(files):
         write_old(folder / f"f{index}.csv", HEADER + rows(index * per_file, per_file))
     server = edge_server_factory(conf_lines=SERVER_CONF, start=False)
@@ -196,8 +197,9 @@ def test_kill_9_at_any_moment_loses_and_duplicates_nothing(edge_server_factory, 
     times = stored_points(server.data_dir, "press:cycle:count")
     expected = (np.datetime64("2024-05-01T00:00:00", "ns").astype(np.int64)
                 + np.arange(files * per_file, dtype=np.int64) * 10**9)
-    assert len(times) == files * per_file
-    assert np.array_equal(np.sort(times), expected)
+    assert np.array_equal(np.unique(times), expected)  # nothing lost
+    if STORE_DEDUPES:
+        assert len(times) == files * per_file  # nothing twice
 
 
 def _state_done(server, files: int) -> bool:

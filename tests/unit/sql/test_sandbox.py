@@ -21,7 +21,7 @@ FORBIDDEN = [
     "commit",
     "savepoint s1",
     "create temp table scratch (a integer)",
-    "create trigger t_ins after insert on plain begin delete from plain; end",
+    "create trigger t_ins after insert on plain when 0 begin select raise(ignore) end",
     "create virtual table docs using fts5(body)",
     "alter table plain add column b integer",
     "drop table v$tag_stat",
@@ -34,7 +34,7 @@ def test_forbidden_statements_are_refused(historian, statement):
     historian.run("create table if not exists plain (a integer)")
     with pytest.raises(EdgeError) as err:
         historian.run(statement)
-    assert err.value.code in (2010, 2011, 2012), err.value.text
+    assert err.value.code == 2012, err.value.text
     assert historian.rows("select count(*) from plain") == [(0,)]
 
 

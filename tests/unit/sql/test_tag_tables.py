@@ -297,3 +297,8 @@ def test_direct_path_and_sqlite_agree_on_many_queries(historian):
             unit = ["'sec', 30", "'min', 1", "'min', 5", "'hour', 1"][rng.integers(4)]
             sql = f"select rollup({unit}, time) r, {', '.join(picked)} from tag{where_sql} group by r order by r"
         assert both(historian, sql) is not None, sql
+
+
+def test_time_in_a_list_is_filtered(loaded):
+    sql = f"select value from tag where name = 'a' and time in ({BASE + 3 * SECOND}, '2020-09-13 12:26:45')"
+    assert both(loaded, sql) == [(3.0,), (5.0,)]
