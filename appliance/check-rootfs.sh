@@ -6,7 +6,9 @@
 #   - systemd-repart grows EDGE_DATA over a larger disk (as at first boot)
 #   - runs /usr/bin/edge inside the root filesystem (chroot, user edge, /etc/edge/edge.conf,
 #     the data partition at /var) through appliance/smoke.py: READY=1, /v1/config,
-#     /v1/config/validate, /v1/status, /machiot when present, orderly stop.
+#     /v1/config/validate, /v1/status, /machiot when present, orderly stop
+#   - boots the image in systemd-nspawn: edge.service becomes active under systemd with all its
+#     hardening, answers /v1/status, outlives WatchdogSec without a restart, stops cleanly.
 # An arm64 image runs through qemu-user on an amd64 host. Needs root.
 #
 #   appliance/check-rootfs.sh [--arch amd64|arm64]
@@ -33,6 +35,11 @@ root=$work/root
 mounted=()
 cleanup() {
   local i
+  # A container still running (a check failed): nspawn turns SIGTERM into an orderly poweroff.
+  if [ -n "${nspawn:-}" ] && kill -0 "$nspawn" 2>/dev/null; then
+    kill "$nspawn" 2>/dev/null || true
+    timeout 60 tail --pid="$nspawn" -f /dev/null || kill -9 "$nspawn" 2>/dev/null || true
+  fi
   for (( i=${#mounted[@]}-1; i>=0; i-- )); do
     umount -l "${mounted[i]}" 2>/dev/null || true
   done
@@ -115,15 +122,83 @@ fi
 systemctl --root="$root" is-enabled edge.service >/dev/null || fail "edge.service is not enabled"
 ok "edge.service enabled"
 
+# 1. The program alone, in a chroot, as edge.service runs it: user edge, the environment systemd
+#    sets for User=edge, /etc/edge/edge.conf, data in /var/lib/edge on EDGE_DATA.
+chroot_mounts=${#mounted[@]}
 mount_into -t proc proc "$root/proc"
 mount_into -t sysfs sysfs "$root/sys"
 mount_into --bind /dev "$root/dev"
 mount_into -t tmpfs tmpfs "$root/run"
 mount_into -t tmpfs -o mode=1777 tmpfs "$root/tmp"
-# As edge.service runs it (environment as systemd sets it for User=edge): user edge, /etc/edge/edge.conf, data in /var/lib/edge (on EDGE_DATA).
 python3 "$top/appliance/smoke.py" --data-dir /var/lib/edge --config /etc/edge/edge.conf -- \
   env HOME=/var/lib/edge USER=edge LOGNAME=edge chroot --userspec=edge:edge "$root" /usr/bin/edge \
   || fail "the program in the root filesystem"
 [ -s "$root/var/log/edge/factorytx_core.log" ] || fail "nothing logged to /var/log/edge/factorytx_core.log"
 ok "logs in /var/log/edge: $(cd "$root/var/log/edge" && echo *)"
+for (( i=${#mounted[@]}-1; i>=chroot_mounts; i-- )); do
+  umount "${mounted[i]}"
+  unset "mounted[i]"
+done
+
+# 2. The whole system booted in a container (systemd-nspawn --boot): systemd starts edge.service
+#    with its hardening, takes READY=1, gets watchdog pings past WatchdogSec, stops it cleanly.
+#    The container shares the host's network: a drop-in (in this unpacked copy only) moves the
+#    port to a free loopback one. The user sys exists already, with the smoke test's password.
+command -v systemd-nspawn >/dev/null 2>&1 || {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-container >/dev/null; }
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+install -d "$root/etc/systemd/system/edge.service.d"
+printf '[Service]\nExecStart=\nExecStart=/usr/bin/edge serve --config /etc/edge/edge.conf --http-port %s --bind 127.0.0.1\n' \
+  "$port" > "$root/etc/systemd/system/edge.service.d/check-rootfs.conf"
+systemd-nspawn --quiet -D "$root" --register=no --keep-unit --resolv-conf=off --console=read-only \
+  --boot > "$work/console.log" 2>&1 &
+nspawn=$!
+init=""
+in_container() { nsenter -t "$init" -a "$@"; }
+stop_container() {
+  if [ -n "$init" ]; then in_container systemctl poweroff >/dev/null 2>&1 || true; fi
+  timeout 60 tail --pid="$nspawn" -f /dev/null || kill "$nspawn" 2>/dev/null || true
+  wait "$nspawn" 2>/dev/null || true
+}
+for _ in $(seq 100); do
+  init=$(pgrep -P "$nspawn" || true)
+  [ -n "$init" ] && break
+  sleep 0.2
+done
+[ -n "$init" ] || fail "systemd-nspawn did not start: $(tail -5 "$work/console.log")"
+state=""
+for _ in $(seq 240); do
+  state=$(in_container systemctl is-active edge.service 2>/dev/null || true)
+  if [ "$state" = active ] || [ "$state" = failed ]; then break; fi
+  sleep 0.5
+done
+if [ "$state" != active ]; then
+  in_container journalctl -u edge.service --no-pager 2>/dev/null | tail -20 >&2 || true
+  stop_container
+  fail "edge.service in the booted image is '$state'"
+fi
+ok "booted in systemd-nspawn: edge.service active (READY=1 taken, NotifyAccess=main)"
+if ! curl -sf -u sys:smoke-admin-password "http://127.0.0.1:$port/v1/status" | grep -q '"success": *true'; then
+  stop_container
+  fail "GET /v1/status of edge.service in the booted image"
+fi
+ok "GET /v1/status answers from edge.service in the booted image"
+watchdog=$(in_container systemctl show edge.service -p WatchdogUSec --value)
+sleep 35
+show="$(in_container systemctl show edge.service -p ActiveState --value) $(in_container systemctl show edge.service -p NRestarts --value)"
+if [ "$show" != "active 0" ]; then
+  stop_container
+  fail "edge.service after 35 s (ActiveState NRestarts): $show"
+fi
+ok "still active after 35 s, no restart: the watchdog ($watchdog) gets its pings"
+exposure=$(in_container systemd-analyze security edge.service --no-pager 2>/dev/null | tail -1 || true)
+in_container systemctl stop edge.service
+result="$(in_container systemctl show edge.service -p Result --value) $(in_container systemctl show edge.service -p ExecMainStatus --value)"
+if [ "$result" != "success 0" ]; then
+  stop_container
+  fail "stopping edge.service: Result ExecMainStatus = $result"
+fi
+ok "systemctl stop edge: clean exit (Result=success, status 0)"
+[ -z "$exposure" ] || ok "systemd-analyze security edge.service: ${exposure#→ }"
+stop_container
 echo "check-rootfs: $arch image passed"

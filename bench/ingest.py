@@ -3,13 +3,17 @@
 Both servers run on this machine in the same run, each fed by one HTTP client over one
 keep-alive connection, with request bodies encoded before the clock starts:
 
-  ingest   100 tags x 10,000 points, in batches of 10,000 points (100 points of every tag)
-  queries  on one tag of 10M points (one a second): a 1,000-point raw range, and the hourly
-           average over the whole range (~2,800 buckets), each the median of several runs
+  ingest   100 tags x 10,000 points, in batches of 10,000 points (100 points of every tag),
+           in --rounds rounds taking turns (edge, InfluxDB, edge, ...), each into a new table
+           or measurement after --settle seconds of rest; the best round of each counts, so
+           that a burst of other work on a shared machine does not decide the result
+  bulk     one tag of 10M points (one a second) in 100,000-point batches
+  queries  on that tag: a 1,000-point raw range, and the hourly average over the whole range
+           (2,779 buckets), each the median of --runs runs
 
 InfluxDB comes from ../shared/tools/influxdb-peer (relative to the repository); without it
-the edge numbers are printed alone. Options: --tags N --points N --batch N --big N --runs N
---keep (leave the data directories).
+the edge numbers are printed alone. Options: --tags --points --batch --big (0: no bulk load,
+no queries) --rounds --runs --keep (leave the data directories).
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 PEER_TOOL = REPO.parent / "shared" / "tools" / "influxdb-peer"
 PASSWORD = "bench-password"
-TABLE = "BENCH"
 BIG_TAG = "big-tag"
 HOUR = 3600 * 10**9
 EPOCH = 1_600_000_000 * 10**9  # 2020-09-13 12:26:40 UTC: points start here, one per second
@@ -47,52 +50,60 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--tags", type=int, default=100)
     parser.add_argument("--points", type=int, default=10_000, help="points per tag")
     parser.add_argument("--batch", type=int, default=10_000, help="points per request")
-    parser.add_argument("--big", type=int, default=10_000_000, help="points of the query tag (0: skip queries)")
+    parser.add_argument("--big", type=int, default=10_000_000, help="points of the query tag (0: skip)")
+    parser.add_argument("--rounds", type=int, default=3, help="ingest rounds per server; the best counts")
     parser.add_argument("--runs", type=int, default=15, help="runs of each query")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds of rest before each measurement "
+                        "(both servers finish background work: checkpoints, compactions)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="edge-bench-ingest-"))
     edge = EdgeProcess(work / "edge")
     influx = InfluxPeer(work / "influx")
-    rows = []
+    rows: list[tuple] = []
     try:
         edge.start()
-        influx_url = influx.start()
-        if influx_url is None:
+        if influx.start() is None:
             print(f"bench: InfluxDB peer unavailable ({influx.problem}); measuring edge alone", file=sys.stderr)
-        edge.statement(f"create tag table {TABLE} (name varchar(40) primary key, time datetime basetime, "
-                       f"value double summarized)")
+        peers = [edge] + ([influx] if influx.available else [])
 
-        total = args.tags * args.points
         batches = list(mixed_batches(args.tags, args.points, args.batch))
-        print(f"ingest: {total:,} points in {len(batches)} requests of {args.batch:,} points", file=sys.stderr)
-        edge_rate = edge.ingest(batches)
-        influx_rate = influx.ingest(batches) if influx_url else None
-        rows.append(("ingest, points/s (higher is better)", edge_rate, influx_rate, "x", edge_rate / influx_rate
-                     if influx_rate else None))
+        bodies = {peer: [peer.encode(b) for b in batches] for peer in peers}
+        total = args.tags * args.points
+        print(f"ingest: {total:,} points in {len(batches)} requests, {args.rounds} rounds", file=sys.stderr)
+        best = {peer: 0.0 for peer in peers}
+        for round_number in range(args.rounds):
+            for peer in peers:
+                target = peer.new_target(f"round{round_number}")
+                time.sleep(args.settle)
+                rate = peer.ingest(bodies[peer], total, target)
+                print(f"  round {round_number + 1}: {peer.label} {rate:,.0f} points/s", file=sys.stderr)
+                best[peer] = max(best[peer], rate)
+        rows.append(higher_is_better(f"ingest, {args.tags} tags, {args.batch:,}-point batches, pts/s",
+                                     best[edge], best.get(influx)))
+        del bodies
 
         if args.big:
-            print(f"queries: loading {args.big:,} points into one tag", file=sys.stderr)
+            print(f"bulk: loading {args.big:,} points into one tag", file=sys.stderr)
             big = list(tag_batches(BIG_TAG, args.big, 100_000))
-            edge.ingest(big)
-            if influx_url:
-                influx.ingest(big)
+            bulk = {}
+            for peer in peers:
+                target = peer.new_target("big")
+                encoded = [peer.encode(b) for b in big]
+                time.sleep(args.settle)
+                bulk[peer] = peer.ingest(encoded, args.big, target)
+            time.sleep(args.settle)
+            rows.append(higher_is_better("bulk load, 1 tag, 100,000-point batches, pts/s", bulk[edge],
+                                         bulk.get(influx)))
             middle = EPOCH + (args.big // 2) * 10**9
-            raw_start, raw_end = middle, middle + 999 * 10**9
             # From the top of the first hour: rollup buckets count when they start inside the range.
-            whole_start = EPOCH - EPOCH % HOUR
-            whole_end = EPOCH + (args.big - 1) * 10**9
-            edge_raw = edge.median(args.runs, edge.raw_range, raw_start, raw_end, expect=1000)
-            edge_avg = edge.median(args.runs, edge.hourly_avg, whole_start, whole_end, expect=hours(args.big))
-            influx_raw = influx.median(args.runs, influx.raw_range, raw_start, raw_end, expect=1000) \
-                if influx_url else None
-            influx_avg = influx.median(args.runs, influx.hourly_avg, whole_start, whole_end, expect=hours(args.big)) \
-                if influx_url else None
-            rows.append(("raw range, 1,000 points, ms", edge_raw * 1000, influx_raw and influx_raw * 1000, "x",
-                         influx_raw / edge_raw if influx_raw else None))
-            rows.append((f"hourly avg over {args.big:,} points, ms", edge_avg * 1000,
-                         influx_avg and influx_avg * 1000, "x", influx_avg / edge_avg if influx_avg else None))
+            whole = (EPOCH - EPOCH % HOUR, EPOCH + (args.big - 1) * 10**9)
+            raw = {p: p.median(args.runs, p.raw_range, middle, middle + 999 * 10**9, 1000) for p in peers}
+            avg = {p: p.median(args.runs, p.hourly_avg, *whole, hours(args.big)) for p in peers}
+            rows.append(lower_is_better("raw range of 1,000 points, ms (median)", raw[edge], raw.get(influx)))
+            rows.append(lower_is_better(f"hourly avg over {args.big:,} points, ms (median)", avg[edge],
+                                        avg.get(influx)))
     finally:
         edge.stop()
         influx.stop()
@@ -104,18 +115,27 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def higher_is_better(name: str, edge: float, influx: float | None) -> tuple:
+    return name, edge, influx, edge / influx if influx else None
+
+
+def lower_is_better(name: str, edge_seconds: float, influx_seconds: float | None) -> tuple:
+    influx_ms = influx_seconds * 1000 if influx_seconds else None
+    return name, edge_seconds * 1000, influx_ms, influx_seconds / edge_seconds if influx_seconds else None
+
+
 def hours(points: int) -> int:
     return (EPOCH + (points - 1) * 10**9) // HOUR - EPOCH // HOUR + 1
 
 
 def print_table(rows) -> None:
     print()
-    print(f"{'measure':<42} {'edge':>14} {'InfluxDB 1.x':>14} {'edge advantage':>15}")
-    print("-" * 88)
-    for name, edge_value, influx_value, _, ratio in rows:
+    print(f"{'measure':<48} {'edge':>14} {'InfluxDB 1.x':>14} {'edge advantage':>15}")
+    print("-" * 94)
+    for name, edge_value, influx_value, ratio in rows:
         influx_text = f"{influx_value:>14,.1f}" if influx_value is not None else f"{'n/a':>14}"
         ratio_text = f"{ratio:>14.2f}x" if ratio is not None else f"{'n/a':>15}"
-        print(f"{name:<42} {edge_value:>14,.1f} {influx_text} {ratio_text}")
+        print(f"{name:<48} {edge_value:>14,.1f} {influx_text} {ratio_text}")
 
 
 # Workloads ----------------------------------------------------------------------------------
@@ -147,16 +167,9 @@ def tag_batches(tag: str, points: int, size: int):
                     [float((first + k) % 1000) for k in range(count)])
 
 
-def machbase_time(ns: int) -> str:
-    """Times as the tag API prints them by default, in UTC (both servers run with TIMEZONE=UTC)."""
-    moment = dt.datetime.fromtimestamp(ns // 10**9, dt.timezone.utc)
-    fraction = ns % 10**9
-    return moment.strftime("%Y-%m-%d %H:%M:%S") + f" {fraction // 10**6:03d}:{fraction // 1000 % 1000:03d}:" \
-                                                   f"{fraction % 1000:03d}"
-
-
 def machbase_times(ns: list[int]) -> list[str]:
-    """machbase_time of many whole-second times at once (the bench's times are whole seconds)."""
+    """Whole-second times as the tag API prints them by default ("YYYY-MM-DD HH24:MI:SS
+    mmm:uuu:nnn"), in UTC: both servers run with TIMEZONE = UTC."""
     seconds = np.array(ns, dtype=np.int64).astype("datetime64[ns]").astype("datetime64[s]")
     text = np.strings.replace(np.datetime_as_string(seconds, unit="s"), "T", " ")
     return np.strings.add(text, " 000:000:000").tolist()
@@ -164,6 +177,15 @@ def machbase_times(ns: list[int]) -> list[str]:
 
 def iso_time(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns // 10**9, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def quote(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+def check(rows: list, expect: int | None, what: str) -> None:
+    if expect is not None and len(rows) != expect:
+        raise RuntimeError(f"{what}: expected {expect} rows, got {len(rows)}")
 
 
 # Servers ------------------------------------------------------------------------------------
@@ -200,6 +222,10 @@ class Client:
 
 
 class Peer:
+    label = "peer"
+    client: Client
+    target = ""
+
     def median(self, runs: int, query, start: int, end: int, expect: int) -> float:
         self.client.reconnect()
         query(start, end, expect)  # warm-up, and a check of the answer
@@ -210,24 +236,29 @@ class Peer:
             timings.append(time.perf_counter() - began)
         return statistics.median(timings)
 
-    def ingest(self, batches: list[Batch]) -> float:
-        bodies = [self.encode(b) for b in batches]
-        points = sum(len(b.times) for b in batches)
+    def addressed(self, bodies: list[bytes], target: str) -> list[bytes]:
+        """The bodies as sent to `target` (done before the clock starts)."""
+        return bodies
+
+    def ingest(self, bodies: list[bytes], points: int, target: str) -> float:
+        """Points per second sending `bodies` into `target`, one request after the other."""
+        bodies = self.addressed(bodies, target)
         self.client.reconnect()
         began = time.perf_counter()
         for body in bodies:
-            self.send(body)
+            self.send(body, target)
         return points / (time.perf_counter() - began)
 
 
 class EdgeProcess(Peer):
+    label = "edge"
+
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         token = base64.b64encode(f"sys:{PASSWORD}".encode()).decode()
         self.headers = {"Authorization": f"Basic {token}"}
-        self.client: Client | None = None
 
     def start(self) -> None:
         conf = self.data_dir.parent / "edge.conf"
@@ -245,40 +276,49 @@ class EdgeProcess(Peer):
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(30)
+                self.process.wait(60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
 
-    def statement(self, sql: str) -> None:
-        self.client.request("GET", "/machbase?" + urllib.parse.urlencode({"q": sql}))
+    def new_target(self, suffix: str) -> str:
+        """A new tag table for one measurement."""
+        table = f"BENCH_{suffix}".upper()
+        self.client.request("GET", "/machbase?" + urllib.parse.urlencode(
+            {"q": f"create tag table {table} (name varchar(40) primary key, time datetime basetime, "
+                  f"value double summarized)"}))
+        self.target = table
+        return table
 
     def encode(self, batch: Batch) -> bytes:
         rows = [[n, t, v] for n, t, v in zip(batch.names, machbase_times(batch.times), batch.values)]
         return json.dumps({"values": rows}).encode()
 
-    def send(self, body: bytes) -> None:
-        answer = json.loads(self.client.request("POST", f"/machiot/v1/datapoints/raw/{TABLE}", body))
+    def send(self, body: bytes, target: str) -> None:
+        answer = json.loads(self.client.request("POST", f"/machiot/v1/datapoints/raw/{target}", body))
         if answer.get("error_code") or answer.get("append_failure"):
             raise RuntimeError(f"edge refused an append: {answer}")
 
     def raw_range(self, start: int, end: int, expect: int | None) -> None:
-        path = (f"/machiot/v1/datapoints/raw/{TABLE}/{BIG_TAG}/{quote(machbase_time(start))}/"
-                f"{quote(machbase_time(end))}/2/0/0")
+        times = machbase_times([start, end])
+        path = f"/machiot/v1/datapoints/raw/{self.target}/{BIG_TAG}/{quote(times[0])}/{quote(times[1])}/2/0/0"
         check(json.loads(self.client.request("GET", path))["data"], expect, "edge raw range")
 
     def hourly_avg(self, start: int, end: int, expect: int | None) -> None:
-        path = (f"/machiot/v1/datapoints/calculated/{TABLE}/{BIG_TAG}/{quote(machbase_time(start))}/"
-                f"{quote(machbase_time(end))}/avg/0/hour/1")
+        times = machbase_times([start, end])
+        path = (f"/machiot/v1/datapoints/calculated/{self.target}/{BIG_TAG}/{quote(times[0])}/"
+                f"{quote(times[1])}/avg/0/hour/1")
         check(json.loads(self.client.request("GET", path))["data"], expect, "edge hourly avg")
 
 
 class InfluxPeer(Peer):
+    label = "InfluxDB"
+
     def __init__(self, directory: Path):
         self.directory = directory
         self.port = free_port()
-        self.client: Client | None = None
         self.started = False
+        self.available = False
         self.problem = ""
 
     def start(self) -> str | None:
@@ -298,17 +338,27 @@ class InfluxPeer(Peer):
         except (OSError, RuntimeError) as exc:
             self.problem = f"InfluxDB did not answer: {exc}"
             return None
+        self.available = True
         return out.strip().splitlines()[-1] if out.strip() else f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         if self.started:
             subprocess.run([str(PEER_TOOL), "stop", str(self.directory)], check=False, capture_output=True)
 
+    def new_target(self, suffix: str) -> str:
+        """A new measurement (InfluxDB creates it on the first write)."""
+        self.target = f"bench_{suffix}"
+        return self.target
+
     def encode(self, batch: Batch) -> bytes:
-        lines = [f"bench,sensor={n} value={v!r} {t}" for n, t, v in zip(batch.names, batch.times, batch.values)]
+        # The measurement name is filled in per round: "{m}" stays a placeholder until sent.
+        lines = [f"{{m}},sensor={n} value={v!r} {t}" for n, t, v in zip(batch.names, batch.times, batch.values)]
         return "\n".join(lines).encode()
 
-    def send(self, body: bytes) -> None:
+    def addressed(self, bodies: list[bytes], target: str) -> list[bytes]:
+        return [body.replace(b"{m}", target.encode()) for body in bodies]
+
+    def send(self, body: bytes, target: str) -> None:
         self.client.request("POST", "/write?db=bench&precision=ns", body, content_type="text/plain")
 
     def _query(self, text: str) -> list:
@@ -317,23 +367,15 @@ class InfluxPeer(Peer):
         return series[0]["values"] if series else []
 
     def raw_range(self, start: int, end: int, expect: int | None) -> None:
-        values = self._query(f"SELECT value FROM bench WHERE sensor='{BIG_TAG}' AND time >= '{iso_time(start)}' "
-                             f"AND time <= '{iso_time(end)}'")
+        values = self._query(f"SELECT value FROM {self.target} WHERE sensor='{BIG_TAG}' "
+                             f"AND time >= '{iso_time(start)}' AND time <= '{iso_time(end)}'")
         check(values, expect, "InfluxDB raw range")
 
     def hourly_avg(self, start: int, end: int, expect: int | None) -> None:
-        values = self._query(f"SELECT mean(value) FROM bench WHERE sensor='{BIG_TAG}' AND time >= '{iso_time(start)}' "
-                             f"AND time <= '{iso_time(end)}' GROUP BY time(1h) fill(none)")
+        values = self._query(f"SELECT mean(value) FROM {self.target} WHERE sensor='{BIG_TAG}' "
+                             f"AND time >= '{iso_time(start)}' AND time <= '{iso_time(end)}' "
+                             f"GROUP BY time(1h) fill(none)")
         check(values, expect, "InfluxDB hourly avg")
-
-
-def quote(text: str) -> str:
-    return urllib.parse.quote(text, safe="")
-
-
-def check(rows: list, expect: int | None, what: str) -> None:
-    if expect is not None and len(rows) != expect:
-        raise RuntimeError(f"{what}: expected {expect} rows, got {len(rows)}")
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:

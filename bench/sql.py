@@ -6,7 +6,7 @@ One tag `big`, one point a second (10M points: 116 days), the same data in three
                (name, time), queried with the same SQL through the same /machbase
   InfluxDB     measurement m, tag `name`, field `value`, queried with InfluxQL over HTTP
 Queries (median of several runs, milliseconds, each over HTTP on loopback, one keep-alive
-connection per server):
+connection per server; timed until the whole answer is read, parsed once untimed to check it):
   range    the 1,000 points of a random 1,000 s range (SELECT * ... BETWEEN)
   whole    count, min and max of value over the whole tag
   rollup   one day of 1-minute averages: ROLLUP('min', 1, time) ... GROUP BY
@@ -90,7 +90,8 @@ class Queries:
     def influxql(self, i: int) -> dict:
         start = self.starts[i % len(self.starts)]
         return {
-            "range": f"SELECT value FROM m WHERE \"name\" = 'big' AND time >= {start} AND time <= {start + 999 * SECOND}",
+            "range": (f"SELECT value FROM m WHERE \"name\" = 'big' AND time >= {start} "
+                      f"AND time <= {start + 999 * SECOND}"),
             "whole": "SELECT count(value), min(value), max(value) FROM m WHERE \"name\" = 'big'",
             "rollup": (f"SELECT mean(value) FROM m WHERE \"name\" = 'big' AND time >= {self.day} "
                        f"AND time < {self.day + DAY} GROUP BY time(1m)"),
@@ -206,11 +207,14 @@ class EdgeServer:
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
         self.auth = "Basic " + base64.b64encode(f"sys@localhost:{PASSWORD}".encode()).decode()
 
-    def query(self, sql: str) -> dict:
+    def fetch(self, sql: str) -> bytes:
+        """The response body (timed: the server's work and the transfer, not the client's parsing)."""
         self.conn.request("GET", "/machbase?" + urllib.parse.urlencode({"q": sql}),
                           headers={"Authorization": self.auth})
-        response = self.conn.getresponse()
-        body = json.loads(response.read())
+        return self.conn.getresponse().read()
+
+    def query(self, sql: str) -> dict:
+        body = json.loads(self.fetch(sql))
         if body.get("error_code"):
             raise RuntimeError(f"edge answered {body}")
         return body
@@ -232,7 +236,7 @@ def over_http(data: Path, queries: Queries, runs: int) -> dict:
             for table in ("tag", "plain"):
                 rows = len(server.query(queries.sql(table, 0)[kind])["data"])
                 assert rows == EXPECTED_ROWS[kind], (table, kind, rows)
-                out[(table, kind)] = median_ms(lambda i: server.query(queries.sql(table, i)[kind]), n)
+                out[(table, kind)] = median_ms(lambda i: server.fetch(queries.sql(table, i)[kind]), n)
     finally:
         server.stop()
     return out
@@ -252,10 +256,12 @@ def influx(work: Path, points: int, queries: Queries, runs: int) -> dict:
         print(f"  InfluxDB loaded in {time.perf_counter() - began:.0f} s", flush=True)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
-        def query(text: str) -> dict:
+        def fetch(text: str) -> bytes:
             conn.request("GET", "/query?" + urllib.parse.urlencode({"db": "bench", "q": text, "epoch": "ns"}))
-            response = conn.getresponse()
-            body = json.loads(response.read())
+            return conn.getresponse().read()
+
+        def query(text: str) -> dict:
+            body = json.loads(fetch(text))
             if "results" not in body or "error" in body["results"][0]:
                 raise RuntimeError(f"InfluxDB answered {body}")
             return body
@@ -264,7 +270,7 @@ def influx(work: Path, points: int, queries: Queries, runs: int) -> dict:
             series = query(queries.influxql(0)[kind])["results"][0].get("series", [{}])[0]
             got = len([v for v in series.get("values", []) if v[1] is not None])
             assert got == EXPECTED_ROWS[kind], (kind, got)
-            out[kind] = median_ms(lambda i: query(queries.influxql(i)[kind]), runs_of(kind, runs))
+            out[kind] = median_ms(lambda i: fetch(queries.influxql(i)[kind]), runs_of(kind, runs))
         conn.close()
     finally:
         subprocess.run([str(INFLUX_PEER), "stop", str(folder)], capture_output=True)

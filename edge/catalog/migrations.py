@@ -106,6 +106,17 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             || '{"name": "VALUE", "type": "double", "length": 8, "role": "value"}]',
             '[]', strftime('%Y-%m-%d %H:%M:%f', 'now'));
     """),
+    (3, """
+        -- Batch keys a tag table has applied (edge.store.batch_keys): a keyed append whose key
+        -- is here is skipped. Written by the checkpoint that retires the batch's log record,
+        -- in the same transaction as the committed lengths; the newest ones per table are kept.
+        CREATE TABLE tag_batch_keys (
+            table_id INTEGER NOT NULL REFERENCES tag_tables (table_id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,            -- the batch's log sequence number
+            batch_key TEXT NOT NULL,
+            PRIMARY KEY (table_id, seq)
+        ) WITHOUT ROWID;
+    """),
 )
 
 

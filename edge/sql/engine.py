@@ -109,7 +109,12 @@ class SqlEngine:
 
     def _sync_virtual_tables(self, state: _ThreadState) -> None:
         """Creates (or drops) the temp virtual tables so they match the store's tag tables."""
-        current = {name: self.store.table(name) for name in self.store.table_names()}
+        current = {}
+        for name in self.store.table_names():
+            try:
+                current[name] = self.store.table(name)
+            except EdgeError:
+                continue  # dropped meanwhile
         if all(state.virtual.get(name) is table for name, table in current.items()) \
                 and len(state.virtual) == len(current):
             return
@@ -184,7 +189,7 @@ class SqlEngine:
         if words[:2] == ["CREATE", "TABLE"]:
             create = log_tables.parse_create(tokens)
             found = tables.get(create.name)
-            if found is not None and (found.kind != sql_tables.LOG or "IF NOT EXISTS" not in create.sql):
+            if found is not None and (found.kind != sql_tables.LOG or not create.if_not_exists):
                 raise EdgeError(errors.TABLE_EXISTS, f"Table {create.name} already exists.")
             state.conn.execute(create.sql)
             return Outcome()
@@ -214,8 +219,8 @@ class SqlEngine:
         if found is None:
             if if_exists:
                 return Outcome()
-            raise EdgeError(errors.TABLE_NOT_FOUND, f"Table {tokens[position].value.upper()} does not exist.",
-                                   404)
+            name = tokens[position].value.upper()
+            raise EdgeError(errors.TABLE_NOT_FOUND, f"Table {name} does not exist.", 404)
         if found.kind == sql_tables.TAG:
             log.info("sql: %s", execute_tag_ddl(self.store, f"DROP TABLE {found.name}"))
             self._sync_virtual_tables(state)
@@ -268,8 +273,8 @@ class SqlEngine:
         with state.sandbox.user_statement():
             found = self._tables(state).get(str(name).strip())
             if found is None or found.kind != sql_tables.LOG:
-                raise EdgeError(errors.TABLE_NOT_FOUND, f"Table {str(name).strip().upper()} does not exist.",
-                                       404)
+                missing = str(name).strip().upper()
+                raise EdgeError(errors.TABLE_NOT_FOUND, f"Table {missing} does not exist.", 404)
             try:
                 with state.sandbox.trusted():
                     return log_tables.append(state.conn, found, body, self.zone)

@@ -40,6 +40,7 @@ _INT_LIMITS = {"short": (-(2**15) + 1, 2**15 - 1), "ushort": (0, 2**16 - 2),
 class CreateLogTable:
     name: str
     sql: str
+    if_not_exists: bool = False
 
 
 def parse_create(tokens: list[Token]) -> CreateLogTable:
@@ -69,7 +70,8 @@ def parse_create(tokens: list[Token]) -> CreateLogTable:
             continue
         definitions.append(_column(part))
     _table_options(tokens[close + 1:])
-    return CreateLogTable(name, f"CREATE TABLE {if_not_exists}{quote_identifier(name)} ({', '.join(definitions)})")
+    return CreateLogTable(name, f"CREATE TABLE {if_not_exists}{quote_identifier(name)} ({', '.join(definitions)})",
+                          bool(if_not_exists))
 
 
 def _words(tokens: list[Token], position: int, *words: str) -> bool:

@@ -103,7 +103,8 @@ class TagModule:
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """What Filter gets, decoded from idxStr: the meaning of each argument, and the order."""
-    args: tuple[str, ...]           # "name=", "name in", "time>", "time>=", "time<", "time<=", "time=", "limit", "offset"
+    # "name=", "name in", "time>", "time>=", "time<", "time<=", "time=", "limit", "offset"
+    args: tuple[str, ...]
     order: str = ""                 # "", "time", "name", "name,time" (+ " desc" parts)
     name_desc: bool = False
     time_desc: bool = False

@@ -7,6 +7,9 @@ write per tag and column. The same layout is the payload of the batch's write-ah
     u32 new tags, u32 groups, u64 points, u32 JSON length, JSON [[tag id, name], ...]
     int64 tag id per group, int64 length per group, int64 times, float64 values,
     then each extra column's file representation, in the table's column order.
+
+A keyed batch (see batch_keys.py) is a record of its own kind whose payload starts with
+`u16 key length, key (UTF-8)` before that layout, so the key is durable with the rows.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import numpy as np
 
 from edge.store import errors
 from edge.store.schema import TableSchema, check_tag_name, encode_extra
+from edge.store.wal import KIND_APPEND, KIND_APPEND_KEYED
 
 _COUNTS = struct.Struct("<IIQI")
+_KEY_LENGTH = struct.Struct("<H")
 
 
 @dataclasses.dataclass
@@ -36,9 +41,17 @@ class Batch:
     new_tags: list[tuple[int, str]] = dataclasses.field(default_factory=list)
     states: list = dataclasses.field(default_factory=list)  # per group, once resolved
     seq: int = 0
+    key: str | None = None  # the batch key, and its bytes for the log record
+    key_bytes: bytes = b""
     # group commit: the thread that commits a batch sets these for the one that brought it
     done: bool = False
     error: BaseException | None = None
+    skipped: bool = False  # its key was applied already: nothing stored
+
+    @property
+    def kind(self) -> int:
+        """The kind of its log record."""
+        return KIND_APPEND if self.key is None else KIND_APPEND_KEYED
 
     @property
     def rows(self) -> int:
@@ -57,15 +70,22 @@ class Batch:
     def payload(self) -> list:
         """The buffers of this batch's log record (tags must be resolved)."""
         new = json.dumps(self.new_tags).encode("utf-8")
-        return [_COUNTS.pack(len(self.new_tags), len(self.starts), len(self.times), len(new)), new,
+        keyed = [] if self.key is None else [_KEY_LENGTH.pack(len(self.key_bytes)) + self.key_bytes]
+        return [*keyed, _COUNTS.pack(len(self.new_tags), len(self.starts), len(self.times), len(new)), new,
                 self.tag_ids.astype(np.int64), self.lengths.astype(np.int64),
                 self.times, self.values, *self.extras]
 
 
-def decode(payload: bytes, schema: TableSchema) -> Batch:
+def decode(payload: bytes, schema: TableSchema, kind: int = KIND_APPEND) -> Batch:
     """The batch of a log record, tags resolved as they were when it was written."""
-    _, groups, points, json_len = _COUNTS.unpack_from(payload, 0)
-    offset = _COUNTS.size
+    offset = 0
+    key = None
+    if kind == KIND_APPEND_KEYED:
+        (key_len,) = _KEY_LENGTH.unpack_from(payload, 0)
+        key = bytes(payload[_KEY_LENGTH.size:_KEY_LENGTH.size + key_len]).decode("utf-8")
+        offset = _KEY_LENGTH.size + key_len
+    _, groups, points, json_len = _COUNTS.unpack_from(payload, offset)
+    offset += _COUNTS.size
     new_tags = [(int(i), str(name)) for i, name in json.loads(payload[offset:offset + json_len])]
     offset += json_len
 
@@ -85,7 +105,7 @@ def decode(payload: bytes, schema: TableSchema) -> Batch:
     if groups:
         starts[1:] = np.cumsum(lengths)[:-1]
     names = [""] * groups  # replay resolves by id
-    return Batch(names, starts, lengths, times, values, extras, tag_ids=tag_ids, new_tags=new_tags)
+    return Batch(names, starts, lengths, times, values, extras, tag_ids=tag_ids, new_tags=new_tags, key=key)
 
 
 def _group(names, n: int) -> tuple[list, np.ndarray | None, np.ndarray, np.ndarray]:

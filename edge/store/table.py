@@ -2,11 +2,13 @@
 
 Write path (one batch, or several queued by concurrent callers: group commit):
   1. the batch is checked and grouped by tag (`batch.prepare`), outside any lock;
-  2. under the commit lock its tags are resolved (new ones registered provisionally), its
+  2. under the commit lock a keyed batch whose key the table has applied is dropped (the
+     caller gets 0), its tags are resolved (new ones registered provisionally), its
      record is written to the log and one fdatasync starts on a helper thread;
   3. meanwhile the stats/rollup deltas and run changes are computed, all still invisible;
   4. once the sync has succeeded the batch is published under the short state lock, and the
-     caller is acknowledged. If anything fails after the record was written, an ABORT record
+     caller is acknowledged (a batch key, carried in the record, counts as applied from
+     then on). If anything fails after the record was written, an ABORT record
      cancels it, the few unpublished in-memory changes are rolled back, and the caller gets
      an error: nothing of the batch is visible now or after a restart.
   5. the acknowledged rows wait in memory (a few MB) and are flushed to the column files
@@ -14,9 +16,10 @@ Write path (one batch, or several queued by concurrent callers: group commit):
      of one per batch. A reader that needs such rows flushes them first.
 
 Checkpoint (housekeeping thread, when the log grows or every few seconds): seal the log
-segment, fsync the column files, record committed lengths, runs, stats and hour-rollup
-deltas in the catalog in one transaction, then drop the sealed segments. Start-up truncates
-every column file to its committed length and replays the log records after the checkpoint.
+segment, fsync the column files, record committed lengths, runs, stats, hour-rollup
+deltas and the batch keys applied since the last one in the catalog in one transaction,
+then drop the sealed segments. Start-up truncates every column file to its committed
+length and replays the log records after the checkpoint (and their batch keys).
 
 Lock order: checkpoint lock -> commit lock -> flush lock -> rollup lock -> state lock.
 Readers take the state lock (to snapshot), the flush lock when they need held-back rows and,
@@ -40,6 +43,7 @@ from edge.catalog import Catalog
 from edge.store import errors, tag_catalog
 from edge.store import rollups as rollup_math
 from edge.store.batch import Batch, decode, prepare
+from edge.store.batch_keys import AppliedKeys, encode_key
 from edge.store.columns import ColumnFile, sync_directory, sync_files
 from edge.store.rollups import Rollups
 from edge.store.runs import EMPTY_TAIL, NO_EXTEND, PERM_DTYPE, Run, sort_order
@@ -49,7 +53,7 @@ from edge.store.table_maintenance import TableMaintenance
 from edge.store.table_reads import TableReads
 from edge.store.table_tags import TableTags
 from edge.store.tag_state import TagState, column_files, perm_file
-from edge.store.wal import KIND_APPEND, BackgroundSync, WriteAheadLog
+from edge.store.wal import BackgroundSync, WriteAheadLog
 
 log = logging.getLogger("edge.store")
 
@@ -87,6 +91,7 @@ class _CheckpointSnapshot:
     dirty: set
     perms: set
     garbage: list[Path]
+    batch_keys: list[tuple[int, str]]
 
 
 class TagTable(TableReads, TableMaintenance, TableTags):
@@ -134,6 +139,7 @@ class TagTable(TableReads, TableMaintenance, TableTags):
         self._unsynced_perms: set[Path] = set()
         self._unsaved_tags: list[tuple[int, str, dict]] = []
         self._garbage: list[Path] = []
+        self._batch_keys = AppliedKeys()
 
         self._wal = WriteAheadLog(self._dir / "log")
         self._syncer = BackgroundSync(f"store-sync-{self.name}")
@@ -159,10 +165,13 @@ class TagTable(TableReads, TableMaintenance, TableTags):
             self._stats.load(state.tag_id, row["stats"])
             self._tail_max[state.tag_id] = self._tail_of(state)
         self._checkpoint_seq = seq
+        self._batch_keys.load(*tag_catalog.load_batch_keys(conn, self.table_id, self._batch_keys.kept))
         refs = [r for r in self._wal.scan() if r.seq > seq]
         self._next_seq = max([seq] + [r.seq for r in refs]) + 1
         for ref in refs:
-            self._replay(decode(self._wal.read(ref), self.schema))
+            batch = decode(self._wal.read(ref), self.schema, ref.kind)
+            batch.seq = ref.seq
+            self._replay(batch)
             if self._unflushed_bytes >= FLUSH_BYTES:
                 self._flush()
         self._flush()
@@ -208,6 +217,8 @@ class TagTable(TableReads, TableMaintenance, TableTags):
         work = _GroupWork()
         applied = self._apply(batch, work)
         self._publish(work, [applied])
+        if batch.key is not None:
+            self._batch_keys.add(batch.seq, batch.key)
 
     def _remove_strays(self) -> None:
         """Deletes files no tag refers to: a rewrite or merge interrupted by a crash."""
@@ -239,15 +250,28 @@ class TagTable(TableReads, TableMaintenance, TableTags):
     # ---- append -----------------------------------------------------------------------------
 
     def append(self, names, times_ns: np.ndarray, values: np.ndarray,
-               extras: dict[str, np.ndarray] | None = None) -> int:
+               extras: dict[str, np.ndarray] | None = None, batch_key: str | None = None) -> int:
         """Stores one batch durably, all or nothing; returns the rows stored.
 
         `names` is a sequence or numpy array with one tag name per point (unknown tags are
         registered), `times_ns` int64 ns UTC, `values` float64 (NaN: null), `extras` one array
-        per extra column (masked entries, None or a missing column: null)."""
+        per extra column (masked entries, None or a missing column: null).
+
+        `batch_key` (text, 1-255 bytes) makes the append idempotent: a batch whose key this
+        table has applied is skipped (returns 0); otherwise the key is stored with the batch,
+        durable with it in the same log record. Of concurrent appends with one key, one
+        applies. A batch that fails does not record its key. An empty batch records none."""
+        key_bytes = b""
+        if batch_key is not None:
+            key_bytes = encode_key(batch_key)
+            self._check_open()
+            if batch_key in self._batch_keys:
+                return 0
         batch = prepare(self.schema, names, times_ns, values, extras, self._by_name)
         if batch.rows == 0:
             return 0
+        if batch_key is not None:
+            batch.key, batch.key_bytes = batch_key, key_bytes
         with self._queue_lock:
             self._queue.append(batch)
         with self._commit_lock:
@@ -263,15 +287,20 @@ class TagTable(TableReads, TableMaintenance, TableTags):
                     raise
         if batch.error is not None:
             raise batch.error
-        return batch.rows
+        return 0 if batch.skipped else batch.rows
 
-    def _commit_group(self, group: list[Batch]) -> None:
+    def _commit_group(self, queued: list[Batch]) -> None:
         if self._closed or self._failed is not None:
             error = (errors.table_not_found(self.name) if self._closed else
                      errors.storage_failure(f"table {self.name} is unusable until restart: {self._failed}"))
-            for batch in group:
+            for batch in queued:
                 batch.error, batch.done = error, True
             return
+        group = queued
+        if any(batch.key is not None for batch in queued):
+            group = self._without_repeats(queued)
+            if not group:  # every one applied before: nothing to write
+                return
         created: list[TagState] = []
         for batch in group:
             self._resolve(batch, created)
@@ -281,7 +310,7 @@ class TagTable(TableReads, TableMaintenance, TableTags):
             for batch in group:
                 batch.seq = self._next_seq
                 self._next_seq += 1
-                self._wal.write(KIND_APPEND, batch.seq, batch.payload())
+                self._wal.write(batch.kind, batch.seq, batch.payload())
                 written.append(batch.seq)
             pending = self._syncer.start(self._wal.fd)
             try:
@@ -291,14 +320,18 @@ class TagTable(TableReads, TableMaintenance, TableTags):
         except Exception as exc:  # noqa: BLE001 - any failure here must cancel the batch
             self._cancel(written, work, created, exc)
             error = errors.storage_failure(str(exc))
-            for batch in group:
-                batch.error, batch.done = error, True
+            for batch in queued:  # a repeat of a failed batch fails with it: its caller retries
+                if not batch.done:
+                    batch.error, batch.done = error, True
             return
         for state in created:
             self._register(state)
             self._unsaved_tags.append((state.tag_id, state.name, {}))
         self._publish(work, applied)
         for batch in group:
+            if batch.key is not None:
+                self._batch_keys.add(batch.seq, batch.key)
+        for batch in queued:
             batch.done = True
         if self._unflushed_bytes >= FLUSH_BYTES:
             try:
@@ -308,6 +341,24 @@ class TagTable(TableReads, TableMaintenance, TableTags):
                 log.error("table %s: writing column files failed, will retry: %s", self.name, exc)
         if self._wal.bytes_written >= LOG_CHECKPOINT_BYTES:
             self._on_log_full()
+
+    def _without_repeats(self, queued: list[Batch]) -> list[Batch]:
+        """The batches to write: a key applied before is done (skipped); a key twice in the
+        group is written once, its repeat skipped if the first succeeds and failed if not."""
+        fresh = []
+        keys_here = set()
+        for batch in queued:
+            key = batch.key
+            if key is not None:
+                if key in self._batch_keys:
+                    batch.skipped = batch.done = True
+                    continue
+                if key in keys_here:
+                    batch.skipped = True
+                    continue
+                keys_here.add(key)
+            fresh.append(batch)
+        return fresh
 
     def _resolve(self, batch: Batch, created: list[TagState]) -> None:
         provisional = {s.name: s for s in created}
@@ -491,12 +542,13 @@ class TagTable(TableReads, TableMaintenance, TableTags):
             return False
         if self._wal.bytes_written >= LOG_CHECKPOINT_BYTES:
             return True
-        busy = self._wal.bytes_written or self._dirty or self._unsaved_tags or self._garbage
+        busy = (self._wal.bytes_written or self._dirty or self._unsaved_tags or self._garbage
+                or self._batch_keys.unsaved)
         return bool(busy) and time.monotonic() - self._last_checkpoint >= CHECKPOINT_INTERVAL_S
 
     def _checkpoint_begin(self, force: bool) -> _CheckpointSnapshot | None:
         if not force and not (self._wal.bytes_written or self._dirty or self._unsaved_tags
-                              or self._rollup_pending or self._garbage):
+                              or self._rollup_pending or self._garbage or self._batch_keys.unsaved):
             return None
         self._flush()
         seq = self._next_seq - 1
@@ -505,6 +557,7 @@ class TagTable(TableReads, TableMaintenance, TableTags):
         perms, self._unsynced_perms = self._unsynced_perms, set()
         unsaved, self._unsaved_tags = self._unsaved_tags, []
         garbage, self._garbage = self._garbage, []
+        batch_keys = self._batch_keys.take_unsaved()
         with self._state_lock:
             states = [{"tag_id": s.tag_id, "generation": s.gen, "committed_rows": s.rows,
                        "runs": [r.as_json() for r in s.runs], "stats": self._stats.row(s.tag_id)}
@@ -513,9 +566,10 @@ class TagTable(TableReads, TableMaintenance, TableTags):
             self._rollup_pending = []
             self._rollup_inflight = inflight
         paths = [c.path for s in dirty for c in s.columns] + sorted(perms)
-        return _CheckpointSnapshot(seq, sealed, states, paths, inflight, unsaved, dirty, perms, garbage)
+        return _CheckpointSnapshot(seq, sealed, states, paths, inflight, unsaved, dirty, perms, garbage, batch_keys)
 
     def _checkpoint_finish(self, snap: _CheckpointSnapshot) -> None:
+        prune_keys = self._batch_keys.prune_due(len(snap.batch_keys))
         try:
             sync_files(snap.paths, self._dir)
             sync_directory(self._dir)
@@ -528,6 +582,9 @@ class TagTable(TableReads, TableMaintenance, TableTags):
                         tag_ids, hours = rollup_math.split_tag_hour(snap.inflight.keys)
                         rows = [(t, *row) for t, row in zip(tag_ids.tolist(), snap.inflight.with_keys(hours).rows())]
                         tag_catalog.merge_rollups(conn, self.table_id, rows)
+                    if snap.batch_keys:
+                        tag_catalog.save_batch_keys(conn, self.table_id, snap.batch_keys,
+                                                    self._batch_keys.kept if prune_keys else None)
                     tag_catalog.set_checkpoint_seq(conn, self.table_id, snap.seq)
                 with self._state_lock:
                     self._rollup_inflight = None
@@ -541,7 +598,9 @@ class TagTable(TableReads, TableMaintenance, TableTags):
             self._dirty.update(snap.dirty)
             self._unsynced_perms.update(snap.perms)
             self._garbage.extend(snap.garbage)
+            self._batch_keys.restore_unsaved(snap.batch_keys)
             raise
+        self._batch_keys.checkpointed(len(snap.batch_keys), prune_keys)
         self._checkpoint_seq = snap.seq
         self._last_checkpoint = time.monotonic()
         self._wal.drop_through(snap.sealed_segment)

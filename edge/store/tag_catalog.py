@@ -1,5 +1,6 @@
-"""The store's rows in the catalog: tag tables, tags (metadata, checkpointed state, stats)
-and the hour level of the rollups. SQL only; the store decides when to call what."""
+"""The store's rows in the catalog: tag tables, tags (metadata, checkpointed state, stats),
+the hour level of the rollups and the applied batch keys. SQL only; the store decides when
+to call what."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def insert_table(conn: apsw.Connection, schema: TableSchema) -> int:
 
 def delete_table(conn: apsw.Connection, table_id: int) -> None:
     with conn:
+        conn.execute("DELETE FROM tag_batch_keys WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM tag_rollup_hours WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM tags WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM tag_tables WHERE table_id = ?", (table_id,))
@@ -129,3 +131,22 @@ def rollup_rows(conn: apsw.Connection, table_id: int, tag_id: int, first_hour: i
 def rollup_row_count(conn: apsw.Connection, table_id: int, tag_id: int) -> int:
     return conn.execute("SELECT count(*) FROM tag_rollup_hours WHERE table_id = ? AND tag_id = ?",
                         (table_id, tag_id)).fetchone()[0]
+
+
+def load_batch_keys(conn: apsw.Connection, table_id: int, limit: int) -> tuple[list[tuple[int, str]], int]:
+    """The newest `limit` applied batch keys (seq, key), oldest first, and how many there are."""
+    rows = conn.execute("SELECT seq, batch_key FROM tag_batch_keys WHERE table_id = ? "
+                        "ORDER BY seq DESC LIMIT ?", (table_id, limit)).fetchall()
+    total = conn.execute("SELECT count(*) FROM tag_batch_keys WHERE table_id = ?", (table_id,)).fetchone()[0]
+    rows.reverse()
+    return rows, total
+
+
+def save_batch_keys(conn: apsw.Connection, table_id: int, rows: list[tuple[int, str]], keep: int | None) -> None:
+    """Records applied batch keys (seq, key); with `keep`, then deletes all but the newest `keep`."""
+    conn.executemany("INSERT INTO tag_batch_keys (table_id, seq, batch_key) VALUES (?, ?, ?) "
+                     "ON CONFLICT (table_id, seq) DO NOTHING", [(table_id, seq, key) for seq, key in rows])
+    if keep is not None:
+        conn.execute("DELETE FROM tag_batch_keys WHERE table_id = ? AND seq < "
+                     "(SELECT seq FROM tag_batch_keys WHERE table_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                     (table_id, table_id, keep - 1))

@@ -9,7 +9,8 @@ Segments are preallocated (`wal.<number>`), so a record's fdatasync does not als
 journal a growing file size. Recovery reads every segment in order and stops inside a segment
 at the first record that is incomplete or fails its checksum: that is the torn tail of a
 write that was never acknowledged. A batch that failed after its record was written is
-cancelled by an ABORT record, so replay skips it.
+cancelled by an ABORT record, so replay skips it. A keyed append (KIND_APPEND_KEYED) carries
+its batch key in the same record, so the key is durable exactly when the rows are.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ MAGIC = b"EWAL"
 HEADER = struct.Struct("<4sHHQQII")  # magic, kind, reserved, seq, payload bytes, payload crc, header crc
 KIND_APPEND = 1
 KIND_ABORT = 2
+KIND_APPEND_KEYED = 3  # an append carrying its batch key (edge.store.batch_keys)
 SEGMENT_BYTES = 64 << 20
 _PREFIX = "wal."
 

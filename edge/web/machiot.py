@@ -73,9 +73,10 @@ class MachiotApi:
         return status(self.zone, NO_ERROR, **fields)
 
     def check_result_size(self, rows: int) -> None:
-        if rows * ROW_TEXT_BYTES > self.max_result_bytes:
-            raise EdgeError(BAD_PARAMETER, f"The result ({rows} rows) would exceed HTTP_MAX_MEM "
-                                           f"({self.max_result_bytes} bytes); narrow it with Count and Offset")
+        limit = self.max_result_bytes // ROW_TEXT_BYTES
+        if rows > limit:
+            raise EdgeError(BAD_PARAMETER, f"The result would exceed HTTP_MAX_MEM ({self.max_result_bytes} bytes, "
+                                           f"about {limit} rows); narrow it with Start/End or Count and Offset")
 
     def install(self, web: bottle.Bottle, prefix: str) -> None:
         base = prefix + "/datapoints"
@@ -109,9 +110,10 @@ class MachiotApi:
         direction = whole_number(args.get("Direction"), "Direction", 0, allowed=(0, 1, 2))
         count = whole_number(args.get("Count"), "Count", 0)
         offset = whole_number(args.get("Offset"), "Offset", 0)
-        if count:
-            self.check_result_size(count)
-        result = target.read(tags, start, end, direction=direction, count=count, offset=offset)
+        # Read at most one row more than HTTP_MAX_MEM allows, so that memory stays bounded too.
+        limit = self.max_result_bytes // ROW_TEXT_BYTES
+        result = target.read(tags, start, end, direction=direction, count=min(count or limit + 1, limit + 1),
+                             offset=offset)
         self.check_result_size(len(result.times))
         name, time, value = key_columns(target)
         columns = [Column.of(name.name, "varchar", name.length), Column.of(time.name, "datetime"),

@@ -265,3 +265,12 @@ def test_machbase_append_needs_a_table_name(client, sensors):
 
 def test_server_keeps_serving_after_all_that(client, sensors):
     assert values(raw(client, "s1/2021-01-02T03:04:09/2021-01-03")) == [9]
+
+
+def test_a_result_beyond_http_max_mem_is_refused_and_count_pages_it(edge_server_factory):
+    small = edge_server_factory(conf_lines=["HTTP_MAX_MEM = 1048576", "TIMEZONE = UTC"]).client
+    rows = [["t", 1_600_000_000 * 10**9 + k * 10**6, k] for k in range(11_000)]  # > 1 MiB / 96 bytes a row
+    assert small.post("/machiot/datapoints/raw/tag", {"values": rows}).json["append_success"] == 11_000
+    refused = small.get("/machiot/datapoints/raw/tag/t").json
+    assert refused["error_code"] == 2101 and "HTTP_MAX_MEM" in refused["error_message"]
+    assert len(small.get("/machiot/datapoints/raw/tag/t/2020-01-01/2030-01-01/2/5000/6000").json["data"]) == 5000

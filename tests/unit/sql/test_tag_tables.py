@@ -268,7 +268,8 @@ def test_direct_path_and_sqlite_agree_on_many_queries(historian):
     c_values[::97] = np.nan
     historian.append("TAG", "c", BASE + np.arange(1000, dtype=np.int64) * 3 * SECOND, c_values)
     names = ["name = 'a'", "name = 'b'", "name in ('a', 'b')", "name in ('b', 'c')", "name = 'c'", None]
-    times = [None, f"time >= {BASE + 100 * SECOND}", f"time between {BASE + 61 * SECOND + 7} and {BASE + 1234 * SECOND}",
+    times = [None, f"time >= {BASE + 100 * SECOND}",
+             f"time between {BASE + 61 * SECOND + 7} and {BASE + 1234 * SECOND}",
              f"time < {BASE + 999 * SECOND}", f"time > {BASE + 5 * SECOND} and time <= {BASE + 2000 * SECOND}"]
     aggregates = ["count(*)", "count(value)", "sum(value)", "avg(value)", "min(value)", "max(value)", "min(time)",
                   "max(time)", "first(time, value)", "last(time, value)"]

@@ -145,36 +145,37 @@ class SpreadsheetParser:
             after = Position(None, skipped, position.row, position.line + records.lines)
             return ParsedChunk({}, self.time_field, after)
 
-        width = len(columns)
-        if records.width == width:
-            good = nonblank
-            bad_messages: list[tuple[int, str]] = []
-            bad_count = 0
-            starts, ends, escaped = _regular_matrix(records, good, width)
-        else:
-            too_wide = records.record_width[nonblank] > width
-            good = nonblank[~too_wide]
-            bad_messages = [(int(records.record_line[r]),
-                             f"expected {width} fields, saw {int(records.record_width[r])}")
-                            for r in nonblank[too_wide][:_EXAMPLES]]
-            bad_count = int(too_wide.sum())
-            starts, ends, escaped = _field_matrix(records, good, width)
+        good, starts, ends, escaped, bad = _data_rows(records, nonblank, len(columns))
+        fields, unreadable = self._fields(records, columns, good, starts, ends, escaped, bad)
+        if self.counter:  # the data row number, bad rows counted too
+            fields[COUNTER_FIELD] = position.row + np.searchsorted(nonblank, good).astype(np.int64)
+        if unreadable.any():
+            fields = {name: values[~unreadable] for name, values in fields.items()}
+        bad.sort()
+        examples = [f"line {position.line + line + 1}: {text}" for line, text in bad[:_EXAMPLES]]
+        bad_count = len(nonblank) - len(good) + int(unreadable.sum())
+        after = Position(tuple(columns), skipped, position.row + len(nonblank), position.line + records.lines)
+        time_field = self.time_field if self.time_field in fields else None
+        return ParsedChunk(fields, time_field, after, bad_count, examples)
+
+    def _fields(self, records, columns, good, starts, ends, escaped, bad: list[tuple[int, str]]
+                ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every column of the good rows as a typed array, and the rows with an unreadable timestamp."""
         longest = int((ends - starts).max()) if starts.size else 0
         source = ByteFields(records.buf, longest)
         fields: dict[str, np.ndarray] = {}
-        keep = np.ones(len(good), dtype=bool)
+        unreadable = np.zeros(len(good), dtype=bool)
         plain = [i for i, name in enumerate(columns) if name not in self.formats]
         numbers = dict(zip(plain, parse_number_columns(source, starts[:, plain], ends[:, plain])))
         for index, name in enumerate(columns):
             s, e = starts[:, index], ends[:, index]
             if name in self.formats:
-                values, unreadable = self._timestamps(source, s, e, self.formats[name])
-                if unreadable.any():
-                    for row in np.flatnonzero(unreadable & keep)[:_EXAMPLES]:
-                        text = records.buf[s[row]:e[row]].tobytes().decode("utf-8", "replace")
-                        bad_messages.append((int(records.record_line[good[row]]),
-                                             f"{name}: {text!r} is not a timestamp{self._layout(name)}"))
-                    keep &= ~unreadable
+                values, wrong = self._timestamps(source, s, e, self.formats[name])
+                for row in np.flatnonzero(wrong & ~unreadable)[:_EXAMPLES]:
+                    text = records.buf[s[row]:e[row]].tobytes().decode("utf-8", "replace")
+                    bad.append((int(records.record_line[good[row]]),
+                                f"{name}: {text!r} is not a timestamp{self._layout(name)}"))
+                unreadable |= wrong
                 fields[name] = values
             elif numbers[index] is not None:
                 values, integral = numbers[index]
@@ -186,18 +187,7 @@ class SpreadsheetParser:
                         raw = records.buf[s[row]:e[row]].tobytes().replace(b'""', b'"')
                         text[row] = raw.decode("utf-8", "replace")
                 fields[name] = text
-
-        data_rows = np.searchsorted(nonblank, good)  # rank among data rows, bad ones included
-        if self.counter:
-            fields[COUNTER_FIELD] = position.row + data_rows.astype(np.int64)
-        bad_count += int((~keep).sum())
-        if not keep.all():
-            fields = {name: values[keep] for name, values in fields.items()}
-        bad_messages.sort()
-        examples = [f"line {position.line + line + 1}: {text}" for line, text in bad_messages[:_EXAMPLES]]
-        after = Position(tuple(columns), skipped, position.row + len(nonblank), position.line + records.lines)
-        time_field = self.time_field if self.time_field in fields else None
-        return ParsedChunk(fields, time_field, after, bad_count, examples)
+        return fields, unreadable
 
     def check_columns(self, columns: tuple[str, ...]) -> None:
         """ParserConfigError when a configured timestamp field is not among `columns`."""
@@ -291,6 +281,18 @@ def _unique_names(names: list[str]) -> tuple[str, ...]:
             seen[name] = 0
         result.append(name)
     return tuple(result)
+
+
+def _data_rows(records: tokenizer.Records, nonblank: np.ndarray, width: int):
+    """(good rows, starts, ends, escaped, bad lines) of the data rows `nonblank` under a header
+    of `width` fields: rows with more fields are bad lines, the others are good."""
+    if records.width == width:
+        return (nonblank, *_regular_matrix(records, nonblank, width), [])
+    too_wide = records.record_width[nonblank] > width
+    good = nonblank[~too_wide]
+    bad = [(int(records.record_line[r]), f"expected {width} fields, saw {int(records.record_width[r])}")
+           for r in nonblank[too_wide][:_EXAMPLES]]
+    return (good, *_field_matrix(records, good, width), bad)
 
 
 def _regular_matrix(records: tokenizer.Records, good: np.ndarray, width: int):

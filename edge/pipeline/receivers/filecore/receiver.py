@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import hashlib
-import logging
 from typing import Any
 
 from edge.errors import EdgeError
