@@ -1,5 +1,6 @@
 """What the binary must contain, read from pyproject.toml, for appliance/build-binary.sh.
 
+Usage:
     binary_deps.py requirements PYPROJECT   pip requirements of the build venv (runtime + binary extra)
     binary_deps.py modules PYPROJECT        top-level modules of the runtime dependencies, installed
     binary_deps.py check REPORT PYPROJECT   fails unless Nuitka's report includes each of them

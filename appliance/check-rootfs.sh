@@ -140,7 +140,8 @@ for (( i=${#mounted[@]}-1; i>=chroot_mounts; i-- )); do
   unset "mounted[i]"
 done
 
-# 2. The whole system booted in a container (systemd-nspawn --boot): systemd starts edge.service
+# 2. The whole system booted in a container (systemd-nspawn --boot --read-only: the root stays
+#    read-only as the squashfs is, /var is the data partition): systemd starts edge.service
 #    with its hardening, takes READY=1, gets watchdog pings past WatchdogSec, stops it cleanly.
 #    The container shares the host's network: a drop-in (in this unpacked copy only) moves the
 #    port to a free loopback one. The user sys exists already, with the smoke test's password.
@@ -150,7 +151,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 install -d "$root/etc/systemd/system/edge.service.d"
 printf '[Service]\nExecStart=\nExecStart=/usr/bin/edge serve --config /etc/edge/edge.conf --http-port %s --bind 127.0.0.1\n' \
   "$port" > "$root/etc/systemd/system/edge.service.d/check-rootfs.conf"
-systemd-nspawn --quiet -D "$root" --register=no --keep-unit --resolv-conf=off --console=read-only \
+systemd-nspawn --quiet -D "$root" --read-only --register=no --keep-unit --resolv-conf=off --console=read-only \
   --boot > "$work/console.log" 2>&1 &
 nspawn=$!
 init=""

@@ -14,7 +14,6 @@ comes again after a crash.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 
@@ -36,7 +35,6 @@ class HistorianSink:
         self._app = app
         self.table_name = app.settings.historian_table
         self._table = None
-        self._keyed = False
 
     def table(self):
         """The tag table, created on first use when nobody has made it yet."""
@@ -49,10 +47,6 @@ class HistorianSink:
                                                          ColumnSpec("VALUE", "double", 8, "value")])
                     log.info("created tag table %s for the pipeline", self.table_name)
             self._table = store.table(self.table_name)
-            self._keyed = "batch_key" in inspect.signature(self._table.append).parameters
-            if not self._keyed:
-                log.warning("tag table %s has no batch keys: after a crash a chunk may be stored twice",
-                            self.table_name)
         return self._table
 
     def deliver(self, batch: RecordBatch, batch_key: str, warn: Warn) -> int:
@@ -92,6 +86,4 @@ class HistorianSink:
         tags = np.repeat(np.array([n for n, _ in names]), [c for _, c in names])
         times_all = np.concatenate(parts_t)
         values_all = np.concatenate(parts_v)
-        if self._keyed:
-            return table.append(tags, times_all, values_all, batch_key=batch_key)
-        return table.append(tags, times_all, values_all)
+        return table.append(tags, times_all, values_all, batch_key=batch_key)

@@ -1,1 +1,1 @@
-"""The Machbase SQL dialect: date formats, tag-table DDL (and, later, queries on SQLite)."""
+"""The Machbase SQL dialect on SQLite: date formats, tag-table DDL, the engine behind /machbase."""

@@ -4,7 +4,8 @@ CREATE TABLE takes Machbase's column types and declares each in SQLite as the Ma
 followed by its affinity (`edge.sql.types`), names upper-cased as Machbase keeps them. Appends
 (POST /machbase with a log table's name) check each row against the column types, as
 Machbase does: good rows go in, in one transaction; bad rows are counted in append_failure.
-Base64 text appended to a BINARY column is stored decoded.
+Base64 text appended to a BINARY column is stored decoded. The reasons rows were refused come
+back with the counts, for the caller to log.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import base64
 import binascii
 import dataclasses
 import ipaddress
-import logging
 
 import apsw
 
@@ -23,8 +23,6 @@ from edge.sql.dateformat import parse_times
 from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, matching_paren, quote_identifier, split_top_level, \
     sql_string
 from edge.sql.tables import SqlTable
-
-log = logging.getLogger("edge.sql")
 
 BAD_BODY = 3000
 REASONS_KEPT = 5
@@ -160,10 +158,7 @@ def append(conn: apsw.Connection, table: SqlTable, body, zone) -> AppendResult:
         placeholders = ", ".join("?" * width)
         with conn:
             conn.executemany(f"INSERT INTO {quote_identifier(table.name)} VALUES ({placeholders})", records)
-    failures = len(rows) - len(records)
-    if failures:
-        log.warning("append to %s: %d row(s) refused; %s", table.name, failures, "; ".join(reasons))
-    return AppendResult(len(records), failures, reasons)
+    return AppendResult(len(records), len(rows) - len(records), reasons)
 
 
 def _convert(kind: types.MachType, cells: list, zone, date_format: str | None) -> tuple[list, list[bool], str]:

@@ -12,11 +12,11 @@ import numpy as np
 from edge.errors import EdgeError
 from edge.sql.timezone import TimeZone
 from edge.web import machiot_tags
-from edge.web.machiot_tags import key_columns, require_tags
-from edge.web.envelope import MACHBASE, Flavour, read_json_body, json_app
+from edge.web.envelope import MACHBASE, Flavour, json_app, read_json_body
 from edge.web.machbase_format import NO_ERROR, Coded, Column, OutputOptions, result_set, status
 from edge.web.machiot_params import (BAD_PARAMETER, first_of, output_options, request_time, tag_names,
                                      whole_number)
+from edge.web.machiot_tags import key_columns, require_tags
 from edge.web.tag_append import BAD_BODY, AppendRows, append_rows, cyclic_gc_paused, log_failures
 
 PREFIXES = ("/machiot", "/machiot/v1", "/machiot-rest-api", "/machiot-rest-api/v1")
@@ -170,7 +170,7 @@ class MachiotApi:
 
 def store_rows(table, rows: AppendRows) -> dict:
     """Appends the good rows of an append; the {"append_success", "append_failure"} fields."""
-    log_failures(table.name, rows)
+    log_failures(table.name, rows.failures, rows.reasons)
     stored = 0
     if rows.count:
         stored = table.append(rows.names, rows.times, rows.values, rows.extras or None)

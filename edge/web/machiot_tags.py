@@ -10,6 +10,7 @@ import bottle
 import numpy as np
 
 from edge.errors import EdgeError
+from edge.sql.dateformat import parse_time
 from edge.store import errors as store_errors
 from edge.store.schema import check_metadata_value
 from edge.web.envelope import read_json_body
@@ -57,7 +58,7 @@ class TagRoutes:
         metadata = list(target.metadata_columns)
         good, failures = [], 0
         for row in body["values"]:
-            checked = _tag_row(row, name_column, metadata)
+            checked = _tag_row(row, name_column, metadata, self.api.zone)
             if checked is None:
                 failures += 1
             else:
@@ -98,7 +99,7 @@ class TagRoutes:
             column = by_name.get(str(key).strip().upper())
             if column is None:
                 raise store_errors.column_not_found(target.name, str(key).strip().upper())
-            values[column.name] = check_metadata_value(column, value)
+            values[column.name] = metadata_value(column, value, self.api.zone)
         changed = target.update_tag(tag, values)
         return self.api.status(effect_rows=str(int(changed)), data=[])
 
@@ -271,7 +272,15 @@ def _one_value(column, value):
     return Nullable(np.array([0 if value is None else value], dtype=np.int64), np.array([value is None]))
 
 
-def _tag_row(row, name_column, metadata) -> dict | None:
+def metadata_value(column, value, zone):
+    """A metadata value checked for its column; a datetime may be given as text in a tag API
+    time form (kept as ns since the epoch, as the store keeps times)."""
+    if column.type == "datetime" and isinstance(value, str):
+        value = parse_time(value, zone, what=column.name)
+    return check_metadata_value(column, value)
+
+
+def _tag_row(row, name_column, metadata, zone) -> dict | None:
     """{column: value} of one row of a tags/list append, or None if it does not fit the table."""
     if not isinstance(row, list) or len(row) not in (1, 1 + len(metadata)):
         return None
@@ -281,7 +290,7 @@ def _tag_row(row, name_column, metadata) -> dict | None:
     checked = {name_column.name: name}
     for column, value in zip(metadata, row[1:]):
         try:
-            checked[column.name] = check_metadata_value(column, value)
+            checked[column.name] = metadata_value(column, value, zone)
         except EdgeError:
             return None
     return checked

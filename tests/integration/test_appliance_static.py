@@ -217,3 +217,10 @@ def test_watchdog_belongs_to_the_program_in_a_onefile_child(monkeypatch):
     assert sdnotify.watchdog_interval() is None
     monkeypatch.setenv("NUITKA_ONEFILE_PARENT", str(os.getppid()))
     assert sdnotify.watchdog_interval() == 15.0
+
+
+@pytest.mark.parametrize("helper", ["smoke.py", "binary_deps.py"])
+def test_appliance_python_helpers_compile_and_print_usage(helper):
+    result = subprocess.run([sys.executable, "-I", str(REPO / "appliance" / helper), "--help"],
+                            capture_output=True, text=True)
+    assert "usage" in (result.stdout + result.stderr).lower()

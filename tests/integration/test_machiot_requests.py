@@ -246,16 +246,22 @@ def test_statistics_of_a_tag_without_data_are_null(client, sensors):
 
 
 @pytest.mark.parametrize("statement, code", [
-    ("select * from sensors", 2011), ("insert into sensors values ('a', now, 1)", 2011),
-    ("create table log1 (a int)", 2011), ("create tag table sensors (n varchar(8) primary key, t datetime basetime, "
-                                          "v double summarized)", 2026),
+    ("create tag table sensors (n varchar(8) primary key, t datetime basetime, v double summarized)", 2026),
     ("create tag table bad (n varchar(8), t datetime basetime, v double summarized)", 2010),
-    ("drop table nosuch", 2025), ("drop sensors", 2010), ("   ", 3000),
+    ("create tag table bad (n varchar(8) primary key, t datetime basetime, v blob summarized)", 2011),
+    ("drop table nosuch", 2025), ("   ", 3000),
 ])
-def test_unsupported_or_bad_statements_get_a_machbase_error(client, sensors, statement, code):
+def test_bad_tag_ddl_gets_a_machbase_error(client, sensors, statement, code):
     body = q(client, statement).json
     assert body["error_code"] == code, body
     assert body["error_message"] and body["data"] == []
+
+
+def test_tag_data_appended_here_is_what_sql_sees(client, sensors):
+    body = client.get("/machbase?" + urllib.parse.urlencode(
+        {"q": "select name, time, value from sensors where name = 's1' and time < '2021-01-02 03:04:02'",
+         "m": "1"})).json
+    assert body["data"] == [["s1", "2021-01-02 03:04:00 000:000:000", 0], ["s1", "2021-01-02 03:04:01 000:000:000", 1]]
 
 
 def test_machbase_append_needs_a_table_name(client, sensors):
@@ -274,3 +280,36 @@ def test_a_result_beyond_http_max_mem_is_refused_and_count_pages_it(edge_server_
     refused = small.get("/machiot/datapoints/raw/tag/t").json
     assert refused["error_code"] == 2101 and "HTTP_MAX_MEM" in refused["error_message"]
     assert len(small.get("/machiot/datapoints/raw/tag/t/2020-01-01/2030-01-01/2/5000/6000").json["data"]) == 5000
+
+
+def test_metadata_of_every_type_round_trips(client):
+    assert q(client, "create tag table typed (name varchar(20) primary key, time datetime basetime, value double "
+                     "summarized) metadata (i integer, l long, f float, d double, v varchar(4), t datetime, ip ipv4)"
+             ).json["error_code"] == 0
+    answer = client.post("/machiot/tags/list/typed", {"values": [
+        ["full", -5, 2**40, 1.5, 2.25, "abcd", "2021-01-02 03:04:05", "10.1.2.3"],
+        ["empty", None, None, None, None, None, None, None],
+        ["bad", 1, 1, 1, 1, "abcde", None, None]]}).json
+    assert (answer["append_success"], answer["append_failure"]) == (2, 1)
+    body = client.get("/machiot/tags/list/typed/full?s=2").json
+    assert [(c["name"], c["type"]) for c in body["columns"]] == [
+        ("name", 5), ("i", 8), ("l", 12), ("f", 16), ("d", 20), ("v", 5), ("t", 6), ("ip", 32)]
+    assert body["data"] == [{"name": "full", "i": -5, "l": 2**40, "f": 1.5, "d": 2.25, "v": "abcd",
+                             "t": "2021-01-02 03:04:05 000:000:000", "ip": "10.1.2.3"}]
+    assert client.get("/machiot/tags/list/typed/empty").json["data"] == [
+        {"name": "empty", "i": None, "l": None, "f": None, "d": None, "v": None, "t": None, "ip": None}]
+    assert client.patch("/machiot/tags/list/typed/empty", {"t": "2022-02-02", "I": 7}).json["effect_rows"] == "1"
+    detail = client.get("/machiot/tags/list/typed/empty").json["data"][0]
+    assert (detail["t"], detail["i"]) == ("2022-02-02 00:00:00 000:000:000", 7)
+    assert client.patch("/machiot/tags/list/typed/empty", {"t": "someday"}).json["error_code"] == 2132
+    assert client.patch("/machiot/tags/list/typed/empty", {"i": "seven"}).json["error_code"] == 2100
+
+
+def test_wrong_method_and_missing_auth_answer_in_the_tag_api_envelope(client, sensors):
+    wrong = client.request("PUT", "/machiot/datapoints/raw/sensors")
+    assert wrong.status == 405
+    assert wrong.json["error_code"] == 3000 and wrong.json["timezone"] == "+0900"
+    missing = client.get("/machiot-rest-api/tags/list/sensors", auth=None)
+    assert missing.status == 401
+    assert missing.json == {"error_code": 3118, "error_message": "There is No Authorization Header.",
+                            "timezone": "+0900", "data": []}

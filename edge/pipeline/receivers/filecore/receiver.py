@@ -11,7 +11,8 @@ position) is committed to the catalog; the batch key is derived from the stream,
 the offset, the chunk's bytes and the parser/transform configuration. A crash after the
 intent replays that very chunk under that key, and the historian skips a key it has stored
 (see `filestate`). Restream purges the state, so files are read again; identical bytes
-under an identical configuration give identical keys, so the historian keeps one copy.
+under an identical configuration give identical keys, which the historian skips while it
+remembers them.
 
 A file is identified by its path; one that shrinks or whose first bytes change was rewritten
 and is read again from the start; one that grows is read on from where it was left.
@@ -204,6 +205,7 @@ class FileReceiver:
                 self.log.info("%s was rewritten: reading it again from the start", resource)
                 state = FileState()
             state.done = False
+            state.size, state.mtime_ns = entry.size, entry.mtime_ns
             settled = readiness is Readiness.SETTLED
             while not self.context.stop.is_set():
                 chunk = self._next_chunk(handle, stream, entry, state, resource, settled)
@@ -211,7 +213,6 @@ class FileReceiver:
                     break
                 self._store_chunk(stream, resource, state, chunk, report)
             state.done = settled and state.pending is None and state.offset >= entry.size
-            state.size, state.mtime_ns = entry.size, entry.mtime_ns
             self._save(stream, resource, state, now=False)
         except SourceError as exc:
             self._save(stream, resource, state, now=False)

@@ -46,7 +46,7 @@ class LocalFolder:
 
     def list_files(self) -> list[FileEntry]:
         if not os.path.isdir(self.root):
-            raise SourceError(f"folder {self.root} does not exist or is not a folder")
+            raise SourceError("the folder does not exist or is not a folder")
         entries: list[FileEntry] = []
         folders = [""]
         while folders:
@@ -65,7 +65,7 @@ class LocalFolder:
                             continue  # vanished or unreadable between listing and stat
             except OSError as exc:
                 if not relative:
-                    raise SourceError(f"cannot list folder {self.root}: {exc.strerror}") from None
+                    raise SourceError(f"cannot list the folder: {exc.strerror}") from None
         return entries
 
     def open(self, path: str) -> LocalFile:

@@ -4,7 +4,6 @@ the real catalog and the real tag store."""
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import os
 from zoneinfo import ZoneInfo
 
@@ -31,13 +30,6 @@ HEADER = "timestamp,temp,count,label\n"
 
 def expected(start: int, count: int, hour: int = 0, tz=dt.timezone.utc) -> list[tuple[int, float]]:
     return [(ns(dt.datetime(2024, 3, 10, hour, i // 60, i % 60, tzinfo=tz)), i * 1.5) for i in range(start, start + count)]
-
-
-def store_dedupes(app) -> bool:
-    return "batch_key" in inspect.signature(app.store.table("TAG").append).parameters
-
-
-needs_batch_keys = "the tag store's append has no batch_key yet (engineer C)"
 
 
 def test_a_file_lands_in_the_historian_with_exact_values_and_local_times(parts, tmp_path):
@@ -202,8 +194,6 @@ def test_a_crash_before_the_historian_stores_a_chunk_loses_nothing(parts, tmp_pa
 @pytest.mark.parametrize("on_call", [1, 4])
 def test_a_crash_after_the_historian_stored_a_chunk_stores_nothing_twice(parts, tmp_path, on_call):
     app = parts()
-    if not store_dedupes(app):
-        pytest.skip(needs_batch_keys)
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.csv").write_text(HEADER + rows(0, 50))
@@ -249,8 +239,7 @@ def test_restream_reads_the_files_again(parts, tmp_path):
     start_receiver(app, receiver_config(root=folder)).poll()
     app.receiver_state.purge_stream("line_1", "press", "cycle")  # what /v1/restream does
     assert start_receiver(app, receiver_config(root=folder)).poll().records_in == 3
-    if store_dedupes(app):  # the same bytes come again under the same batch keys
-        assert app.points("press:cycle:temp") == expected(0, 3)
+    assert app.points("press:cycle:temp") == expected(0, 3)  # the same bytes: the same batch keys
 
 
 class FakeClock:
