@@ -19,6 +19,7 @@ from edge.catalog.runtime_state import RuntimeState
 from edge.catalog.users import ADMIN_USER, Users
 from edge.settings import Settings
 from edge.system import sdnotify
+from edge.system.allocator import keep_freed_memory
 from edge.system.logs import setup_logging
 
 log = logging.getLogger("edge.app")
@@ -33,6 +34,7 @@ class EdgeApp:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         setup_logging(settings.log_dir, settings.log_max_bytes, settings.log_backup_count)
+        keep_freed_memory()
         log.info("edge %s starting, data in %s", __version__, settings.data_dir)
 
         self.catalog = Catalog(settings.data_dir / "catalog.db")

@@ -198,7 +198,10 @@ SEEDED = [("line_1", "press_0", "cycle", "a.csv"), ("line_1", "press_0", "cycle"
 @pytest.fixture
 def restream_server(edge_server_factory, tmp_path):
     server = edge_server_factory()
-    post_config(server, configuration(tmp_path / "nothing-here", receivers=("line_1", "line_2")))
+    # An existing, empty folder: the receivers run clean (no markers) until stopped.
+    folder = tmp_path / "empty-share"
+    folder.mkdir()
+    post_config(server, configuration(folder, receivers=("line_1", "line_2")))
     # Stopped, so that only the seeded rows are in receiver_state.
     assert server.client.post("/v1/ftx/stop").json["response"] == "stopped"
     seed_state(server, SEEDED)

@@ -32,7 +32,6 @@ import hashlib
 from typing import Any
 
 from edge.errors import EdgeError
-from edge.pipeline.allocator import keep_freed_memory
 from edge.pipeline.batch import RecordBatch
 from edge.pipeline.historian_sink import HistorianSink
 from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position
@@ -82,7 +81,6 @@ class FileReceiver:
     chunk_bytes = CHUNK_BYTES
 
     def __init__(self, context: ComponentContext):
-        keep_freed_memory()
         self.context = context
         self.log = context.log
         self.app = context.app
