@@ -118,7 +118,8 @@ class EnvelopePlugin:
 
 def json_app(flavour: Flavour) -> bottle.Bottle:
     """A Bottle app whose routes, unknown paths and wrong methods all answer in `flavour`."""
-    app = bottle.Bottle(catchall=True, autojson=False)
+    app = bottle.Bottle(catchall=True)
+    app.config["json.enable"] = False  # our plugin encodes; Bottle's must not touch bodies
     app.install(EnvelopePlugin(flavour))
 
     def on_error(status: int, code: int, text: str):
