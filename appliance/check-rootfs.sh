@@ -77,7 +77,12 @@ ok "EDGE_DATA: ext4 labelled EDGE_DATA, clean"
 unsquashfs -q -n -d "$root" "$work/root.squashfs" >/dev/null
 grep -Eq '^LABEL=EDGE_DATA[[:space:]]+/var[[:space:]]+ext4' "$root/etc/fstab" || fail "fstab does not mount EDGE_DATA at /var"
 [ -z "$(ls -A "$root/var")" ] || fail "/var of the root filesystem is not empty"
-mount_into -o loop "$work/data.ext4" "$root/var"
+# The data partition is mounted outside the tree and bound in: nspawn --read-only (below) would
+# make a mount inside the tree read-only too.
+mkdir "$work/data"
+mount_into -o loop "$work/data.ext4" "$work/data"
+var_bind=${#mounted[@]}
+mount_into --bind "$work/data" "$root/var"
 ok "root filesystem unpacked, EDGE_DATA mounted at its /var"
 
 if [ -e "$root/usr/bin/edge" ]; then
@@ -124,7 +129,6 @@ ok "edge.service enabled"
 
 # 1. The program alone, in a chroot, as edge.service runs it: user edge, the environment systemd
 #    sets for User=edge, /etc/edge/edge.conf, data in /var/lib/edge on EDGE_DATA.
-chroot_mounts=${#mounted[@]}
 mount_into -t proc proc "$root/proc"
 mount_into -t sysfs sysfs "$root/sys"
 mount_into --bind /dev "$root/dev"
@@ -135,13 +139,14 @@ python3 "$top/appliance/smoke.py" --data-dir /var/lib/edge --config /etc/edge/ed
   || fail "the program in the root filesystem"
 [ -s "$root/var/log/edge/factorytx_core.log" ] || fail "nothing logged to /var/log/edge/factorytx_core.log"
 ok "logs in /var/log/edge: $(cd "$root/var/log/edge" && echo *)"
-for (( i=${#mounted[@]}-1; i>=chroot_mounts; i-- )); do
+for (( i=${#mounted[@]}-1; i>=var_bind; i-- )); do
   umount "${mounted[i]}"
   unset "mounted[i]"
 done
 
 # 2. The whole system booted in a container (systemd-nspawn --boot --read-only: the root stays
-#    read-only as the squashfs is, /var is the data partition): systemd starts edge.service
+#    read-only as the squashfs is; /var, the data partition, is bound in writable, as fstab
+#    mounts it on the box): systemd starts edge.service
 #    with its hardening, takes READY=1, gets watchdog pings past WatchdogSec, stops it cleanly.
 #    The container shares the host's network: a drop-in (in this unpacked copy only) moves the
 #    port to a free loopback one. The user sys exists already, with the smoke test's password.
@@ -151,7 +156,8 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 install -d "$root/etc/systemd/system/edge.service.d"
 printf '[Service]\nExecStart=\nExecStart=/usr/bin/edge serve --config /etc/edge/edge.conf --http-port %s --bind 127.0.0.1\n' \
   "$port" > "$root/etc/systemd/system/edge.service.d/check-rootfs.conf"
-systemd-nspawn --quiet -D "$root" --read-only --register=no --keep-unit --resolv-conf=off --console=read-only \
+systemd-nspawn --quiet -D "$root" --read-only --bind="$work/data:/var" --register=no --keep-unit \
+  --resolv-conf=off --console=read-only \
   --boot > "$work/console.log" 2>&1 &
 nspawn=$!
 init=""

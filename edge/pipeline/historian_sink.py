@@ -63,8 +63,9 @@ class HistorianSink:
             warn(f"{untimed} record(s) of {batch.stream_id} have no value in timestamp field "
                  f"{batch.time_field!r} and were not stored in the historian")
         limit = table.schema.name_column.length
-        names, parts_t, parts_v, too_long = [], [], [], []
+        tags, tag_times, tag_values, too_long = [], [], [], []
         prefix = f"{batch.asset}:{batch.stream_type}:"
+        all_timed = not untimed
         for field, values in batch.fields.items():
             if field == batch.time_field or batch.kind(field) not in (NUMBER, BOOLEAN):
                 continue
@@ -72,18 +73,21 @@ class HistorianSink:
             if len(tag.encode("utf-8")) > limit:
                 too_long.append(tag)
                 continue
-            numbers = values.astype(np.float64)
-            keep = timed & ~np.isnan(numbers)
-            count = int(keep.sum())
-            if count:
-                names.append((tag, count))
-                parts_t.append(times[keep] if count < len(keep) else times)
-                parts_v.append(numbers[keep] if count < len(keep) else numbers)
+            numbers = values if values.dtype == np.float64 else values.astype(np.float64)
+            present = ~np.isnan(numbers)
+            if all_timed and present.all():
+                # Every field of a record shares its times: the store writes them once a batch.
+                tag_times.append(times)
+                tag_values.append(numbers)
+                tags.append(tag)
+                continue
+            keep = timed & present
+            if keep.any():
+                tag_times.append(times[keep])
+                tag_values.append(numbers[keep])
+                tags.append(tag)
         if too_long:
             warn(f"tag name(s) longer than {limit} bytes not stored: {', '.join(too_long[:3])}")
-        if not names:
+        if not tags:
             return 0
-        tags = np.repeat(np.array([n for n, _ in names]), [c for _, c in names])
-        times_all = np.concatenate(parts_t)
-        values_all = np.concatenate(parts_v)
-        return table.append(tags, times_all, values_all, batch_key=batch_key)
+        return table.append_by_tag(tags, tag_times, tag_values, batch_key=batch_key)

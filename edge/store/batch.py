@@ -10,6 +10,12 @@ write per tag and column. The same layout is the payload of the batch's write-ah
 
 A keyed batch (see batch_keys.py) is a record of its own kind whose payload starts with
 `u16 key length, key (UTF-8)` before that layout, so the key is durable with the rows.
+
+When tags of a batch share their times (every field of a pipeline record is a tag at the
+record's time), the record is of kind KIND_APPEND_SHARED: it always starts with the key
+length and key (length 0: no key), and after the lengths comes an int64 per group naming the
+group whose times it repeats (itself if none); only the times of groups naming themselves
+follow. For ten fields a record this writes 45% fewer bytes.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import numpy as np
 
 from edge.store import errors
 from edge.store.schema import TableSchema, check_tag_name, encode_extra
-from edge.store.wal import KIND_APPEND, KIND_APPEND_KEYED
+from edge.store.wal import KIND_APPEND, KIND_APPEND_KEYED, KIND_APPEND_SHARED
 
 _COUNTS = struct.Struct("<IIQI")
 _KEY_LENGTH = struct.Struct("<H")
@@ -37,6 +43,7 @@ class Batch:
     times: np.ndarray
     values: np.ndarray
     extras: list[np.ndarray]
+    time_sources: np.ndarray | None = None  # per group: the group whose times it repeats (None: all own)
     tag_ids: np.ndarray | None = None  # per group, once the tags are resolved
     new_tags: list[tuple[int, str]] = dataclasses.field(default_factory=list)
     states: list = dataclasses.field(default_factory=list)  # per group, once resolved
@@ -51,6 +58,8 @@ class Batch:
     @property
     def kind(self) -> int:
         """The kind of its log record."""
+        if self.time_sources is not None:
+            return KIND_APPEND_SHARED
         return KIND_APPEND if self.key is None else KIND_APPEND_KEYED
 
     @property
@@ -70,19 +79,28 @@ class Batch:
     def payload(self) -> list:
         """The buffers of this batch's log record (tags must be resolved)."""
         new = json.dumps(self.new_tags).encode("utf-8")
-        keyed = [] if self.key is None else [_KEY_LENGTH.pack(len(self.key_bytes)) + self.key_bytes]
-        return [*keyed, _COUNTS.pack(len(self.new_tags), len(self.starts), len(self.times), len(new)), new,
-                self.tag_ids.astype(np.int64), self.lengths.astype(np.int64),
-                self.times, self.values, *self.extras]
+        counts = _COUNTS.pack(len(self.new_tags), len(self.starts), len(self.times), len(new))
+        if self.time_sources is None:
+            keyed = [] if self.key is None else [_KEY_LENGTH.pack(len(self.key_bytes)) + self.key_bytes]
+            return [*keyed, counts, new, self.tag_ids.astype(np.int64), self.lengths.astype(np.int64),
+                    self.times, self.values, *self.extras]
+        own = np.flatnonzero(self.time_sources == np.arange(len(self.starts)))
+        own_times = [self.times[s:s + n] for s, n in zip(self.starts[own].tolist(), self.lengths[own].tolist())]
+        if len(own_times) > 16:  # keep the record's buffers few
+            own_times = [np.concatenate(own_times)]
+        return [_KEY_LENGTH.pack(len(self.key_bytes)) + self.key_bytes, counts, new,
+                self.tag_ids.astype(np.int64), self.lengths.astype(np.int64), self.time_sources,
+                *own_times, self.values, *self.extras]
 
 
 def decode(payload: bytes, schema: TableSchema, kind: int = KIND_APPEND) -> Batch:
     """The batch of a log record, tags resolved as they were when it was written."""
     offset = 0
     key = None
-    if kind == KIND_APPEND_KEYED:
+    if kind in (KIND_APPEND_KEYED, KIND_APPEND_SHARED):
         (key_len,) = _KEY_LENGTH.unpack_from(payload, 0)
-        key = bytes(payload[_KEY_LENGTH.size:_KEY_LENGTH.size + key_len]).decode("utf-8")
+        if key_len or kind == KIND_APPEND_KEYED:
+            key = bytes(payload[_KEY_LENGTH.size:_KEY_LENGTH.size + key_len]).decode("utf-8")
         offset = _KEY_LENGTH.size + key_len
     _, groups, points, json_len = _COUNTS.unpack_from(payload, offset)
     offset += _COUNTS.size
@@ -98,14 +116,29 @@ def decode(payload: bytes, schema: TableSchema, kind: int = KIND_APPEND) -> Batc
 
     tag_ids = take(np.int64, groups)
     lengths = take(np.int64, groups)
-    times = take(np.int64, points)
+    sources = None
+    if kind == KIND_APPEND_SHARED:
+        sources = take(np.int64, groups)
+        own = sources == np.arange(groups)
+        own_times = take(np.int64, int(lengths[own].sum()))
+        parts, at = [], 0
+        for group, (source, length) in enumerate(zip(sources.tolist(), lengths.tolist())):
+            if source == group:
+                parts.append(own_times[at:at + length])
+                at += length
+            else:
+                parts.append(parts[source])
+        times = np.concatenate(parts) if parts else np.empty(0, np.int64)
+    else:
+        times = take(np.int64, points)
     values = take(np.float64, points)
     extras = [take(c.stored_dtype, points) for c in schema.extras]
     starts = np.zeros(groups, dtype=np.int64)
     if groups:
         starts[1:] = np.cumsum(lengths)[:-1]
     names = [""] * groups  # replay resolves by id
-    return Batch(names, starts, lengths, times, values, extras, tag_ids=tag_ids, new_tags=new_tags, key=key)
+    return Batch(names, starts, lengths, times, values, extras, time_sources=sources, tag_ids=tag_ids,
+                 new_tags=new_tags, key=key)
 
 
 def _group(names, n: int) -> tuple[list, np.ndarray | None, np.ndarray, np.ndarray]:
@@ -181,3 +214,51 @@ def prepare(schema: TableSchema, names: Sequence[str] | np.ndarray, times_ns, va
         vals = vals[order]
         encoded = [e[order] for e in encoded]
     return Batch(group_names, starts, lengths, times, vals, encoded)
+
+
+def prepare_by_tag(schema: TableSchema, tags: Sequence[str], times: Sequence, values: Sequence,
+                   known_names: dict | None = None) -> Batch:
+    """Checks one append whose points come grouped by tag (`tags[i]` owns `times[i]`,
+    `values[i]`); extra columns get nulls. Nothing is grouped point by point: this is the
+    cheap way in for callers that hold each tag's points together, like the pipeline. Tags
+    given the very same times array share it in the log record."""
+    if not len(tags) == len(times) == len(values):
+        raise errors.invalid_value(f"Expected as many time and value arrays as tags ({len(tags)}).")
+    groups: dict[str, list] = {}  # tag -> [(times, values, identity of the times given)]
+    for tag, t, v in zip(tags, times, values):  # per tag, not per point
+        given = id(t)
+        t = np.asarray(t)
+        if t.dtype.kind not in "iu" or t.ndim != 1:
+            raise errors.invalid_value("Times must be a 1-D array of int64 nanoseconds.")
+        try:
+            v = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise errors.invalid_value("Values must be numbers.") from None
+        if v.ndim != 1 or len(v) != len(t):
+            raise errors.invalid_value(f"Tag {tag!r}: expected {len(t)} values, got {v.size}.")
+        if len(t):
+            groups.setdefault(tag, []).append((t.astype(np.int64, copy=False), v, given))
+    if known_names is None or not known_names.keys() >= groups.keys():
+        for name in groups:
+            check_tag_name(schema, name)
+    group_names = list(groups)
+    tag_times, tag_values, sources, first_of = [], [], [], {}
+    for index, parts in enumerate(groups.values()):
+        if len(parts) == 1:  # the usual case; a tag named twice gets its parts in the order given
+            t, v, given = parts[0]
+        else:
+            t, v, given = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), None
+        sources.append(first_of.setdefault(given, index) if given is not None else index)
+        tag_times.append(t)
+        tag_values.append(v)
+    lengths = np.fromiter(map(len, tag_times), np.int64, len(tag_times))
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    if len(lengths):
+        np.cumsum(lengths[:-1], out=starts[1:])
+    n = int(lengths.sum())
+    all_times = np.concatenate(tag_times) if n else np.empty(0, np.int64)
+    all_values = np.concatenate(tag_values) if n else np.empty(0, np.float64)
+    encoded = [encode_extra(column, None, n) for column in schema.extras]
+    shared = np.array(sources, dtype=np.int64)
+    time_sources = shared if len(shared) and bool((shared != np.arange(len(shared))).any()) else None
+    return Batch(group_names, starts, lengths, all_times, all_values, encoded, time_sources=time_sources)

@@ -18,6 +18,7 @@ import numpy as np
 MIN_CHUNK_BYTES = 64 << 10
 MAX_CHUNK_BYTES = 64 << 20
 SYNCFS_THRESHOLD = 256
+_IOV_BATCH = 512  # buffers per pwritev, below every system's IOV_MAX (1024 on Linux)
 
 
 class ColumnFile:
@@ -68,6 +69,20 @@ class ColumnFile:
         fd = self._fd if self._fd is not None else self.fd()
         if os.pwrite(fd, values, row * self.itemsize) != (end - row) * self.itemsize:
             raise OSError(f"short write to {self.path.name}")
+
+    def write_pieces(self, row: int, end: int, pieces: list[np.ndarray]) -> None:
+        """Writes the pieces (contiguous, this column's dtype) one after another as rows
+        [row, end), gathered by the kernel (pwritev) rather than copied together first."""
+        if end > self.capacity:
+            self.reserve(end)
+        fd = self._fd if self._fd is not None else self.fd()
+        at = row * self.itemsize
+        for first in range(0, len(pieces), _IOV_BATCH):
+            part = pieces[first:first + _IOV_BATCH]
+            size = sum(piece.nbytes for piece in part)
+            if os.pwritev(fd, part, at) != size:
+                raise OSError(f"short write to {self.path.name}")
+            at += size
 
     def write(self, row: int, values: np.ndarray) -> None:
         data = memoryview(values).cast("B")

@@ -40,9 +40,9 @@ from pathlib import Path
 import numpy as np
 
 from edge.catalog import Catalog
-from edge.store import errors, tag_catalog
+from edge.store import errors, in_order, tag_catalog
 from edge.store import rollups as rollup_math
-from edge.store.batch import Batch, decode, prepare
+from edge.store.batch import Batch, decode, prepare, prepare_by_tag
 from edge.store.batch_keys import AppliedKeys, encode_key
 from edge.store.columns import ColumnFile, sync_directory, sync_files
 from edge.store.rollups import Rollups
@@ -261,13 +261,24 @@ class TagTable(TableReads, TableMaintenance, TableTags):
         table has applied is skipped (returns 0); otherwise the key is stored with the batch,
         durable with it in the same log record. Of concurrent appends with one key, one
         applies. A batch that fails does not record its key. An empty batch records none."""
+        return self._append(lambda: prepare(self.schema, names, times_ns, values, extras, self._by_name),
+                            batch_key)
+
+    def append_by_tag(self, tags, times_ns, values, batch_key: str | None = None) -> int:
+        """`append` for points that come grouped by tag: `tags[i]` gets the points
+        `times_ns[i]`, `values[i]` (one array each, in insertion order). The same guarantees,
+        without a tag name per point to group; extra columns get nulls."""
+        return self._append(lambda: prepare_by_tag(self.schema, tags, times_ns, values, self._by_name),
+                            batch_key)
+
+    def _append(self, make_batch: Callable[[], Batch], batch_key: str | None) -> int:
         key_bytes = b""
         if batch_key is not None:
             key_bytes = encode_key(batch_key)
             self._check_open()
             if batch_key in self._batch_keys:
                 return 0
-        batch = prepare(self.schema, names, times_ns, values, extras, self._by_name)
+        batch = make_batch()
         if batch.rows == 0:
             return 0
         if batch_key is not None:
@@ -425,10 +436,14 @@ class TagTable(TableReads, TableMaintenance, TableTags):
             for g in np.flatnonzero(~extend).tolist():
                 self._start_run(batch, g, offsets[g], unsorted[g], highs[g], work)
 
-        stats = of_groups(tag_ids, starts, lengths, times, values, not any_unsorted)
-        keys = rollup_math.tag_hour_keys(np.repeat(tag_ids, lengths), times)
-        deltas = rollup_math.from_points(keys, times, values, grouped=not any_unsorted, times_sorted=not any_unsorted)
-        return _Applied(stats, deltas)
+        summary = None if any_unsorted else in_order.summarise(tag_ids, starts, lengths, times, values)
+        if summary is None:
+            stats = of_groups(tag_ids, starts, lengths, times, values, not any_unsorted)
+            keys = rollup_math.tag_hour_keys(np.repeat(tag_ids, lengths), times)
+            deltas = rollup_math.from_points(keys, times, values, grouped=not any_unsorted,
+                                             times_sorted=not any_unsorted)
+            summary = stats, deltas
+        return _Applied(*summary)
 
     def _start_run(self, batch: Batch, g: int, offset: int, unsorted: bool, high: int, work: _GroupWork) -> None:
         """Out-of-order group: close the tag's open run and start a new one for these rows."""
@@ -491,10 +506,9 @@ class TagTable(TableReads, TableMaintenance, TableTags):
                     for i, column in enumerate(state.columns):
                         if len(pieces) == 1:
                             _, s, e, arrays = pieces[0]
-                            data = arrays[i][s:e]
+                            column.write_rows(first, end, arrays[i][s:e])
                         else:
-                            data = np.concatenate([arrays[i][s:e] for _, s, e, arrays in pieces])
-                        column.write_rows(first, end, data)
+                            column.write_pieces(first, end, [arrays[i][s:e] for _, s, e, arrays in pieces])
                     written.append((state, end))
             finally:
                 with self._state_lock:

@@ -10,7 +10,8 @@ journal a growing file size. Recovery reads every segment in order and stops ins
 at the first record that is incomplete or fails its checksum: that is the torn tail of a
 write that was never acknowledged. A batch that failed after its record was written is
 cancelled by an ABORT record, so replay skips it. A keyed append (KIND_APPEND_KEYED) carries
-its batch key in the same record, so the key is durable exactly when the rows are.
+its batch key in the same record, so the key is durable exactly when the rows are; a
+KIND_APPEND_SHARED record writes a time array that several tags share only once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ HEADER = struct.Struct("<4sHHQQII")  # magic, kind, reserved, seq, payload bytes
 KIND_APPEND = 1
 KIND_ABORT = 2
 KIND_APPEND_KEYED = 3  # an append carrying its batch key (edge.store.batch_keys)
+KIND_APPEND_SHARED = 4  # an append whose tags share time arrays, written once (edge.store.batch)
 SEGMENT_BYTES = 64 << 20
 _PREFIX = "wal."
 

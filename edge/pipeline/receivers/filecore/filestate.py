@@ -33,7 +33,7 @@ class PendingChunk:
     position: dict[str, Any]  # parser position before the chunk
 
     def as_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"start": self.start, "end": self.end, "key": self.key, "position": self.position}
 
 
 @dataclasses.dataclass
@@ -48,7 +48,8 @@ class FileState:
     done: bool = False  # read to its end at (size, mtime_ns)
 
     def as_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        # Not dataclasses.asdict: its deep copy of the parser position costs more than the rest.
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["pending"] = self.pending.as_json() if self.pending else None
         return data
 
