@@ -17,8 +17,6 @@ python=${PYTHON:-python3.11}
 venv=$top/build/binary-venv
 out=$top/build/nuitka
 dist=$top/dist
-# zstandard lets Nuitka compress the onefile payload (126 MB -> 32 MB).
-zstandard=zstandard==0.25.0
 export CCACHE_DIR=${CCACHE_DIR:-$top/build/ccache}
 
 install_tools() {
@@ -38,15 +36,15 @@ install_tools() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 }
 
-# The venv is rebuilt only when pyproject.toml or the pins above change.
+# The venv is rebuilt only when pyproject.toml or binary_deps.py change.
 install_venv() {
   local stamp=$venv/.edge-binary-installed want
-  want=$(cat pyproject.toml appliance/binary_deps.py | sha256sum | cut -d' ' -f1)-$zstandard
+  want=$(cat pyproject.toml appliance/binary_deps.py | sha256sum | cut -d' ' -f1)
   [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
   [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
   mapfile -t requirements < <("$venv/bin/python" -I appliance/binary_deps.py requirements pyproject.toml)
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${requirements[@]}" "$zstandard"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${requirements[@]}"
   echo "$want" > "$stamp"
 }
 

@@ -27,7 +27,8 @@ TMPFILES = REPO / "rootfs" / "usr" / "lib" / "tmpfiles.d" / "edge.conf"
 FSTAB = REPO / "rootfs" / "etc" / "fstab"
 REPART = REPO / "rootfs" / "usr" / "lib" / "repart.d" / "50-edge-data.conf"
 IMAGE_SETTINGS = REPO / "appliance" / "image.conf"
-SCRIPTS = sorted((REPO / "appliance").glob("*.sh")) + [REPO / "build.sh", REPO / ".ci" / "run"]
+SCRIPTS = sorted((REPO / "appliance").glob("*.sh")) + [REPO / "build.sh", REPO / ".ci" / "run",
+                                                            REPO / "tests" / "peers" / "install.sh"]
 
 
 def unit_settings(path: Path) -> dict[str, list[str]]:
