@@ -263,7 +263,7 @@ class EdgeProcess(Peer):
     def start(self) -> None:
         conf = self.data_dir.parent / "edge.conf"
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        conf.write_text("TIMEZONE = UTC\nHTTP_THREADS = 4\n")
+        conf.write_text("TIMEZONE = UTC\n")
         env = {**os.environ, "EDGE_ADMIN_PASSWORD": PASSWORD}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "edge", "serve", "--config", str(conf), "--data-dir", str(self.data_dir),

@@ -117,6 +117,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             PRIMARY KEY (table_id, seq)
         ) WITHOUT ROWID;
     """),
+    (4, """
+        -- What the historian has taken of each file a file receiver reads (the file's identity,
+        -- how far its records were handed over, the chunk being stored), per receiver, stream
+        -- and file. Apart from receiver_state, which a restream purges: reading a file again
+        -- must not store its records twice (edge.pipeline.receivers.filecore.ledger).
+        CREATE TABLE historian_ledger (
+            receiver TEXT NOT NULL,
+            asset TEXT NOT NULL,
+            stream_type TEXT NOT NULL,
+            resource TEXT NOT NULL,
+            entry TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (receiver, asset, stream_type, resource)
+        ) WITHOUT ROWID;
+    """),
 )
 
 

@@ -2,10 +2,11 @@
 
 The common case in plant data, `[+-]digits[.digits]` with at most 15 digits, is computed
 exactly with integer arithmetic. Each 64-bit word of a row holds eight bytes; with the
-non-digits (sign, dot, padding) zeroed, the well-known SWAR steps (multiply-shift-mask,
-eight digits per word at once) turn a word of eight digit values into the number they spell. The words make the integer F the row's digits form with
-the dot read as a zero digit; taking that zero out of F and one division by a power of ten
-give the correctly rounded double, the same value `float()` returns.
+non-digits (sign, dot, padding) zeroed and the bytes before the dot shifted one place on
+over it, the well-known SWAR steps (multiply-shift-mask, eight digits per word at once) turn
+a word of eight digit values into the number they spell, so the words make the integer F
+that the row's digits form. F < 2^53 and one division by a power of ten give the correctly
+rounded double, the same value `float()` returns.
 
 Anything else (exponents, 'inf', surrounding spaces, more digits) goes through `float()` for
 just those values, and missing-value words ('NA', 'null' ...) become NaN.
@@ -17,12 +18,13 @@ import numpy as np
 
 from edge.pipeline.textfields import ByteFields
 
-_POW10_INT = 10 ** np.arange(19, dtype=np.uint64)
 _POW10 = 10.0 ** np.arange(19)
 _LOW_BYTES = np.uint64(0x0000_00FF_0000_00FF)
 _HUNDREDS = np.uint64(100 + (1_000_000 << 32))
 _UNITS = np.uint64(1 + (10_000 << 32))
 _BYTE_INDEX = np.uint64(0x0001_0203_0405_0607)  # (1 << 8b) * this >> 56 == b
+# Row b: the word mask of its first b bytes (the low-order ones, little-endian).
+_BYTES_BEFORE = np.array([(1 << (8 * b)) - 1 for b in range(9)], dtype=np.uint64)
 _FAST_WIDTH = 24  # longer fields cannot be <= 15 digits plus sign and dot with padding to spare
 # Cell texts read as a missing number (pandas' default NA words).
 MISSING_WORDS = frozenset({
@@ -57,6 +59,25 @@ def decimals(mat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarr
     # Counting digits, one dot and a leading sign against the length rules out anything else.
     ok = (ndigits + ndots + signed == lengths) & (ndots <= 1) & (ndigits >= 1) & (ndigits <= 15)
 
+    # Take the dot out: the bytes before it move one place on, over it (a byte shift within
+    # and across words), so the digits read as the integer int_part * 10^f + fraction_part.
+    has_dot = ndots == 1
+    dot_at = np.full(count, -1, dtype=np.int64)  # byte column of the dot
+    for k in range(width // 8):
+        word = dot_words[:, k]
+        byte = ((word * _BYTE_INDEX) >> np.uint64(56)).astype(np.int64)
+        np.copyto(dot_at, byte + 8 * k, where=word != 0)
+    if has_dot.any():
+        carry = None
+        for k in range(width // 8):
+            before = _BYTES_BEFORE[np.clip(dot_at - 8 * k, 0, 8)]  # this word's bytes left of the dot
+            moving = words[:, k] & before
+            words[:, k] &= ~before
+            words[:, k] |= moving << np.uint64(8)
+            if carry is not None:
+                words[:, k] |= carry
+            carry = moving >> np.uint64(56)
+
     # SWAR: eight digit bytes (most significant first, little-endian) -> their number.
     pairs = words * np.uint64(10)
     pairs += words >> np.uint64(8)
@@ -72,19 +93,8 @@ def decimals(mat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarr
         whole *= np.uint64(100_000_000)
         whole += pairs[:, k]
 
-    # Take the dot's zero digit out: whole = high * 10^(f+1) + low  ->  high * 10^f + low.
-    has_dot = ndots == 1
-    fraction = np.zeros(count, dtype=np.int64)
-    for k in range(width // 8):
-        word = dot_words[:, k]
-        byte = ((word * _BYTE_INDEX) >> np.uint64(56)).astype(np.int64)
-        np.copyto(fraction, width - 1 - 8 * k - byte, where=word != 0)
-    np.minimum(fraction, 18, out=fraction)  # more cannot be `ok` (<= 15 digits); keeps the lookups in range
-    below = whole % _POW10_INT[fraction]
-    dotted = whole - below
-    dotted //= np.uint64(10)
-    dotted += below
-    np.copyto(whole, dotted, where=has_dot)
+    fraction = np.where(has_dot, (width - 1) - dot_at, 0)
+    np.minimum(fraction, 18, out=fraction)  # more cannot be `ok` (<= 15 digits); keeps the lookup in range
     values = whole.astype(np.float64)
     values /= _POW10[fraction]
     np.negative(values, out=values, where=negative)

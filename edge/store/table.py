@@ -1,7 +1,8 @@
 """One tag table: durable batched appends, reads, rollups, stats, deletes and tag metadata.
 
 Write path (one batch, or several queued by concurrent callers: group commit):
-  1. the batch is checked and grouped by tag (`batch.prepare`), outside any lock;
+  1. the batch is checked and grouped by tag (`batch.prepare`; `prepare_by_tag` for points
+     that come grouped), outside any lock;
   2. under the commit lock a keyed batch whose key the table has applied is dropped (the
      caller gets 0), its tags are resolved (new ones registered provisionally), its
      record is written to the log and one fdatasync starts on a helper thread;
@@ -13,7 +14,9 @@ Write path (one batch, or several queued by concurrent callers: group commit):
      an error: nothing of the batch is visible now or after a restart.
   5. the acknowledged rows wait in memory (a few MB) and are flushed to the column files
      (pwrite, no sync) several batches of a tag at once: one write per tag and column instead
-     of one per batch. A reader that needs such rows flushes them first.
+     of one per batch, on the table's flusher thread while the appender goes on (it writes
+     them itself if the flusher falls far behind). A reader that needs such rows flushes
+     them first.
 
 Checkpoint (housekeeping thread, when the log grows or every few seconds): seal the log
 segment, fsync the column files, record committed lengths, runs, stats, hour-rollup
@@ -59,6 +62,7 @@ log = logging.getLogger("edge.store")
 
 LOG_CHECKPOINT_BYTES = 128 << 20
 FLUSH_BYTES = 4 << 20  # acknowledged rows held back to write each tag's columns in one go
+FLUSH_BEHIND_BYTES = 4 * FLUSH_BYTES  # held back while the flusher thread lags: the appender writes
 CHECKPOINT_INTERVAL_S = 5.0
 PENDING_ROLLUPS_COMPACT = 64
 
@@ -143,6 +147,8 @@ class TagTable(TableReads, TableMaintenance, TableTags):
 
         self._wal = WriteAheadLog(self._dir / "log")
         self._syncer = BackgroundSync(f"store-sync-{self.name}")
+        self._flusher = BackgroundSync(f"store-flush-{self.name}")
+        self._flush_queued = False
         self._recover()
 
     # ---- recovery ---------------------------------------------------------------------------
@@ -323,7 +329,7 @@ class TagTable(TableReads, TableMaintenance, TableTags):
                 self._next_seq += 1
                 self._wal.write(batch.kind, batch.seq, batch.payload())
                 written.append(batch.seq)
-            pending = self._syncer.start(self._wal.fd)
+            pending = self._syncer.start(self._wal.sync)
             try:
                 applied = [self._apply(batch, work) for batch in group]
             finally:
@@ -345,11 +351,7 @@ class TagTable(TableReads, TableMaintenance, TableTags):
         for batch in queued:
             batch.done = True
         if self._unflushed_bytes >= FLUSH_BYTES:
-            try:
-                self._flush()
-            except OSError as exc:
-                # Acknowledged already (the log has it): keep it pending and try again later.
-                log.error("table %s: writing column files failed, will retry: %s", self.name, exc)
+            self._request_flush()
         if self._wal.bytes_written >= LOG_CHECKPOINT_BYTES:
             self._on_log_full()
 
@@ -487,6 +489,28 @@ class TagTable(TableReads, TableMaintenance, TableTags):
                 self._rollup_pending = [rollup_math.combine(Rollups.concat(self._rollup_pending))]
         self._dirty.update(work.rows)
         self._unsynced_perms.update(work.perms)
+
+    def _request_flush(self) -> None:
+        """Has the held-back rows written on the flusher thread, so the appender goes on with
+        its next batch meanwhile; one that falls far behind is caught up here."""
+        if self._unflushed_bytes >= FLUSH_BEHIND_BYTES:
+            self._flush_logging_errors()
+        elif not self._flush_queued:
+            self._flush_queued = True
+            self._flusher.start(self._background_flush)
+
+    def _background_flush(self) -> None:
+        self._flush_queued = False
+        with self._flush_lock:
+            if not self._closed:
+                self._flush_logging_errors()
+
+    def _flush_logging_errors(self) -> None:
+        try:
+            self._flush()
+        except OSError as exc:
+            # Acknowledged already (the log has it): keep it pending and try again later.
+            log.error("table %s: writing column files failed, will retry: %s", self.name, exc)
 
     def _flush(self) -> None:
         """Writes every acknowledged row still held back to its column files (no sync: the
@@ -645,3 +669,4 @@ class TagTable(TableReads, TableMaintenance, TableTags):
             for state in self._by_id.values():
                 for column in state.columns:
                     column.close_fd()
+        self._flusher.stop()  # outside the locks: a flush it is running waits for the flush lock

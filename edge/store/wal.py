@@ -6,9 +6,18 @@ behind it are written without syncing and made durable later, at a checkpoint, w
 the committed lengths in the catalog and then drops the segments it covered.
 
 Segments are preallocated (`wal.<number>`), so a record's fdatasync does not also have to
-journal a growing file size. Recovery reads every segment in order and stops inside a segment
-at the first record that is incomplete or fails its checksum: that is the torn tail of a
-write that was never acknowledged. A batch that failed after its record was written is
+journal a growing file size. They are written with O_DIRECT where the file system allows it:
+the log is written once and read only by recovery, so passing it through the page cache
+would only cost a copy into freshly allocated cache pages and push useful pages out. Direct
+writes need aligned memory, offsets and lengths, so records are gathered in a page-aligned
+staging buffer and each sync writes what it holds padded with zeros to a 4 KiB boundary;
+the next record starts there. (Where O_DIRECT is refused, records go through the page cache
+as written and the padding is not needed.)
+
+Recovery reads every segment in order and stops inside a segment at the first record that
+is incomplete or fails its checksum (after a record it looks for the next one right behind
+it, then at the next 4 KiB boundary): that is the torn tail of a write that was never
+acknowledged. A batch that failed after its record was written is
 cancelled by an ABORT record, so replay skips it. A keyed append (KIND_APPEND_KEYED) carries
 its batch key in the same record, so the key is durable exactly when the rows are; a
 KIND_APPEND_SHARED record writes a time array that several tags share only once.
@@ -17,6 +26,8 @@ KIND_APPEND_SHARED record writes a time array that several tags share only once.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import mmap
 import os
 import queue
 import struct
@@ -31,7 +42,13 @@ KIND_ABORT = 2
 KIND_APPEND_KEYED = 3  # an append carrying its batch key (edge.store.batch_keys)
 KIND_APPEND_SHARED = 4  # an append whose tags share time arrays, written once (edge.store.batch)
 SEGMENT_BYTES = 64 << 20
+ALIGN = 4096  # direct I/O granularity: a multiple of every common logical block size
+STAGE_BYTES = 4 << 20  # the staging buffer of direct writes; longer records pass through it in parts
 _PREFIX = "wal."
+
+
+def _aligned(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,14 +72,18 @@ def _header(kind: int, seq: int, buffers) -> bytes:
 
 
 class WriteAheadLog:
-    def __init__(self, directory: Path, segment_bytes: int = SEGMENT_BYTES):
+    def __init__(self, directory: Path, segment_bytes: int = SEGMENT_BYTES, direct: bool = True):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.segment_bytes = segment_bytes
+        self.segment_bytes = _aligned(segment_bytes)
         self._fd: int | None = None
         self._number = max(self.segment_numbers(), default=0)
-        self._offset = 0
+        self._offset = 0  # end of what has been handed to the file system
         self._size = 0
+        self._unsynced = False  # this segment holds writes no fdatasync has covered yet
+        self._want_direct = direct and hasattr(os, "O_DIRECT")
+        self._stage: mmap.mmap | None = None  # set while the current segment is written directly
+        self._staged = 0  # bytes in the staging buffer, to be written at _offset
         self.bytes_written = 0  # since the last seal, for the checkpoint trigger
 
     def segment_numbers(self) -> list[int]:
@@ -86,18 +107,15 @@ class WriteAheadLog:
             with open(self._path(number), "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 offset = 0
-                while offset + HEADER.size <= size:
-                    handle.seek(offset)
-                    raw = handle.read(HEADER.size)
-                    magic, kind, _, seq, length, crc, head_crc = HEADER.unpack(raw)
-                    if magic != MAGIC or zlib.crc32(raw[:-4]) != head_crc:
+                while True:
+                    record = _read_record(handle, offset, size)
+                    if record is None and _aligned(offset) != offset:  # the padding of a direct write
+                        offset = _aligned(offset)
+                        record = _read_record(handle, offset, size)
+                    if record is None:
                         break
+                    kind, seq, length, payload = record
                     start = offset + HEADER.size
-                    if start + length > size:
-                        break
-                    payload = handle.read(length)
-                    if len(payload) != length or zlib.crc32(payload) != crc:
-                        break
                     if kind == KIND_ABORT:
                         aborted.add(struct.unpack("<Q", payload)[0])
                     else:
@@ -113,10 +131,21 @@ class WriteAheadLog:
     # ---- writing ------------------------------------------------------------------------
 
     def _open_segment(self, min_bytes: int) -> None:
+        self._close_segment()
         self._number += 1
         path = self._path(self._number)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        size = max(self.segment_bytes, min_bytes)
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL
+        fd = None
+        if self._want_direct:
+            try:
+                fd = os.open(path, flags | os.O_DIRECT, 0o644)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:  # EINVAL: this file system has no direct I/O
+                    raise
+                self._want_direct = False
+        if fd is None:
+            fd = os.open(path, flags, 0o644)
+        size = max(self.segment_bytes, _aligned(min_bytes))
         try:
             os.posix_fallocate(fd, 0, size)
         except OSError:
@@ -127,45 +156,99 @@ class WriteAheadLog:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-        if self._fd is not None:
-            os.close(self._fd)
         self._fd, self._offset, self._size = fd, 0, size
+        if self._want_direct and self._stage is None:
+            self._stage = mmap.mmap(-1, STAGE_BYTES)  # page-aligned, as direct I/O wants
+        self._staged = 0
+
+    def _close_segment(self) -> None:
+        """Leaves the current segment: what it holds is written and synced first, since an
+        append group may have records on both sides of a segment boundary."""
+        if self._fd is None:
+            return
+        try:
+            if self._staged or self._unsynced:
+                self.sync()
+        finally:
+            os.close(self._fd)
+            self._fd = None
+            self._staged = 0
+
+    @property
+    def _direct(self) -> bool:
+        return self._want_direct and self._stage is not None
 
     def write(self, kind: int, seq: int, buffers: list) -> None:
-        """Writes one record (not yet durable: call `sync`). OSError leaves the log usable:
+        """Adds one record (not yet durable: call `sync`). OSError leaves the log usable:
         the caller cancels the record with `abort`, which continues in a fresh segment."""
         head = _header(kind, seq, buffers)
         total = len(head) + sum(memoryview(b).nbytes for b in buffers)
-        if self._fd is None or self._offset + total > self._size:
+        if self._fd is None or _aligned(self._offset + self._staged + total) > self._size:
             self._open_segment(total)
+        self.bytes_written += total
+        self._unsynced = True
+        if self._direct:
+            for buf in (head, *buffers):
+                self._stage_bytes(memoryview(buf).cast("B"))
+            return
         written = os.pwritev(self._fd, [head, *buffers], self._offset)
         if written != total:
             raise OSError(f"short write to the write-ahead log ({written} of {total} bytes)")
         self._offset += total
-        self.bytes_written += total
+
+    def _stage_bytes(self, view: memoryview) -> None:
+        while len(view):
+            if self._staged == STAGE_BYTES:
+                self._write_stage()
+            n = min(STAGE_BYTES - self._staged, len(view))
+            self._stage[self._staged:self._staged + n] = view[:n]
+            self._staged += n
+            view = view[n:]
+
+    def _write_stage(self) -> None:
+        """Writes the staging buffer at the end of the segment, padded to a 4 KiB boundary."""
+        if not self._staged:
+            return
+        padded = _aligned(self._staged)
+        self._stage[self._staged:padded] = bytes(padded - self._staged)
+        written = os.pwrite(self._fd, memoryview(self._stage)[:padded], self._offset)
+        if written != padded:
+            raise OSError(f"short write to the write-ahead log ({written} of {padded} bytes)")
+        self._offset += padded
+        self._staged = 0
 
     @property
     def fd(self) -> int:
         return self._fd
 
     def sync(self) -> None:
+        """Makes every record added so far durable (writing staged ones first)."""
+        self._write_stage()
         os.fdatasync(self._fd)
+        self._unsynced = False
 
     def abort(self, seqs: list[int]) -> None:
         """Cancels records durably; the current segment, which may hold garbage after a failed
         write, is left behind and writing goes on in a new one."""
+        self._discard_segment()
         self._open_segment(0)
         for seq in seqs:
             self.write(KIND_ABORT, seq, [struct.pack("<Q", seq)])
         self.sync()
 
+    def _discard_segment(self) -> None:
+        """Closes the current segment without writing what is staged (a failed group's)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._staged = 0
+        self._unsynced = False
+
     def seal(self) -> int:
         """Ends the current segment (the next write starts a new one, so an idle table keeps
         none); returns the number of the last segment holding records written so far."""
         sealed = self._number
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self._close_segment()
         self.bytes_written = 0
         return sealed
 
@@ -176,12 +259,30 @@ class WriteAheadLog:
                 self._path(old).unlink(missing_ok=True)
 
     def close(self, remove: bool = False) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self._discard_segment()
+        if self._stage is not None:
+            self._stage.close()
+            self._stage = None
         if remove:
             for number in self.segment_numbers():
                 self._path(number).unlink(missing_ok=True)
+
+
+def _read_record(handle, offset: int, size: int) -> tuple[int, int, int, bytes] | None:
+    """(kind, seq, payload length, payload) of an intact record at `offset`, else None."""
+    if offset + HEADER.size > size:
+        return None
+    handle.seek(offset)
+    raw = handle.read(HEADER.size)
+    magic, kind, _, seq, length, crc, head_crc = HEADER.unpack(raw)
+    if magic != MAGIC or zlib.crc32(raw[:-4]) != head_crc:
+        return None
+    if offset + HEADER.size + length > size:
+        return None
+    payload = handle.read(length)
+    if len(payload) != length or zlib.crc32(payload) != crc:
+        return None
+    return kind, seq, length, payload
 
 
 class PendingSync:
@@ -198,8 +299,8 @@ class PendingSync:
 
 
 class BackgroundSync:
-    """Runs a log's fdatasync on its own thread, so the batch is applied to the column files
-    while the disk works; the batch is published only once the sync has succeeded."""
+    """Runs a log's sync (its direct write and fdatasync) on its own thread, so the batch is
+    applied in memory while the disk works; the batch is published only once it succeeded."""
 
     def __init__(self, name: str):
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
@@ -208,18 +309,21 @@ class BackgroundSync:
 
     def _run(self) -> None:
         while True:
-            fd, pending = self._requests.get()
+            sync, pending = self._requests.get()
             if pending is None:
                 return
             try:
-                os.fdatasync(fd)
+                sync()
             except OSError as exc:
                 pending.error = exc
+            except Exception as exc:  # noqa: BLE001 - the waiting appender must hear of anything
+                pending.error = OSError(f"write-ahead log sync failed: {exc!r}")
             pending.done.set()
 
-    def start(self, fd: int) -> PendingSync:
+    def start(self, sync) -> PendingSync:
+        """Runs `sync()` (e.g. `WriteAheadLog.sync`) on the thread; wait on the result."""
         pending = PendingSync()
-        self._requests.put((fd, pending))
+        self._requests.put((sync, pending))
         return pending
 
     def stop(self) -> None:

@@ -41,6 +41,9 @@ def create_server(wsgi, settings: Settings):
         # its limit sits above ours: up to twice MAX_REQUEST_SIZE reaches the dispatcher and is
         # refused in the API's envelope; past that waitress cuts it off (memory guard).
         max_request_body_size=2 * settings.max_request_size + 65536,
+        # Bodies below this stay in memory instead of a temp file per request; an append of
+        # 10,000 points is ~0.5 MB, and 8 MiB per worker bounds memory on a small box.
+        inbuf_overflow=min(settings.max_request_size, 8 << 20) + 1,
         channel_timeout=max(1, settings.request_timeout_ms // 1000),
         ident="edge",
         clear_untrusted_proxy_headers=True,

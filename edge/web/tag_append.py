@@ -38,6 +38,7 @@ BAD_BODY = 3000
 REASONS_KEPT = 5
 
 _INT_LIMITS = {"short": 2**15 - 1, "integer": 2**31 - 1, "long": 2**63 - 1}
+_MISSING = object()  # fills the cells of a row shorter than the others
 
 
 _gc_pause_lock = threading.Lock()
@@ -98,15 +99,17 @@ def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRo
         raise EdgeError(BAD_BODY, 'Every row in "values" must be a list of column values')
     width = len(columns)
     problems = _Problems(len(rows))
-    if set(map(len, rows)) <= {width}:
+    # Transposed in one pass; a row of another length shows as too many columns or as
+    # _MISSING in one, and only then are lengths looked at row by row.
+    cells = list(itertools.zip_longest(*rows, fillvalue=_MISSING)) if rows else [()] * width
+    if len(cells) == width and not any(_MISSING in column for column in cells):
         kept = np.arange(len(rows))
-        shaped_rows = rows
     else:
         lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
         problems.mark(lengths != width, lambda i: f"has {lengths[i]} values, the table has {width} columns")
         kept = np.flatnonzero(lengths == width)
         shaped_rows = [rows[i] for i in kept.tolist()]
-    cells = [tuple(map(operator.itemgetter(i), shaped_rows)) for i in range(width)]
+        cells = [tuple(map(operator.itemgetter(i), shaped_rows)) for i in range(width)]
     good = np.ones(kept.size, dtype=bool)
     arrays: dict[str, np.ndarray] = {}
     for column, cell in zip(columns, cells):
@@ -208,15 +211,21 @@ def _names(cells: tuple, max_bytes: int) -> tuple[_Names, np.ndarray]:
     """Tag names as codes into their distinct values, which are checked once each: a row
     fails unless its name is 1..max_bytes bytes of UTF-8 (and numpy can hold it unchanged)."""
     n = len(cells)
-    if _types(cells) <= {str}:
-        strings, is_text = cells, None
-    else:
+    strings, is_text = cells, None
+    index: dict[str, int] = {}
+    try:
+        # setdefault(name, len(index)): map fetches len(index) before each call, so a new name
+        # gets the next code and a known one keeps its own - dense codes in first-seen order.
+        codes = np.fromiter(map(index.setdefault, strings, map(len, itertools.repeat(index))), dtype=np.int64,
+                            count=n)
+        if not all(type(name) is str for name in index):
+            raise TypeError("a name that is not text")
+    except TypeError:  # something else than text among the names: those rows fail
         is_text = _of_type(cells, (str,))
         strings = [c if type(c) is str else "" for c in cells]
-    index: dict[str, int] = {}
-    # setdefault(name, len(index)): map fetches len(index) before each call, so a new name
-    # gets the next code and a known one keeps its own - dense codes in first-seen order.
-    codes = np.fromiter(map(index.setdefault, strings, map(len, itertools.repeat(index))), dtype=np.int64, count=n)
+        index = {}
+        codes = np.fromiter(map(index.setdefault, strings, map(len, itertools.repeat(index))), dtype=np.int64,
+                            count=n)
     distinct = list(index)
     fits = np.array([0 < len(name.encode("utf-8")) <= max_bytes and not name.endswith("\x00") for name in distinct],
                     dtype=bool)
@@ -238,10 +247,12 @@ def _varchars(cells: tuple, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
 def _times(cells: tuple, zone: TimeZone, date_format: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """UTC ns of strings (in the date format) or integers (ns since the epoch); null mask."""
     n = len(cells)
-    types = _types(cells)
-    if types <= {str}:
-        times, ok = parse_times(cells, zone, date_format)
+    try:
+        times, ok = parse_times(cells, zone, date_format)  # fails unless every cell is text
         return times, ok, np.zeros(n, dtype=bool)
+    except (TypeError, ValueError):
+        pass
+    types = _types(cells)
     if types <= {int}:
         try:
             return np.array(cells, dtype=np.int64), np.ones(n, dtype=bool), np.zeros(n, dtype=bool)

@@ -50,6 +50,14 @@ def test_bad_rows_are_counted_and_the_rest_kept_in_order():
     assert len(rows.reasons) == 5
 
 
+def test_cells_of_any_json_type_fail_only_their_row():
+    rows = append_rows({"values": [["a", "2001-09-09", 1], ["b", ["2001-09-09"], 2], ["c", {"t": 1}, 3],
+                                   [["d"], "2001-09-09 00:00:01", 4], [{"e": 1}, "2001-09-09", 5],
+                                   ["f", "2001-09-09 00:00:02", [6]], ["g", 1.5, 7], ["h", "2001-09-09", 8, 9],
+                                   ["i"], []]}, KEYS, SEOUL)
+    assert rows.names.tolist() == ["a"] and rows.failures == 9
+
+
 def test_extra_columns_are_checked_by_type_and_keep_nulls():
     rows = append_rows({"values": [
         ["a", "2001-09-09", 1, 5, "abc", "10.0.0.1", "2001-09-09 01:02:03", 1.5],

@@ -10,6 +10,11 @@ already: nothing is lost, nothing is stored twice.
 
 `head` fingerprints the first bytes read, so a file rewritten from the start (rather than
 grown) is read again from the start.
+
+`taken` is how far the historian has had the file's records; with `head` and `pending` it is
+also kept in the historian ledger (see `ledger`), which outlives this state. While a file is read again after its state was lost
+(a restream), `offset` < `taken`: those records are not handed to the historian again, and
+`replay` is the ledger's pending chunk, to be handed over again under its own batch key.
 """
 
 from __future__ import annotations
@@ -29,11 +34,20 @@ def head_digest(data: bytes) -> str:
 class PendingChunk:
     start: int
     end: int
-    key: str  # the historian batch key
+    key: str  # the historian batch key ("" for a chunk the historian has had already)
     position: dict[str, Any]  # parser position before the chunk
+    digest: str = ""  # of the chunk's bytes (see FileReceiver._chunk_digest)
 
     def as_json(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "key": self.key, "position": self.position}
+        return {"start": self.start, "end": self.end, "key": self.key, "position": self.position,
+                "digest": self.digest}
+
+    @classmethod
+    def from_json(cls, data: Any) -> PendingChunk | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(int(data["start"]), int(data["end"]), str(data["key"]), data.get("position") or {},
+                   str(data.get("digest", "")))
 
 
 @dataclasses.dataclass
@@ -46,20 +60,41 @@ class FileState:
     head_length: int = 0
     pending: PendingChunk | None = None
     done: bool = False  # read to its end at (size, mtime_ns)
+    taken: int = 0  # the historian has had the records of bytes [0, taken)
+    replay: PendingChunk | None = None  # the ledger's pending chunk, while reading again
 
     def as_json(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy of the parser position costs more than the rest.
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["pending"] = self.pending.as_json() if self.pending else None
+        data["replay"] = self.replay.as_json() if self.replay else None
         return data
 
     @classmethod
     def from_json(cls, data: Any) -> FileState:
         if not isinstance(data, dict):
             return cls()
-        pending = data.get("pending")
-        fields = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data and f.name != "pending"}
-        return cls(**fields, pending=PendingChunk(**pending) if pending else None)
+        chunks = ("pending", "replay")
+        fields = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data and f.name not in chunks}
+        state = cls(**fields, pending=PendingChunk.from_json(data.get("pending")),
+                    replay=PendingChunk.from_json(data.get("replay")))
+        if "taken" not in data:  # written before the ledger existed: all it read was handed over
+            state.taken = state.offset
+        return state
 
     def unchanged(self, size: int, mtime_ns: int) -> bool:
         return self.done and self.size == size and self.mtime_ns == mtime_ns
+
+    # -- the historian ledger ------------------------------------------------------------------
+
+    def ledger_entry(self) -> dict[str, Any]:
+        """What the historian ledger keeps of this state."""
+        pending = self.pending if self.pending is not None and self.pending.key else self.replay
+        return {"head": self.head, "head_length": self.head_length, "taken": self.taken,
+                "pending": pending.as_json() if pending is not None else None}
+
+    @classmethod
+    def reading_again(cls, entry: dict[str, Any]) -> FileState:
+        """The state of a file, known to the ledger, that is read again from the start."""
+        return cls(head=str(entry.get("head", "")), head_length=int(entry.get("head_length", 0)),
+                   taken=int(entry.get("taken", 0)), replay=PendingChunk.from_json(entry.get("pending")))

@@ -10,9 +10,9 @@ Exactly once: before a chunk goes to the historian its intent (byte range, batch
 position) is committed to the catalog; the batch key is derived from the stream, the file,
 the offset, the chunk's bytes and the parser/transform configuration. A crash after the
 intent replays that very chunk under that key, and the historian skips a key it has stored
-(see `filestate`). Restream purges the state, so files are read again; identical bytes
-under an identical configuration give identical keys, which the historian skips while it
-remembers them.
+(see `filestate`). Restream purges the state, so files are read again; the historian ledger,
+which a restream leaves alone, says how far the historian has had each file, so those
+records go to no historian again (see `ledger`).
 
 A file is identified by its path; one that shrinks or whose first bytes change was rewritten
 and is read again from the start; one that grows is read on from where it was left.
@@ -36,6 +36,8 @@ from edge.pipeline.batch import RecordBatch
 from edge.pipeline.historian_sink import HistorianSink
 from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position
 from edge.pipeline.receivers.filecore.filestate import HEAD_BYTES, FileState, PendingChunk, head_digest
+from edge.pipeline.receivers.filecore.ledger import HistorianLedger
+from edge.pipeline.receivers.filecore.readahead import WORKERS, ReadAhead, chunk_digest
 from edge.pipeline.receivers.filecore.settle import Readiness, Settler
 from edge.pipeline.receivers.filecore.source import FileEntry, FileSource, OpenFile, SourceError
 from edge.pipeline.runtime import TRANSFORM, ComponentContext, PollResult
@@ -89,6 +91,8 @@ class FileReceiver:
         self.delete_completed = bool(config.get("delete_completed", False))
         self.sink = HistorianSink(self.app)
         self.sinks = [self.sink]  # an outbox for transmits joins here
+        self.ledger = HistorianLedger(self.app.catalog)
+        self.read_ahead = ReadAhead()
         self.sources: list[FileSource] = []
         self.settlers: list[Settler] = []
         self.source_problems: list[str] = []
@@ -130,7 +134,11 @@ class FileReceiver:
                 failures.append(f"{source.label}: {exc}")
                 continue
             readiness = settler.observe(listing, source.local_clock)
-            records_in, records_out = self._read_source(source, listing, readiness)
+            self.read_ahead.start(self.name)
+            try:
+                records_in, records_out = self._read_source(source, listing, readiness)
+            finally:
+                self.read_ahead.stop()
             total_in += records_in
             total_out += records_out
         for stream in self.streams:
@@ -159,16 +167,20 @@ class FileReceiver:
             for entry in files:
                 members.setdefault(entry.path, []).append(stream)
             states = self._states(source, stream)
-            self._forget_missing(source, stream, states, {e.path for e in files})
+            known = self._ledger_entries(source, stream)
+            self._forget_missing(source, stream, set(states) | set(known), {e.path for e in files})
             if stream.flow is None:
                 continue
             try:
-                for entry in files:
+                for index, entry in enumerate(files):
                     if self.context.stop.is_set():
                         break
                     state = states.get(entry.path) or FileState()
                     if not state.unchanged(entry.size, entry.mtime_ns):
-                        state, report = self._read_file(source, stream, entry, state, readiness[entry.path])
+                        ahead = _NextFile(self, source, stream, files[index + 1:], states, known, readiness)
+                        state, report = self._read_file(source, stream, entry, state, readiness[entry.path],
+                                                        known.get(entry.path) if entry.path not in states else None,
+                                                        ahead)
                         records_in += report.records_in
                         records_out += report.records_out
                     finished.setdefault(entry.path, []).append(state.unchanged(entry.size, entry.mtime_ns))
@@ -185,7 +197,10 @@ class FileReceiver:
     # -- one file --------------------------------------------------------------------------
 
     def _read_file(self, source: FileSource, stream: StreamSetup, entry: FileEntry, state: FileState,
-                   readiness: Readiness) -> tuple[FileState, _FileReport]:
+                   readiness: Readiness, known: dict | None = None, next_file: _NextFile | None = None
+                   ) -> tuple[FileState, _FileReport]:
+        """Reads a file on; `known`: its historian ledger entry, when its state was lost;
+        `next_file` reads ahead the file after it."""
         report = _FileReport()
         if readiness is Readiness.WAIT and state.pending is None:
             return state, report
@@ -196,6 +211,8 @@ class FileReceiver:
             self._mark(stream, FILE, "warning", f"{resource}: {exc}")
             return state, report
         try:
+            if known is not None:
+                state = self._reading_again(handle, entry, known, resource)
             if state.pending is not None and entry.size < state.pending.end:
                 self.log.warning("%s shrank below an interrupted chunk: reading it again from the start", resource)
                 state = FileState()
@@ -209,7 +226,14 @@ class FileReceiver:
                 chunk = self._next_chunk(handle, stream, entry, state, resource, settled)
                 if chunk is None:
                     break
-                self._store_chunk(stream, resource, state, chunk, report)
+
+                def ahead(end: int, position: dict) -> None:
+                    if end < entry.size:
+                        self._read_ahead(handle, stream, resource, state, end, entry.size, settled, position)
+                    elif next_file is not None:
+                        next_file.read_ahead()
+
+                self._store_chunk(stream, resource, state, chunk, report, ahead)
             state.done = settled and state.pending is None and state.offset >= entry.size
             self._save(stream, resource, state, now=False)
         except SourceError as exc:
@@ -229,46 +253,124 @@ class FileReceiver:
         head = handle.read_at(0, state.head_length)
         return len(head) == state.head_length and head_digest(head) == state.head
 
+    def _reading_again(self, handle: OpenFile, entry: FileEntry, known: dict, resource: str) -> FileState:
+        """The state for reading a file again whose historian ledger entry is `known`: the
+        historian has had [0, taken) if it is still that file (the same first bytes, not
+        shorter), else it is a new file."""
+        state = FileState.reading_again(known)
+        if not state.taken and state.replay is None:
+            return FileState()
+        if entry.size < state.taken or not self._grew(handle, entry, state):
+            self.log.info("%s is not the file the historian had: reading it as a new one", resource)
+            return FileState()
+        self.log.info("%s is read again: the historian has had its first %d bytes", resource, state.taken)
+        return state
+
     def _next_chunk(self, handle: OpenFile, stream: StreamSetup, entry: FileEntry, state: FileState,
                     resource: str, settled: bool) -> tuple[bytes, PendingChunk] | None:
-        """The next chunk of whole records with its intent committed, or None when none is ready."""
+        """The next chunk of whole records with its intent committed, or None when none is ready.
+        A chunk the historian has had already (key "") needs no intent: it stores nothing."""
         if state.pending is not None:  # a chunk whose storing was interrupted: the same bytes again
             pending = state.pending
             return handle.read_at(pending.start, pending.end - pending.start), pending
         if state.offset >= entry.size:
             return None
-        parser = stream.flow.parser
-        size = self.chunk_bytes
-        while True:
-            window = handle.read_at(state.offset, min(size, entry.size - state.offset))
-            at_eof = settled and state.offset + len(window) >= entry.size
-            largest = size >= MAX_CHUNK_BYTES
-            cut = parser.record_end(window, state.offset == 0, at_eof, force=largest)
-            if cut or at_eof or len(window) < size or largest:
-                break
-            size *= 2  # one record longer than the window
-        if not cut:
+        had = state.offset < state.taken
+        if not had and state.replay is not None:
+            chunk = self._replayed_chunk(handle, stream, resource, entry, state)
+            if chunk is not None:
+                return chunk
+        # Chunks end at `taken`, which was a record end: what the historian had stays apart.
+        data = self._whole_records(handle, stream.flow.parser, resource, state.offset,
+                                   state.taken if had else entry.size, had or settled)
+        if not data:
             return None
-        data = window[:cut]
-        pending = PendingChunk(state.offset, state.offset + cut, self._batch_key(stream, resource, state.offset, data),
-                               state.position)
+        if had:
+            pending = PendingChunk(state.offset, state.offset + len(data), "", state.position)
+        else:
+            key, digest = self._batch_key(stream, resource, state.offset, data)
+            pending = PendingChunk(state.offset, state.offset + len(data), key, state.position, digest)
         state.pending = pending
         if state.offset == 0:
-            state.head_length = min(cut, HEAD_BYTES)
+            state.head_length = min(len(data), HEAD_BYTES)
             state.head = head_digest(data)
-        self._save(stream, resource, state)  # the intent, committed before anything is stored
+        if not had:
+            self._save(stream, resource, state)  # the intent, committed before anything is stored
+        return data, pending
+
+    def _whole_records(self, handle: OpenFile, parser, resource: str, offset: int, end: int,
+                       end_is_boundary: bool) -> bytes:
+        """The bytes of whole records from `offset` up to at most `end` (empty: none yet).
+        `end_is_boundary`: a record ends at `end` (the end of a settled file, or `taken`)."""
+        read = self.read_ahead.window((resource, offset, end, end_is_boundary, self.chunk_bytes))
+        if read is not None:
+            return read
+        return self._read_records(handle, parser, offset, end, end_is_boundary)
+
+    def _read_ahead(self, handle: OpenFile, stream: StreamSetup, resource: str, state: FileState, offset: int,
+                    size: int, settled: bool, position: dict) -> None:
+        """Reads the chunk that will follow at `offset` (see `readahead`) and has it parsed."""
+        if state.replay is not None and state.replay.start == offset:
+            return  # that chunk is the ledger's, read exactly as it was
+        window = self._ahead_window(resource, state, offset, size, settled)
+        if self.read_ahead.has(window):
+            return
+        parser = stream.flow.parser
+        data = self._read_records(handle, parser, offset, window[2], window[3])
+        self.read_ahead.submit(window, data, parser, position, offset == 0)
+
+    def _ahead_window(self, resource: str, state: FileState, offset: int, size: int, settled: bool) -> tuple:
+        """What `_whole_records` will be asked for at `offset`: (resource, offset, end, end is a
+        record end, chunk size)."""
+        if offset < state.taken:
+            return resource, offset, state.taken, True, self.chunk_bytes
+        return resource, offset, size, settled, self.chunk_bytes
+
+    def _read_records(self, handle: OpenFile, parser, offset: int, end: int, end_is_boundary: bool) -> bytes:
+        size = self.chunk_bytes
+        while True:
+            window = handle.read_at(offset, min(size, end - offset))
+            at_end = end_is_boundary and offset + len(window) >= end
+            largest = size >= MAX_CHUNK_BYTES
+            cut = parser.record_end(window, offset == 0, at_end, force=largest)
+            if cut or at_end or len(window) < size or largest:
+                return window[:cut]
+            size *= 2  # one record longer than the window
+
+    def _replayed_chunk(self, handle: OpenFile, stream: StreamSetup, resource: str, entry: FileEntry,
+                        state: FileState) -> tuple[bytes, PendingChunk] | None:
+        """The chunk the ledger had pending, handed over again under its own batch key (the
+        historian skips it if it stored it), when the file still holds those very bytes."""
+        replay, state.replay = state.replay, None
+        if replay.start != state.offset or replay.end > entry.size or not replay.digest:
+            return None
+        data = handle.read_at(replay.start, replay.end - replay.start)
+        if chunk_digest(data) != replay.digest:
+            return None
+        pending = PendingChunk(replay.start, replay.end, replay.key, state.position, replay.digest)
+        state.pending = pending
+        self._save(stream, resource, state)
         return data, pending
 
     def _store_chunk(self, stream: StreamSetup, resource: str, state: FileState,
-                     chunk: tuple[bytes, PendingChunk], report: _FileReport) -> None:
+                     chunk: tuple[bytes, PendingChunk], report: _FileReport, ahead=None) -> None:
+        """Parses, transforms and stores a chunk whose intent is committed, then moves the
+        state past it; `ahead(end, position)` reads ahead once the chunk is parsed."""
         data, pending = chunk
         flow = stream.flow
         try:
-            parsed = flow.parser.parse(data, Position.from_json(pending.position), pending.start == 0)
+            parsed = self.read_ahead.parsed(data, flow.parser, pending.position, pending.start == 0)
+            if parsed is None:
+                parsed = flow.parser.parse(data, Position.from_json(pending.position), pending.start == 0)
+            if ahead is not None:
+                ahead(pending.end, parsed.position.as_json())
             batch = RecordBatch(stream.asset, stream.stream_type, parsed.fields, parsed.time_field)
             batch = flow.transform(batch, lambda name: self._transform_warn(stream, name, report))
+            historian = bool(pending.key)  # else the historian has had these records
             if len(batch):
                 for sink in self.sinks:
+                    if sink is self.sink and not historian:
+                        continue
                     sink.deliver(batch, pending.key, lambda text: self._mark(stream, HISTORIAN, "warning", text))
         except (ParserConfigError, FlowConfigError) as exc:
             self._mark(stream, CONFIG, "error", str(exc))
@@ -281,18 +383,21 @@ class FileReceiver:
         state.offset = pending.end
         state.position = parsed.position.as_json()
         state.pending = None
+        if historian:
+            state.taken = pending.end
         report.records_in += parsed.rows + parsed.bad_lines
         report.records_out += len(batch)
         report.bad_lines += parsed.bad_lines
         report.bad_examples.extend(parsed.bad_examples[:3 - len(report.bad_examples)])
 
-    def _batch_key(self, stream: StreamSetup, resource: str, offset: int, data: bytes) -> str:
-        digest = hashlib.blake2b(digest_size=16)
-        for part in (self.name, stream.asset, stream.stream_type, resource, str(offset), stream.flow.digest):
-            digest.update(part.encode("utf-8"))
-            digest.update(b"\0")
-        digest.update(data)
-        return digest.hexdigest()
+    def _batch_key(self, stream: StreamSetup, resource: str, offset: int, data: bytes) -> tuple[str, str]:
+        """(batch key, digest of the chunk's bytes)."""
+        digest = self.read_ahead.digest(data)
+        key = hashlib.blake2b(digest_size=16)
+        for part in (self.name, stream.asset, stream.stream_type, resource, str(offset), stream.flow.digest, digest):
+            key.update(part.encode("utf-8"))
+            key.update(b"\0")
+        return key.hexdigest(), digest
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -319,12 +424,18 @@ class FileReceiver:
         return {resource[len(prefix):]: FileState.from_json(value) for resource, value in rows.items()
                 if resource.startswith(prefix)}
 
-    def _forget_missing(self, source: FileSource, stream: StreamSetup, states: dict[str, FileState],
-                        present: set[str]) -> None:
-        """Drops the state of files no longer there, so a new file of the same name is read."""
-        gone = [self._resource_of(source, path) for path in states if path not in present]
+    def _ledger_entries(self, source: FileSource, stream: StreamSetup) -> dict[str, dict]:
+        prefix = source.label + _RESOURCE_SEPARATOR
+        rows = self.ledger.for_stream(self.name, stream.asset, stream.stream_type)
+        return {resource[len(prefix):]: entry for resource, entry in rows.items() if resource.startswith(prefix)}
+
+    def _forget_missing(self, source: FileSource, stream: StreamSetup, paths, present: set[str]) -> None:
+        """Drops the state and ledger entry of files no longer there, so a new file of the
+        same name is read as a new file."""
+        gone = [self._resource_of(source, path) for path in paths if path not in present]
         if gone:
             self.app.receiver_state.delete(self.name, stream.asset, stream.stream_type, gone)
+            self.ledger.delete(self.name, stream.asset, stream.stream_type, gone)
 
     def _save(self, stream: StreamSetup, resource: str, state: FileState, now: bool = True) -> None:
         """Records the file's state; `now=False` lets it wait for the next commit.
@@ -333,17 +444,19 @@ class FileReceiver:
         wait: lost in a crash, it leaves the file's last intent standing, whose chunk is then
         read again and skipped by the historian. So a file costs one catalog commit, not two.
         """
-        self._unsaved[(stream.asset, stream.stream_type, resource)] = state.as_json()
+        self._unsaved[(stream.asset, stream.stream_type, resource)] = (state.as_json(), state.ledger_entry())
         if now:
             self._write_states()
 
     def _write_states(self) -> None:
+        """Commits the unsaved file states, each with its historian ledger entry."""
         if not self._unsaved:
             return
         conn = self.app.catalog.connection()
         with conn:
-            for (asset, stream_type, resource), data in self._unsaved.items():
+            for (asset, stream_type, resource), (data, ledger_entry) in self._unsaved.items():
                 self.app.receiver_state.put(self.name, asset, stream_type, resource, data, conn=conn)
+                self.ledger.put(conn, self.name, asset, stream_type, resource, ledger_entry)
         self._unsaved.clear()
 
     def _delete(self, source: FileSource, entry: FileEntry, streams: list[StreamSetup]) -> None:
@@ -355,7 +468,7 @@ class FileReceiver:
             return
         self.log.info("deleted %s: every stream has read it", self._resource(source, entry))
         for stream in streams:
-            self._forget_missing(source, stream, {entry.path: FileState()}, set())
+            self._forget_missing(source, stream, [entry.path], set())
 
     def _report(self, stream: StreamSetup, resource: str, report: _FileReport, state: FileState) -> None:
         """Bad lines of the file as a parse marker; markers the file shows resolved are cleared."""
@@ -390,3 +503,46 @@ class FileReceiver:
         if key in self._raised:
             self.app.markers.clear(key[0], stream.asset, stream.stream_type, category)
             self._raised.discard(key)
+
+
+class _NextFile:
+    """The file a stream reads after the current one, for the read-ahead: its first chunk in
+    the usual case (its state says where to go on, no intent to replay, not read again)."""
+
+    def __init__(self, receiver: FileReceiver, source: FileSource, stream: StreamSetup, later: list[FileEntry],
+                 states: dict[str, FileState], known: dict[str, dict], readiness: dict[str, Readiness]):
+        self.receiver, self.source, self.stream, self.later = receiver, source, stream, later
+        self.states, self.known, self.readiness = states, known, readiness
+
+    def read_ahead(self) -> None:
+        """Reads ahead the first chunks of the next files (as many as the workers parse)."""
+        taken = 0
+        for entry in self.later:
+            if taken >= WORKERS:
+                return
+            state = self.states.get(entry.path) or FileState()
+            if state.unchanged(entry.size, entry.mtime_ns):
+                continue
+            ready = self.readiness[entry.path]
+            if ready is Readiness.WAIT and state.pending is None:
+                continue
+            if state.pending is not None or (entry.path not in self.states and entry.path in self.known) \
+                    or state.offset >= entry.size:
+                return  # read as it was (an intent, the ledger) or not at all: no guess past it
+            taken += 1
+            resource = self.receiver._resource(self.source, entry)
+            settled = ready is Readiness.SETTLED
+            if self.receiver.read_ahead.has(self.receiver._ahead_window(resource, state, state.offset, entry.size,
+                                                                         settled)):
+                continue
+            try:
+                handle = self.source.open(entry.path)
+            except SourceError:
+                return
+            try:
+                self.receiver._read_ahead(handle, self.stream, resource, state, state.offset, entry.size, settled,
+                                          state.position)
+            except SourceError:
+                return
+            finally:
+                handle.close()

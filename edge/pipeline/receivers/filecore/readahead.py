@@ -1,0 +1,125 @@
+"""Read-ahead: the next chunk is parsed on a second thread while the current one is stored.
+
+Parsing a chunk needs nothing the storing of the previous one decides: its bytes are the
+records after the previous chunk (or the start of the next file to read) and its parser
+position is the one the previous chunk left. So while the receiver transforms and stores
+chunk k (numpy, file writes and an fdatasync wait, most of it without the GIL), it reads the
+bytes of chunk k+1 itself and a worker parses them and hashes them for the batch key.
+
+Nothing depends on the guess being right: the receiver goes through its usual steps (the
+intent is committed before anything is stored, in the same order as ever) and only takes the
+workers' bytes, digest and parse when they are for exactly the chunk it is at (same file,
+offset, limits, parser and position); otherwise it reads and parses as without read-ahead.
+
+The next chunk of a file needs the parser position of the one before, so a file is read
+ahead one chunk at a time; the first chunks of the next files start from their saved state,
+so two of them are parsed at once by two workers (small files are the usual case). At most
+IN_FLIGHT chunks are read ahead, so memory stays flat. The workers live for one pass of the
+receiver; file I/O stays on the receiver's thread (an SMB session is not shared).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import queue
+import threading
+from typing import Any
+
+from edge.pipeline.parsers.spreadsheet.parser import Position
+
+WORKERS = 2
+IN_FLIGHT = 3
+
+
+def chunk_digest(data: bytes) -> str:
+    """The digest of a chunk's bytes in its batch key (sha256: the fastest hash here, CPU
+    instructions do it)."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+@dataclasses.dataclass(eq=False)
+class _Job:
+    window: tuple  # (resource, offset, limit, limit is a record end, chunk size): how `data` was read
+    data: bytes
+    parser: Any
+    position: dict[str, Any]
+    at_start: bool
+    hashed: threading.Event = dataclasses.field(default_factory=threading.Event)
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    digest: str | None = None
+    parsed: Any = None  # None: the parse failed; the receiver parses again and sees why
+
+
+class ReadAhead:
+    def __init__(self):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._jobs: collections.OrderedDict[tuple, _Job] = collections.OrderedDict()  # by window, oldest first
+
+    def start(self, name: str) -> None:
+        self._threads = [threading.Thread(target=self._run, name=f"readahead-{name}-{i}", daemon=True)
+                         for i in range(WORKERS)]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+        self._jobs.clear()
+
+    def has(self, window: tuple) -> bool:
+        return window in self._jobs
+
+    def submit(self, window: tuple, data: bytes, parser, position: dict[str, Any], at_start: bool) -> None:
+        """Starts parsing a chunk the receiver will probably take soon."""
+        if not self._threads or not data or window in self._jobs:
+            return
+        while len(self._jobs) >= IN_FLIGHT:
+            self._jobs.popitem(last=False)  # a guess that did not come true
+        job = self._jobs[window] = _Job(window, data, parser, position, at_start)
+        self._queue.put(job)
+
+    def window(self, window: tuple) -> bytes | None:
+        """The bytes read ahead for exactly this window, if any."""
+        job = self._jobs.get(window)
+        return job.data if job is not None else None
+
+    def _job_of(self, data: bytes) -> _Job | None:
+        return next((job for job in self._jobs.values() if job.data is data), None)
+
+    def digest(self, data: bytes) -> str:
+        job = self._job_of(data)
+        if job is not None:
+            job.hashed.wait()
+            if job.digest is not None:
+                return job.digest
+        return chunk_digest(data)
+
+    def parsed(self, data: bytes, parser, position: dict[str, Any], at_start: bool):
+        """The workers' parse of exactly this chunk, or None."""
+        job = self._job_of(data)
+        if job is None or job.parser is not parser or job.position != position or job.at_start != at_start:
+            return None
+        job.done.wait()
+        self._jobs.pop(job.window, None)
+        return job.parsed
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                job.digest = chunk_digest(job.data)
+                job.hashed.set()
+                job.parsed = job.parser.parse(job.data, Position.from_json(job.position), job.at_start)
+            except Exception:  # noqa: BLE001 - the receiver parses it again and handles the error
+                job.parsed = None
+            finally:
+                job.hashed.set()
+                job.done.set()
