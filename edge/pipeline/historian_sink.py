@@ -7,7 +7,8 @@ the record's time: the batch's `time_field` (see `RecordBatch.record_times`). Mi
 (NaN) store nothing; records without a time store nothing and raise a warning marker. Text
 and timestamp fields are not stored here; they stay in the batch for the transmits.
 
-One batch is one `append` to the store: durable and all or nothing, under the batch key the
+One batch is one `append_by_tag` to the store (the points come grouped by tag, every field of
+a record at the record's time): durable and all or nothing, under the batch key the
 file receiver derives from the bytes it read, so a batch stored once is skipped when it
 comes again after a crash.
 """

@@ -115,9 +115,9 @@ _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], d
 
 def _leading_digits(is_digit: np.ndarray, pos: int) -> np.ndarray:
     """Per row, how many digits follow one another from column `pos` (at most 9)."""
-    bits = np.packbits(is_digit[:, pos:pos + 9], axis=1, bitorder="little").astype(np.uint32)
-    run = bits[:, 0] | (bits[:, 1] << np.uint32(8))
-    return np.bitwise_count(((run + np.uint32(1)) & ~run) - np.uint32(1)).astype(np.int64)
+    ended = np.zeros((len(is_digit), 10), dtype=bool)
+    ended[:, :9] = is_digit[:, pos:pos + 9]
+    return ended.argmin(axis=1).astype(np.int64)  # the first column that is not a digit
 
 
 def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray

@@ -222,43 +222,58 @@ def prepare_by_tag(schema: TableSchema, tags: Sequence[str], times: Sequence, va
     `values[i]`); extra columns get nulls. Nothing is grouped point by point: this is the
     cheap way in for callers that hold each tag's points together, like the pipeline. Tags
     given the very same times array share it in the log record."""
-    if not len(tags) == len(times) == len(values):
-        raise errors.invalid_value(f"Expected as many time and value arrays as tags ({len(tags)}).")
-    groups: dict[str, list] = {}  # tag -> [(times, values, identity of the times given)]
-    for tag, t, v in zip(tags, times, values):  # per tag, not per point
-        given = id(t)
-        t = np.asarray(t)
-        if t.dtype.kind not in "iu" or t.ndim != 1:
-            raise errors.invalid_value("Times must be a 1-D array of int64 nanoseconds.")
-        try:
-            v = np.asarray(v, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise errors.invalid_value("Values must be numbers.") from None
-        if v.ndim != 1 or len(v) != len(t):
-            raise errors.invalid_value(f"Tag {tag!r}: expected {len(t)} values, got {v.size}.")
-        if len(t):
-            groups.setdefault(tag, []).append((t.astype(np.int64, copy=False), v, given))
-    if known_names is None or not known_names.keys() >= groups.keys():
-        for name in groups:
+    groups = len(tags)
+    if not groups == len(times) == len(values):
+        raise errors.invalid_value(f"Expected as many time and value arrays as tags ({groups}).")
+    if not groups:
+        return Batch([], *(np.empty(0, np.int64) for _ in range(3)), np.empty(0, np.float64),
+                     [encode_extra(column, None, 0) for column in schema.extras])
+    try:
+        lengths = np.fromiter(map(len, times), np.int64, groups)
+        value_lengths = np.fromiter(map(len, values), np.int64, groups)
+        all_times = np.concatenate(times)
+        all_values = np.concatenate(values).astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        raise errors.invalid_value("Expected a 1-D array of int64 times and one of numbers per tag.") from None
+    if all_times.dtype.kind not in "iu" or all_times.ndim != 1 or len(all_times) != int(lengths.sum()):
+        raise errors.invalid_value("Times must be 1-D arrays of int64 nanoseconds.")
+    if all_values.ndim != 1 or not np.array_equal(lengths, value_lengths):
+        bad = int(np.flatnonzero(lengths != value_lengths)[0]) if len(all_values.shape) == 1 else 0
+        raise errors.invalid_value(f"Tag {tags[bad]!r}: expected {lengths[bad]} values, got {value_lengths[bad]}.")
+    all_times = all_times.astype(np.int64, copy=False)
+    names = list(tags)
+    sources = None
+    if len(set(map(id, times))) < groups:  # the very same array for several tags: written once
+        first_of: dict[int, int] = {}
+        sources = np.fromiter((first_of.setdefault(id(t), g) for g, t in enumerate(times)), np.int64, groups)
+    if len(set(names)) < groups or not lengths.all():
+        names, lengths, all_times, all_values, sources = _merged(names, lengths, all_times, all_values, sources)
+    if known_names is None or not known_names.keys() >= set(names):
+        for name in names:
             check_tag_name(schema, name)
-    group_names = list(groups)
-    tag_times, tag_values, sources, first_of = [], [], [], {}
-    for index, parts in enumerate(groups.values()):
-        if len(parts) == 1:  # the usual case; a tag named twice gets its parts in the order given
-            t, v, given = parts[0]
-        else:
-            t, v, given = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), None
-        sources.append(first_of.setdefault(given, index) if given is not None else index)
-        tag_times.append(t)
-        tag_values.append(v)
-    lengths = np.fromiter(map(len, tag_times), np.int64, len(tag_times))
     starts = np.zeros(len(lengths), dtype=np.int64)
-    if len(lengths):
-        np.cumsum(lengths[:-1], out=starts[1:])
-    n = int(lengths.sum())
-    all_times = np.concatenate(tag_times) if n else np.empty(0, np.int64)
-    all_values = np.concatenate(tag_values) if n else np.empty(0, np.float64)
-    encoded = [encode_extra(column, None, n) for column in schema.extras]
-    shared = np.array(sources, dtype=np.int64)
-    time_sources = shared if len(shared) and bool((shared != np.arange(len(shared))).any()) else None
-    return Batch(group_names, starts, lengths, all_times, all_values, encoded, time_sources=time_sources)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    if sources is not None and not bool((sources != np.arange(len(sources))).any()):
+        sources = None
+    encoded = [encode_extra(column, None, len(all_times)) for column in schema.extras]
+    return Batch(names, starts, lengths, all_times, all_values, encoded, time_sources=sources)
+
+
+def _merged(names: list, lengths: np.ndarray, times: np.ndarray, values: np.ndarray, sources):
+    """The groups again with a tag named twice as one group (its parts in the order given,
+    its own times) and empty groups left out."""
+    bounds = np.concatenate(([0], np.cumsum(lengths)))
+    parts: dict[str, list[int]] = {}
+    for group, name in enumerate(names):  # per group, not per point
+        if lengths[group]:
+            parts.setdefault(name, []).append(group)
+    merged = list(parts.values())
+    pieces = [np.arange(bounds[g], bounds[g + 1]) for groups in merged for g in groups]
+    rows = np.concatenate(pieces) if pieces else np.empty(0, np.int64)
+    new_lengths = np.array([sum(int(lengths[g]) for g in groups) for groups in merged], dtype=np.int64)
+    shared = None
+    if sources is not None:  # a group of one part still shares its array with the first such group
+        first_of: dict[int, int] = {}
+        shared = np.array([first_of.setdefault(int(sources[groups[0]]), index) if len(groups) == 1 else index
+                           for index, groups in enumerate(merged)], dtype=np.int64)
+    return list(parts), new_lengths, times[rows], values[rows], shared

@@ -6,12 +6,14 @@ Machbase (`/machbase`, `/machiot`): `{"error_code", "error_message", "data", ...
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import bottle
+import orjson
 
 from edge.errors import EdgeError
 
@@ -137,11 +139,28 @@ def json_app(flavour: Flavour) -> bottle.Bottle:
     return app
 
 
-def read_json_body(error_code: int) -> Any:
-    """The request body as JSON, or EdgeError(error_code) saying what is wrong with it."""
-    raw = bottle.request.body.read()
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 19
+
+
+def read_json_body(error_code: int, *, exact_integers: bool = True) -> Any:
+    """The request body as JSON, or EdgeError(error_code) saying what is wrong with it.
+
+    exact_integers=False lets an integer beyond 64 bits arrive as the nearest float, for a
+    caller to whom such a number is as wrong (or as good) as the float: it saves a scan.
+    """
+    raw = _request_body()
     if not raw.strip():
         raise EdgeError(error_code, "Request body is empty; expected JSON")
+    # orjson decodes a 10,000-row append in about half the time of the json module. What it
+    # refuses (lone surrogates, 1e400, malformed text) and what it would read otherwise (it
+    # turns integers beyond 64 bits into floats: a text with a run of 19+ digits) goes to the
+    # json module, whose answer - a value or the error the client sees - stays the contract.
+    if not exact_integers or _LONG_DIGIT_RUN not in raw.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
@@ -150,6 +169,18 @@ def read_json_body(error_code: int) -> Any:
         raise EdgeError(error_code, f"Malformed JSON in request body: {exc}") from None
     except RecursionError:  # the JSON parser's own limit, some thousand levels deep
         raise EdgeError(error_code, "Request body nests too deeply") from None
+
+
+def _request_body() -> bytes:
+    """The whole body. Read straight from the server's buffer when its length is known:
+    Bottle copies a body above 100 kB through a temporary file first (0.3 ms for an append)."""
+    environ = bottle.request.environ
+    length = environ.get("CONTENT_LENGTH", "")
+    if "bottle.request.body" in environ or not length.isdigit() or "HTTP_TRANSFER_ENCODING" in environ:
+        return bottle.request.body.read()
+    raw = environ["wsgi.input"].read(int(length))
+    environ["bottle.request.body"] = io.BytesIO(raw)  # what Bottle would hold, for later readers
+    return raw
 
 
 def _reject_constant(name: str):

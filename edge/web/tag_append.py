@@ -5,11 +5,12 @@ Machbase appends the good rows and counts the bad ones (`append_failure`): a row
 length, a name that is not text or too long, a time that does not parse, a value of the wrong
 type. A body that is not of that shape at all is an error and nothing is appended.
 
-The work is per column, not per row: columns come out of the rows with `operator.itemgetter`,
-their types are checked with one `set(map(type, ...))` in the common case, tag names are
-factorized (each distinct name checked once), times parse in bulk, and the good rows leave
-grouped by tag. Python-level loops over cells run only for what is unusual (mixed types in a
-column, ipv4 and varchar extra columns).
+The work is per column, not per row: the rows are transposed with one `zip` once a set of
+their lengths shows they all fit, column types are checked with one `set(map(type, ...))` in
+the common case, tag names are factorized (each distinct name checked once; names that
+repeat one cycle, as a collector sends them, are recognised by comparing whole tuples), times
+parse in bulk, and the good rows leave grouped by tag. Python-level loops over cells run only
+for what is unusual (mixed types in a column, ipv4 and varchar extra columns).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ BAD_BODY = 3000
 REASONS_KEPT = 5
 
 _INT_LIMITS = {"short": 2**15 - 1, "integer": 2**31 - 1, "long": 2**63 - 1}
-_MISSING = object()  # fills the cells of a row shorter than the others
 
 
 _gc_pause_lock = threading.Lock()
@@ -99,11 +99,12 @@ def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRo
         raise EdgeError(BAD_BODY, 'Every row in "values" must be a list of column values')
     width = len(columns)
     problems = _Problems(len(rows))
-    # Transposed in one pass; a row of another length shows as too many columns or as
-    # _MISSING in one, and only then are lengths looked at row by row.
-    cells = list(itertools.zip_longest(*rows, fillvalue=_MISSING)) if rows else [()] * width
-    if len(cells) == width and not any(_MISSING in column for column in cells):
-        kept = np.arange(len(rows))
+    # Transposed in one pass when every row has the table's width (one set of lengths tells);
+    # only otherwise are lengths looked at row by row.
+    if not rows:
+        cells, kept = [()] * width, np.arange(0)
+    elif set(map(len, rows)) == {width}:
+        cells, kept = list(zip(*rows)), np.arange(len(rows))
     else:
         lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
         problems.mark(lengths != width, lambda i: f"has {lengths[i]} values, the table has {width} columns")
@@ -211,6 +212,39 @@ def _names(cells: tuple, max_bytes: int) -> tuple[_Names, np.ndarray]:
     """Tag names as codes into their distinct values, which are checked once each: a row
     fails unless its name is 1..max_bytes bytes of UTF-8 (and numpy can hold it unchanged)."""
     n = len(cells)
+    cycle = _cycle_codes(cells)
+    if cycle is not None:
+        (index, codes), is_text = cycle, None
+    else:
+        index, codes, is_text = _codes(cells)
+    distinct = list(index)
+    fits = np.array([0 < len(name.encode("utf-8")) <= max_bytes and not name.endswith("\x00") for name in distinct],
+                    dtype=bool)
+    ok = fits[codes] if n else np.ones(0, dtype=bool)
+    if is_text is not None:
+        ok &= is_text
+    return _Names(np.array(distinct, dtype=str) if distinct else np.zeros(0, dtype="U1"), codes), ok
+
+
+def _cycle_codes(cells: tuple) -> tuple[dict, np.ndarray] | None:
+    """Codes of names that repeat one cycle of distinct text names (a collector sends every
+    tag at every tick: A B C A B C ...), found by comparing whole tuples; None otherwise."""
+    n = len(cells)
+    try:
+        index = dict.fromkeys(cells[:1024])  # the cycle, if any, is within the first rows
+    except TypeError:  # a list or an object among the names
+        return None
+    period = len(index)
+    if not 0 < period < n or not all(type(name) is str for name in index):
+        return None
+    if cells[:period] != tuple(index) or cells[period:] != cells[:n - period]:
+        return None
+    return {name: code for code, name in enumerate(index)}, np.arange(n, dtype=np.int64) % period
+
+
+def _codes(cells: tuple) -> tuple[dict, np.ndarray, np.ndarray | None]:
+    """Each name's code in first-seen order, and which cells are text (None: all of them)."""
+    n = len(cells)
     strings, is_text = cells, None
     index: dict[str, int] = {}
     try:
@@ -226,13 +260,7 @@ def _names(cells: tuple, max_bytes: int) -> tuple[_Names, np.ndarray]:
         index = {}
         codes = np.fromiter(map(index.setdefault, strings, map(len, itertools.repeat(index))), dtype=np.int64,
                             count=n)
-    distinct = list(index)
-    fits = np.array([0 < len(name.encode("utf-8")) <= max_bytes and not name.endswith("\x00") for name in distinct],
-                    dtype=bool)
-    ok = fits[codes] if n else np.ones(0, dtype=bool)
-    if is_text is not None:
-        ok &= is_text
-    return _Names(np.array(distinct, dtype=str) if distinct else np.zeros(0, dtype="U1"), codes), ok
+    return index, codes, is_text
 
 
 def _varchars(cells: tuple, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:

@@ -109,3 +109,24 @@ def test_ten_thousand_interleaved_rows_come_out_grouped_by_tag_in_order():
     assert rows.names[:100].tolist() == ["tag-0"] * 100 and rows.names[-1] == "tag-99"
     assert rows.values[:3].tolist() == [0, 50, 100]  # rows 0, 100, 200: tag-0's, in the order given
     assert (np.diff(rows.times[:10]) == 100 * 10**9 + 100).all()
+
+
+def test_names_repeating_in_a_cycle_keep_their_checks_and_group_by_tag():
+    cycle = ["a", "b", "x" * 21]
+    body = {"values": [[cycle[i % 3], f"2001-09-09 00:00:{i:02d}", i] for i in range(9)]}
+    rows = append_rows(body, KEYS, SEOUL)
+    assert rows.failures == 3
+    assert rows.names.tolist() == ["a", "a", "a", "b", "b", "b"]
+    assert rows.values.tolist() == [0, 3, 6, 1, 4, 7]
+
+
+@pytest.mark.parametrize("names, grouped", [
+    (["a", "b", "a", "c"], ["a", "a", "b", "c"]),  # a cycle that breaks off
+    (["a", "b", "a"], ["a", "a", "b"]),  # a cycle cut short
+    (["s", "s", "s"], ["s", "s", "s"]),  # one tag
+])
+def test_names_that_almost_repeat_group_by_tag_in_order(names, grouped):
+    rows = append_rows({"values": [[name, "2001-09-09", i] for i, name in enumerate(names)]}, KEYS, SEOUL)
+    assert rows.failures == 0
+    assert rows.names.tolist() == grouped
+    assert rows.values.tolist() == sorted(range(len(names)), key=lambda i: names[i])

@@ -219,7 +219,10 @@ class SpreadsheetParser:
         if at >= len(nonblank):
             return None, nonblank[:0], skipped + len(nonblank)
         row = nonblank[at]
-        first = int(np.searchsorted(records.field_record, row))
+        if records.width is not None:  # every record has `width` fields: no field index to build
+            first = int(row) * records.width
+        else:
+            first = int(np.searchsorted(records.field_record, row))
         names = [records.field_bytes(first + k).decode("utf-8", "replace").lstrip("\ufeff")
                  for k in range(int(records.record_width[row]))]
         columns = _unique_names(names)

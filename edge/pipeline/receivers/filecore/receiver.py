@@ -37,7 +37,7 @@ from edge.pipeline.historian_sink import HistorianSink
 from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position
 from edge.pipeline.receivers.filecore.filestate import HEAD_BYTES, FileState, PendingChunk, head_digest
 from edge.pipeline.receivers.filecore.ledger import HistorianLedger
-from edge.pipeline.receivers.filecore.readahead import WORKERS, ReadAhead, chunk_digest
+from edge.pipeline.receivers.filecore.readahead import FILES_AHEAD, ReadAhead, chunk_digest
 from edge.pipeline.receivers.filecore.settle import Readiness, Settler
 from edge.pipeline.receivers.filecore.source import FileEntry, FileSource, OpenFile, SourceError
 from edge.pipeline.runtime import TRANSFORM, ComponentContext, PollResult
@@ -515,10 +515,10 @@ class _NextFile:
         self.states, self.known, self.readiness = states, known, readiness
 
     def read_ahead(self) -> None:
-        """Reads ahead the first chunks of the next files (as many as the workers parse)."""
+        """Reads ahead the first chunks of the next FILES_AHEAD files."""
         taken = 0
         for entry in self.later:
-            if taken >= WORKERS:
+            if taken >= FILES_AHEAD:
                 return
             state = self.states.get(entry.path) or FileState()
             if state.unchanged(entry.size, entry.mtime_ns):
