@@ -217,10 +217,6 @@ class WriteAheadLog:
         self._offset += padded
         self._staged = 0
 
-    @property
-    def fd(self) -> int:
-        return self._fd
-
     def sync(self) -> None:
         """Makes every record added so far durable (writing staged ones first)."""
         self._write_stage()

@@ -99,13 +99,16 @@ def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRo
         raise EdgeError(BAD_BODY, 'Every row in "values" must be a list of column values')
     width = len(columns)
     problems = _Problems(len(rows))
-    # Transposed in one pass when every row has the table's width (one set of lengths tells);
-    # only otherwise are lengths looked at row by row.
+    # Transposed in one pass, which also finds whether all rows have one length (strict zip);
+    # only when that length is not the table's width are lengths looked at row by row.
+    cells: list | None = None
     if not rows:
         cells, kept = [()] * width, np.arange(0)
-    elif set(map(len, rows)) == {width}:
-        cells, kept = list(zip(*rows)), np.arange(len(rows))
     else:
+        with contextlib.suppress(ValueError):
+            cells = list(zip(*rows, strict=True))
+        kept = np.arange(len(rows))
+    if cells is None or len(cells) != width:
         lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
         problems.mark(lengths != width, lambda i: f"has {lengths[i]} values, the table has {width} columns")
         kept = np.flatnonzero(lengths == width)
