@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import hashlib
 from typing import Any
 
@@ -177,10 +178,11 @@ class FileReceiver:
                         break
                     state = states.get(entry.path) or FileState()
                     if not state.unchanged(entry.size, entry.mtime_ns):
-                        ahead = _NextFile(self, source, stream, files[index + 1:], states, known, readiness)
+                        later = functools.partial(self._read_ahead_files, source, stream, files[index + 1:], states,
+                                                  known, readiness)
                         state, report = self._read_file(source, stream, entry, state, readiness[entry.path],
                                                         known.get(entry.path) if entry.path not in states else None,
-                                                        ahead)
+                                                        later)
                         records_in += report.records_in
                         records_out += report.records_out
                     finished.setdefault(entry.path, []).append(state.unchanged(entry.size, entry.mtime_ns))
@@ -197,10 +199,10 @@ class FileReceiver:
     # -- one file --------------------------------------------------------------------------
 
     def _read_file(self, source: FileSource, stream: StreamSetup, entry: FileEntry, state: FileState,
-                   readiness: Readiness, known: dict | None = None, next_file: _NextFile | None = None
+                   readiness: Readiness, known: dict | None = None, read_ahead_later=None
                    ) -> tuple[FileState, _FileReport]:
         """Reads a file on; `known`: its historian ledger entry, when its state was lost;
-        `next_file` reads ahead the file after it."""
+        `read_ahead_later()` reads ahead the files after it."""
         report = _FileReport()
         if readiness is Readiness.WAIT and state.pending is None:
             return state, report
@@ -230,8 +232,8 @@ class FileReceiver:
                 def ahead(end: int, position: dict) -> None:
                     if end < entry.size:
                         self._read_ahead(handle, stream, resource, state, end, entry.size, settled, position)
-                    elif next_file is not None:
-                        next_file.read_ahead()
+                    elif read_ahead_later is not None:
+                        read_ahead_later()
 
                 self._store_chunk(stream, resource, state, chunk, report, ahead)
             state.done = settled and state.pending is None and state.offset >= entry.size
@@ -318,6 +320,38 @@ class FileReceiver:
         parser = stream.flow.parser
         data = self._read_records(handle, parser, offset, window[2], window[3])
         self.read_ahead.submit(window, data, parser, position, offset == 0)
+
+    def _read_ahead_files(self, source: FileSource, stream: StreamSetup, later: list[FileEntry],
+                          states: dict[str, FileState], known: dict[str, dict], readiness: dict[str, Readiness]
+                          ) -> None:
+        """Reads ahead the first chunks of the next FILES_AHEAD files to read, where their
+        state says where they go on (no intent to replay, not read again after a restream)."""
+        ahead = 0
+        for entry in later:
+            if ahead >= FILES_AHEAD:
+                return
+            state = states.get(entry.path) or FileState()
+            ready = readiness[entry.path]
+            if state.unchanged(entry.size, entry.mtime_ns) or (ready is Readiness.WAIT and state.pending is None):
+                continue
+            if state.pending is not None or (entry.path not in states and entry.path in known) \
+                    or state.offset >= entry.size:
+                return  # read as it was (an intent, the ledger) or not at all: no guess past it
+            ahead += 1
+            resource = self._resource(source, entry)
+            settled = ready is Readiness.SETTLED
+            if self.read_ahead.has(self._ahead_window(resource, state, state.offset, entry.size, settled)):
+                continue
+            try:
+                handle = source.open(entry.path)
+            except SourceError:
+                return
+            try:
+                self._read_ahead(handle, stream, resource, state, state.offset, entry.size, settled, state.position)
+            except SourceError:
+                return
+            finally:
+                handle.close()
 
     def _ahead_window(self, resource: str, state: FileState, offset: int, size: int, settled: bool) -> tuple:
         """What `_whole_records` will be asked for at `offset`: (resource, offset, end, end is a
@@ -504,45 +538,3 @@ class FileReceiver:
             self.app.markers.clear(key[0], stream.asset, stream.stream_type, category)
             self._raised.discard(key)
 
-
-class _NextFile:
-    """The file a stream reads after the current one, for the read-ahead: its first chunk in
-    the usual case (its state says where to go on, no intent to replay, not read again)."""
-
-    def __init__(self, receiver: FileReceiver, source: FileSource, stream: StreamSetup, later: list[FileEntry],
-                 states: dict[str, FileState], known: dict[str, dict], readiness: dict[str, Readiness]):
-        self.receiver, self.source, self.stream, self.later = receiver, source, stream, later
-        self.states, self.known, self.readiness = states, known, readiness
-
-    def read_ahead(self) -> None:
-        """Reads ahead the first chunks of the next FILES_AHEAD files."""
-        taken = 0
-        for entry in self.later:
-            if taken >= FILES_AHEAD:
-                return
-            state = self.states.get(entry.path) or FileState()
-            if state.unchanged(entry.size, entry.mtime_ns):
-                continue
-            ready = self.readiness[entry.path]
-            if ready is Readiness.WAIT and state.pending is None:
-                continue
-            if state.pending is not None or (entry.path not in self.states and entry.path in self.known) \
-                    or state.offset >= entry.size:
-                return  # read as it was (an intent, the ledger) or not at all: no guess past it
-            taken += 1
-            resource = self.receiver._resource(self.source, entry)
-            settled = ready is Readiness.SETTLED
-            if self.receiver.read_ahead.has(self.receiver._ahead_window(resource, state, state.offset, entry.size,
-                                                                         settled)):
-                continue
-            try:
-                handle = self.source.open(entry.path)
-            except SourceError:
-                return
-            try:
-                self.receiver._read_ahead(handle, self.stream, resource, state, state.offset, entry.size, settled,
-                                          state.position)
-            except SourceError:
-                return
-            finally:
-                handle.close()
