@@ -10,7 +10,7 @@ from typing import Any
 from edge.pipeline import registry
 from edge.pipeline.config_advice import advice
 from edge.pipeline.config_rules import cross_entry_violations
-from edge.pipeline.config_shape import PARSERS, RECEIVERS, SECTION_RULES, SECTIONS, Section
+from edge.pipeline.config_shape import PARSERS, SECTION_RULES, SECTIONS, Section
 from edge.pipeline.schema_check import json_type, schema_violations
 from edge.pipeline.violations import ERROR, JsonPath, Violation, error, quoted, unique
 

@@ -17,14 +17,13 @@ import ipaddress
 
 import apsw
 
-from edge.errors import EdgeError
 from edge.sql import errors, types
+from edge.sql.append_body import append_body
 from edge.sql.dateformat import parse_times
 from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, matching_paren, quote_identifier, split_top_level, \
     sql_string
 from edge.sql.tables import SqlTable
 
-BAD_BODY = 3000
 REASONS_KEPT = 5
 _COLUMN_CONSTRAINTS = ("NOT", "NULL", "PRIMARY", "KEY", "UNIQUE", "DEFAULT", "CHECK", "COLLATE", "ASC", "DESC",
                        "CONSTRAINT", "AUTOINCREMENT")
@@ -132,12 +131,7 @@ class AppendResult:
 
 def append(conn: apsw.Connection, table: SqlTable, body, zone) -> AppendResult:
     """Checks the rows of an append body against `table` and inserts the good ones."""
-    rows = body.get("values")
-    if not isinstance(rows, list):
-        raise EdgeError(BAD_BODY, 'The body needs "values": a list of rows, each a list of column values')
-    date_format = body.get("date_format")
-    if date_format is not None and not isinstance(date_format, str):
-        raise EdgeError(BAD_BODY, '"date_format" must be a string such as "YYYY-MM-DD HH24:MI:SS"')
+    rows, date_format = append_body(body)
     width = len(table.columns)
     good = [isinstance(row, list) and len(row) == width for row in rows]
     reasons = [f"row {i}: expected a list of {width} values" for i, ok in enumerate(good) if not ok][:REASONS_KEPT]

@@ -28,13 +28,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from edge.errors import EdgeError
+from edge.sql.append_body import BAD_BODY, append_body
 from edge.sql.dateformat import parse_times
 from edge.sql.timezone import TimeZone
 from edge.store.schema import ColumnSpec
 
 log = logging.getLogger("edge.web")
 
-BAD_BODY = 3000
 # How many failed rows are described in the log per request.
 REASONS_KEPT = 5
 
@@ -87,14 +87,7 @@ class AppendRows:
 
 def append_rows(body, columns: Sequence[ColumnSpec], zone: TimeZone) -> AppendRows:
     """The rows of an append body for a table of `columns` (in table order)."""
-    if not isinstance(body, dict):
-        raise EdgeError(BAD_BODY, 'The body must be a JSON object {"date_format": ..., "values": [[...], ...]}')
-    rows = body.get("values")
-    if not isinstance(rows, list):
-        raise EdgeError(BAD_BODY, 'The body needs "values": a list of rows, each a list of column values')
-    date_format = body.get("date_format")
-    if date_format is not None and not isinstance(date_format, str):
-        raise EdgeError(BAD_BODY, '"date_format" must be a string such as "YYYY-MM-DD HH24:MI:SS"')
+    rows, date_format = append_body(body)
     if rows and set(map(type, rows)) != {list}:
         raise EdgeError(BAD_BODY, 'Every row in "values" must be a list of column values')
     width = len(columns)

@@ -157,7 +157,7 @@ def test_out_of_order_points_read_in_time_order(historian):
 
 def test_insert_through_sql_is_one_append(historian):
     historian.run("insert into tag values ('ins', '2020-09-13 12:26:40', 1.5), ('ins', '2020-09-13 12:26:41', null)")
-    historian.run(f"insert into tag select 'copy', time, value * 2 from tag where name = 'ins'")
+    historian.run("insert into tag select 'copy', time, value * 2 from tag where name = 'ins'")
     assert historian.rows("select * from tag where name in ('ins', 'copy') order by name, time") == [
         ("copy", BASE, 3.0), ("copy", BASE + SECOND, None), ("ins", BASE, 1.5), ("ins", BASE + SECOND, None)]
     stats = historian.store.table("TAG").stats("ins")
