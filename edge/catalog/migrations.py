@@ -121,7 +121,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         -- What the historian has taken of each file a file receiver reads (the file's identity,
         -- how far its records were handed over, the chunk being stored), per receiver, stream
         -- and file. Apart from receiver_state, which a restream purges: reading a file again
-        -- must not store its records twice (edge.pipeline.receivers.filecore.ledger).
+        -- must not store its records twice (edge.catalog.historian_ledger).
         CREATE TABLE historian_ledger (
             receiver TEXT NOT NULL,
             asset TEXT NOT NULL,

@@ -32,12 +32,12 @@ import functools
 import hashlib
 from typing import Any
 
+from edge.catalog.historian_ledger import HistorianLedger
 from edge.errors import EdgeError
 from edge.pipeline.batch import RecordBatch
 from edge.pipeline.historian_sink import HistorianSink
 from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position
 from edge.pipeline.receivers.filecore.filestate import HEAD_BYTES, FileState, PendingChunk, head_digest
-from edge.pipeline.receivers.filecore.ledger import HistorianLedger
 from edge.pipeline.receivers.filecore.readahead import FILES_AHEAD, ReadAhead, chunk_digest
 from edge.pipeline.receivers.filecore.settle import Readiness, Settler
 from edge.pipeline.receivers.filecore.source import FileEntry, FileSource, OpenFile, SourceError

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import edge.store.batch_keys
-from edge.pipeline.receivers.filecore.ledger import HistorianLedger
+from edge.catalog.historian_ledger import HistorianLedger
 from tests.unit.pipeline.receivers.pipeline_parts import receiver_config, start_receiver
 from tests.unit.pipeline.receivers.test_localfile_receiver import (HEADER, Crash, crashing_sink, expected,
                                                                    rows)
