@@ -44,7 +44,7 @@ class EdgeApp:
         self.receiver_state = ReceiverState(self.catalog)
         self.backup_status = BackupStatus(self.catalog)
         self.runtime_state = RuntimeState(self.catalog)
-        self.initial_password_path = ensure_admin_user(self.users, settings.data_dir)
+        ensure_admin_user(self.users, settings.data_dir)
 
         from edge.store import TagStore
 

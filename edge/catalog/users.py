@@ -47,10 +47,6 @@ class Users:
             "INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)",
             (name, hash_password(password), utc_timestamp()))
 
-    def set_password(self, name: str, password: str) -> None:
-        self._catalog.connection().execute(
-            "UPDATE users SET password_hash = ? WHERE name = ?", (hash_password(password), name))
-
     def verify(self, name: str, password: str) -> bool:
         row = self._catalog.connection().execute(
             "SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()

@@ -71,8 +71,3 @@ class Authenticator:
             while len(self._verified) > CACHE_SIZE:
                 self._verified.popitem(last=False)
         return AuthResult.OK
-
-    def forget_all(self) -> None:
-        """Drops remembered credentials, e.g. after a password change."""
-        with self._lock:
-            self._verified.clear()

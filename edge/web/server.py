@@ -25,7 +25,6 @@ def build_wsgi(app) -> Dispatcher:
         Mount(["/machiot", "/machiot-rest-api"], machiot.build(app, machiot_flavour), machiot_flavour),
     ]
     authenticator = Authenticator(app.users, enabled=app.settings.http_auth)
-    app.authenticator = authenticator
     return Dispatcher(mounts, authenticator, app.settings.max_request_size)
 
 
