@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._measure import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 PEER_TOOL = REPO.parent / "shared" / "tools" / "influxdb-peer"
 PASSWORD = "bench-password"
@@ -189,12 +191,6 @@ def check(rows: list, expect: int | None, what: str) -> None:
 
 
 # Servers ------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 class Client:
     """One keep-alive HTTP connection."""

@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._measure import free_port, median_ms
+
 SECOND = 10**9
 DAY = 86400 * SECOND
 EPOCH = 1_600_041_600 * SECOND  # 2020-09-14 00:00:00 UTC
@@ -43,21 +44,6 @@ PASSWORD = "bench-password"
 REPO = Path(__file__).resolve().parent.parent
 INFLUX_PEER = REPO.parent / "shared" / "tools" / "influxdb-peer"
 LOAD_BATCH = 200_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def median_ms(fn, runs: int) -> float:
-    samples = []
-    for i in range(runs):
-        began = time.perf_counter()
-        fn(i)
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples) * 1e3
 
 
 def point_batches(points: int):

@@ -22,13 +22,14 @@ import argparse
 import gc
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from bench._measure import median_ms
 
 TAGS = 100
 BATCH = 10_000
@@ -79,15 +80,6 @@ def timed_appends(append, workload) -> tuple[float, int, float]:
         cpu += time.thread_time() - began_cpu
         total += len(times)
     return spent, total, cpu
-
-
-def median_ms(fn, runs: int) -> float:
-    samples = []
-    for i in range(runs):
-        began = time.perf_counter()
-        fn(i)
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples) * 1e3
 
 
 def sync_ms(work: Path, size: int = 160_000, runs: int = 50) -> float:

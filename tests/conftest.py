@@ -159,3 +159,19 @@ def edge_server(tmp_path_factory):
 @pytest.fixture
 def client(edge_server) -> Client:
     return edge_server.client
+
+
+@pytest.fixture
+def parts(tmp_path):
+    """Builds the real catalog and tag store a pipeline runtime works on, in this test's folder."""
+    from tests.unit.pipeline.receivers.pipeline_parts import PipelineParts
+
+    made = []
+
+    def make(**settings):
+        made.append(PipelineParts(tmp_path / "data", **settings))
+        return made[-1]
+
+    yield make
+    for item in made:
+        item.close()

@@ -17,18 +17,3 @@ def samba_server(tmp_path_factory):
     yield server
     server.stop()
 
-
-@pytest.fixture
-def parts(tmp_path):
-    """The real catalog and tag store a receiver runtime works on, in this test's temp folder."""
-    from tests.unit.pipeline.receivers.pipeline_parts import PipelineParts
-
-    made = []
-
-    def make(**settings):
-        made.append(PipelineParts(tmp_path / "data", **settings))
-        return made[-1]
-
-    yield make
-    for item in made:
-        item.close()
