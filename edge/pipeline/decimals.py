@@ -22,9 +22,9 @@ _POW10 = 10.0 ** np.arange(19)
 _LOW_BYTES = np.uint64(0x0000_00FF_0000_00FF)
 _HUNDREDS = np.uint64(100 + (1_000_000 << 32))
 _UNITS = np.uint64(1 + (10_000 << 32))
-_BYTE_INDEX = np.uint64(0x0001_0203_0405_0607)  # (1 << 8b) * this >> 56 == b
-# Row b: the word mask of its first b bytes (the low-order ones, little-endian).
-_BYTES_BEFORE = np.array([(1 << (8 * b)) - 1 for b in range(9)], dtype=np.uint64)
+_ONE = np.uint64(1)
+_EIGHT = np.uint64(8)
+_ALL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 _FAST_WIDTH = 24  # longer fields cannot be <= 15 digits plus sign and dot with padding to spare
 # Cell texts read as a missing number (pandas' default NA words).
 MISSING_WORDS = frozenset({
@@ -33,54 +33,64 @@ MISSING_WORDS = frozenset({
 })
 
 
-def decimals(mat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decimals(mat: np.ndarray, lengths: np.ndarray, columns: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(values, ok, has_dot) of right-aligned decimal text; `ok` is False where this cannot read.
 
-    `mat` is M x W uint8 (W a multiple of 8, each row's text ending in the last column); it
-    is used up as scratch space. Operations work in place where they can: at these sizes the
-    cost is memory traffic, not arithmetic.
+    `mat` is M x W uint8 (W a multiple of 8, each row's text ending in the last column, M
+    `columns` blocks of rows of one column each); it is used up as scratch space. Every step
+    is a whole-array operation on bytes or 64-bit words, without a gather: at these sizes the
+    cost is the number of passes over memory, so there are as few as the rules allow.
     """
     count, width = mat.shape
-    words = mat.view(np.uint64)
-    is_dot = mat == 46
-    dot_words = is_dot.view(np.uint64)
-    first = mat.reshape(-1)[np.arange(count) * width + (width - np.clip(lengths, 1, width))]
-    negative = first == 45
-    signed = negative | (first == 43)
-    np.subtract(mat, np.uint8(48), out=mat)
+    nwords = width // 8
+    words = mat.view(np.uint64)  # count x nwords
+    np.subtract(mat, np.uint8(48), out=mat)  # digits become 0-9; '.' 254, '-' 253, '+' 251
     is_digit = mat < 10
-    np.multiply(mat, is_digit, out=mat)  # sign, dot and padding become zero digits
+    dot_words = (mat == 254).view(np.uint64)
+    minus_words = (mat == 253).view(np.uint64)
+    plus_words = (mat == 251).view(np.uint64)
+    np.multiply(mat, is_digit.view(np.uint8), out=mat)  # sign, dot and padding become zero digits
     digit_words = is_digit.view(np.uint64)
-    ndigits = np.bitwise_count(digit_words[:, 0]).astype(np.int64)
-    ndots = np.bitwise_count(dot_words[:, 0]).astype(np.int64)
-    for k in range(1, width // 8):
-        ndigits += np.bitwise_count(digit_words[:, k])
-        ndots += np.bitwise_count(dot_words[:, k])
-    # Counting digits, one dot and a leading sign against the length rules out anything else.
-    ok = (ndigits + ndots + signed == lengths) & (ndots <= 1) & (ndigits >= 1) & (ndigits <= 15)
+    ndigits = _bit_count(digit_words)
+    ndots = _bit_count(dot_words)
+    has_dot = ndots == 1
+    negative, signed = _leading_sign(minus_words, plus_words, lengths)
+    counted = ndigits + ndots
+    counted += signed
+    ok = counted == lengths
+    ok &= ndots <= 1
+    ok &= (ndigits - np.uint8(1)) < 15  # 1 to 15 digits (0 wraps round to 255)
 
     # Take the dot out: the bytes before it move one place on, over it (a byte shift within
-    # and across words), so the digits read as the integer int_part * 10^f + fraction_part.
-    has_dot = ndots == 1
-    dot_at = np.full(count, -1, dtype=np.int64)  # byte column of the dot
-    for k in range(width // 8):
-        word = dot_words[:, k]
-        byte = ((word * _BYTE_INDEX) >> np.uint64(56)).astype(np.int64)
-        np.copyto(dot_at, byte + 8 * k, where=word != 0)
+    # and across words), so the digits read as the integer int_part * 10^f + fraction_part
+    # where f is the count of digits after the dot.
+    fraction = np.zeros(count, dtype=np.uint8)
     if has_dot.any():
+        below = [None] * nwords  # per word: the bits of its bytes before the dot
+        later = np.zeros(count, dtype=bool)  # the dot is in a later word
+        for k in reversed(range(nwords)):
+            dot = dot_words[:, k]
+            below[k] = dot - np.minimum(dot, _ONE)
+            if k < nwords - 1:
+                below[k] |= later * _ALL
+            if k:
+                later |= dot != 0
         carry = None
-        for k in range(width // 8):
-            before = _BYTES_BEFORE[np.clip(dot_at - 8 * k, 0, 8)]  # this word's bytes left of the dot
-            moving = words[:, k] & before
-            words[:, k] &= ~before
-            words[:, k] |= moving << np.uint64(8)
+        for k in range(nwords):
+            column = words[:, k]
+            moving = column & below[k]
+            fraction += np.bitwise_count(digit_words[:, k] & below[k])  # digits before the dot
+            column ^= moving
+            column |= moving << _EIGHT
             if carry is not None:
-                words[:, k] |= carry
+                column |= carry
             carry = moving >> np.uint64(56)
+        np.subtract(ndigits, fraction, out=fraction)
+        fraction *= has_dot
 
     # SWAR: eight digit bytes (most significant first, little-endian) -> their number.
     pairs = words * np.uint64(10)
-    pairs += words >> np.uint64(8)
+    pairs += words >> _EIGHT
     high = pairs >> np.uint64(16)
     high &= _LOW_BYTES
     high *= _UNITS
@@ -88,17 +98,58 @@ def decimals(mat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarr
     pairs *= _HUNDREDS
     pairs += high
     pairs >>= np.uint64(32)
-    whole = pairs[:, 0].copy()
-    for k in range(1, width // 8):
+    whole = pairs[:, 0].copy() if nwords > 1 else pairs.reshape(count)
+    for k in range(1, nwords):
         whole *= np.uint64(100_000_000)
         whole += pairs[:, k]
 
-    fraction = np.where(has_dot, (width - 1) - dot_at, 0)
-    np.minimum(fraction, 18, out=fraction)  # more cannot be `ok` (<= 15 digits); keeps the lookup in range
-    values = whole.astype(np.float64)
-    values /= _POW10[fraction]
+    values = whole.view(np.int64).astype(np.float64)  # ok rows hold < 10^15: as int64 it converts faster
+    _scale(values.reshape(columns, -1), fraction.reshape(columns, -1))
     np.negative(values, out=values, where=negative)
     return values, ok, has_dot
+
+
+def _bit_count(words: np.ndarray) -> np.ndarray:
+    """Per row, the set bits of its words (uint8)."""
+    total = np.bitwise_count(words[:, 0])
+    for k in range(1, words.shape[1]):
+        total += np.bitwise_count(words[:, k])
+    return total
+
+
+def _leading_sign(minus_words: np.ndarray, plus_words: np.ndarray, lengths: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(negative, signed) per row: its first character, byte W - length, is '-' / a sign.
+
+    Signs are rare, so only the rows holding one are looked at; a sign anywhere else is
+    left uncounted, which makes the row not `ok`.
+    """
+    count, nwords = minus_words.shape
+    either = (minus_words | plus_words) != 0
+    rows = np.flatnonzero(either.any(axis=1) if nwords > 1 else either.reshape(count))
+    negative = np.zeros(count, dtype=bool)
+    signed = np.zeros(count, dtype=bool)
+    if len(rows):
+        first = nwords * 8 - lengths[rows].astype(np.int64)
+        first_bit = _ONE << ((first % 8) * 8).astype(np.uint64)
+        is_minus = is_plus = True
+        for k in range(nwords):
+            target = np.where(first // 8 == k, first_bit, np.uint64(0))
+            is_minus = is_minus & (minus_words[rows, k] == target)
+            is_plus = is_plus & (plus_words[rows, k] == target)
+        negative[rows] = is_minus
+        signed[rows] = is_minus | is_plus
+    return negative, signed
+
+
+def _scale(values: np.ndarray, fraction: np.ndarray) -> None:
+    """values /= 10 ** fraction, one division per column when its rows share their count of
+    decimals (the usual case: numbers written with a fixed format)."""
+    low, high = fraction.min(axis=1), fraction.max(axis=1)
+    if np.array_equal(low, high):
+        values /= _POW10[np.minimum(low, 18)][:, None]
+    else:
+        values /= _POW10[np.minimum(fraction, 18)]  # more cannot be `ok`; keeps the lookup in range
 
 
 def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarray
@@ -115,14 +166,15 @@ def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarra
         return [(np.zeros(0), False) if _sample_is_numeric(fields, starts[:, c], ends[:, c]) else None
                 for c in range(columns)]
     # Column after column (transposed), so each column's values come out contiguous.
-    lengths = ends.T - starts.T
+    lengths = (ends - starts).T
     longest = lengths.max(axis=1)
     candidates = [c for c in range(columns) if _sample_is_numeric(fields, starts[:, c], ends[:, c])]
     fast = [c for c in candidates if longest[c] <= _FAST_WIDTH]
     if fast:
         pick = slice(fast[0], fast[-1] + 1) if fast[-1] - fast[0] + 1 == len(fast) else fast
-        mat = fields.right_aligned(ends.T[pick].ravel(), lengths[pick].ravel())
-        values, ok, has_dot = (a.reshape(len(fast), rows) for a in decimals(mat, lengths[pick].ravel()))
+        picked = lengths[pick].astype(np.uint8).ravel()  # <= _FAST_WIDTH
+        mat = fields.right_aligned(ends.T[pick].ravel(), picked)
+        values, ok, has_dot = (a.reshape(len(fast), rows) for a in decimals(mat, picked, len(fast)))
         for i, c in enumerate(fast):
             result[c] = _finish_column(fields, starts[:, c], ends[:, c], values[i], ok[i], has_dot[i])
     for c in candidates:

@@ -2,29 +2,18 @@
 
 A column of text values becomes a uint8 matrix with one row per value, zero padded, either
 left-aligned (for timestamps and for building text arrays) or right-aligned (for decimal
-numbers, so every digit's place value depends only on its column). The rows are cut from the
-raw bytes by one fancy index over a view whose items are `width`-byte windows starting at
-every byte (a memcpy per value), and the bytes of neighbouring fields are cleared with one
-AND of whole 64-bit words against a table of masks indexed by field length.
+numbers, so every digit's place value depends only on its column). A row of `width` bytes
+starting anywhere spans width / 8 + 1 aligned 64-bit words of the raw bytes: those are taken
+with one gather over a view whose item i is words i .. i + width / 8 (aligned items gather
+several times faster than unaligned `width`-byte windows), then shifted into place; the
+bytes of neighbouring fields are shifted out of each word.
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from edge.pipeline.batch import TEXT
-
-_TABLE_WIDTH = 256  # wider fields build their masks instead of looking them up
-
-@functools.lru_cache(maxsize=64)
-def _masks(width: int, right: bool) -> np.ndarray:
-    """Row L: the (width // 8) words keeping the L bytes of a field of length L."""
-    keep = np.arange(width)[None, :] < np.arange(width + 1)[:, None]
-    if right:
-        keep = keep[:, ::-1]
-    return np.ascontiguousarray(np.where(keep, np.uint8(0xFF), np.uint8(0))).view(np.uint64)
 
 
 class ByteFields:
@@ -33,7 +22,8 @@ class ByteFields:
     def __init__(self, buf: np.ndarray, longest: int):
         self.pad = max(8, -(-longest // 8) * 8)
         self.size = len(buf)
-        self.padded = np.zeros(len(buf) + 2 * self.pad, dtype=np.uint8)
+        # A whole number of words, with one to spare after the last window a row may read.
+        self.padded = np.zeros(-(-(len(buf) + 2 * self.pad) // 8) * 8 + 8, dtype=np.uint8)
         self.padded[self.pad:self.pad + len(buf)] = buf
 
     def matrix(self, starts: np.ndarray, ends: np.ndarray, right: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -62,16 +52,29 @@ class ByteFields:
 
     def _cut(self, first: np.ndarray, lengths: np.ndarray, right: bool) -> np.ndarray:
         width = self._width(lengths)
-        windows = np.ndarray(shape=(len(self.padded) - width + 1,), dtype=f"V{width}", buffer=self.padded,
-                             strides=(1,))
-        words = windows[first].view(np.uint64).reshape(len(lengths), width // 8)
-        if width <= _TABLE_WIDTH:
-            words &= _masks(width, right)[lengths]  # clears the neighbours' bytes
-        else:
-            columns = np.arange(width)[None, :]
-            keep = columns >= (width - lengths)[:, None] if right else columns < lengths[:, None]
-            words &= np.where(keep, np.uint8(0xFF), np.uint8(0)).view(np.uint64)
-        return words.view(np.uint8).reshape(len(lengths), width)
+        count = width // 8
+        rows = len(lengths)
+        spans = np.ndarray(shape=(len(self.padded) // 8 - count,), dtype=f"V{8 * (count + 1)}", buffer=self.padded,
+                           strides=(8,))
+        taken = spans[first >> 3].view(np.uint64).reshape(rows, count + 1)
+        shift = ((first & 7) << 3).astype(np.uint64)[:, None]
+        words = taken[:, :count] >> shift
+        # numpy shifts by 64 to 0: an aligned row takes nothing from the word after it.
+        words |= taken[:, 1:] << (np.uint64(64) - shift)
+        # Clear the neighbours' bytes: per word, the bytes outside the field are shifted out
+        # and back (little-endian: the first bytes of a word are its low ones).
+        lengths = lengths.astype(np.int16)
+        for k in range(count):
+            column = words[:, k]
+            if right:  # the field is the last `length` bytes of the row
+                bits = (np.clip(width - 8 * k - lengths, 0, 8) << 3).astype(np.uint64)
+                column >>= bits
+                column <<= bits
+            else:
+                bits = ((8 - np.clip(lengths - 8 * k, 0, 8)) << 3).astype(np.uint64)
+                column <<= bits
+                column >>= bits
+        return words.view(np.uint8).reshape(rows, width)
 
 
 def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, right: bool = False

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+import re
 
-from edge.pipeline.decimals import parse_number_columns
+import numpy as np
+import pytest
+
+from edge.pipeline.decimals import decimals, parse_number_columns
 from edge.pipeline.textfields import ByteFields
 
 
@@ -60,3 +63,33 @@ def test_a_column_with_text_is_not_numeric():
     source, starts, ends = columns_of(texts)
     first, second = parse_number_columns(source, starts, ends)
     assert first is None and second is None
+
+
+_PLAIN = re.compile(rb"[+-]?(\d*)\.?(\d*)")
+
+
+@pytest.mark.parametrize("longest", [8, 16, 24])
+def test_the_fast_reader_reads_exactly_the_plain_decimals(longest):
+    """`decimals` says ok for [+-]digits[.digits] with 1 to 15 digits, and for those gives
+    float()'s value; anything else (signs or dots elsewhere, stray characters) is not ok."""
+    rng = np.random.default_rng(longest)
+    alphabet = np.frombuffer(b"0123456789" * 4 + b"..--+ e,x", dtype=np.uint8)
+    texts = []
+    for _ in range(6000):
+        size = int(rng.integers(1, longest + 1))
+        text = alphabet[rng.integers(0, len(alphabet), size)].tobytes()
+        if rng.random() < 0.5:  # mostly well formed, with a sign and a dot in the usual places
+            digits = bytes(rng.choice(list(b"0123456789"), int(rng.integers(1, min(16, longest - 1)))))
+            dot = int(rng.integers(0, len(digits) + 1))
+            text = (b"-" if rng.random() < 0.3 else b"") + digits[:dot] + b"." + digits[dot:]
+            text = text[:longest]
+        texts.append(text)
+    source, starts, ends = columns_of([[t.decode()] for t in texts])
+    lengths = ends[:, 0] - starts[:, 0]
+    values, ok, _ = decimals(source.right_aligned(ends[:, 0], lengths), lengths)
+    for text, value, readable in zip(texts, values.tolist(), ok.tolist()):
+        match = _PLAIN.fullmatch(text)
+        plain = match is not None and 1 <= len(match[1]) + len(match[2]) <= 15
+        assert readable == plain, text
+        if plain:
+            assert value == float(text) and np.signbit(value) == np.signbit(float(text)), text
