@@ -4,12 +4,14 @@ Parsing a chunk needs nothing the storing of the previous one decides: its bytes
 records after the previous chunk (or the start of the next file to read) and its parser
 position is the one the previous chunk left. So while the receiver transforms and stores
 chunk k (numpy, file writes and an fdatasync wait, most of it without the GIL), it reads the
-bytes of chunk k+1 itself and a worker parses them and hashes them for the batch key.
+bytes of chunk k+1 itself and a worker parses them.
 
 Nothing depends on the guess being right: the receiver goes through its usual steps (the
 intent is committed before anything is stored, in the same order as ever) and only takes the
-workers' bytes, digest and parse when they are for exactly the chunk it is at (same file,
-offset, limits, parser and position); otherwise it reads and parses as without read-ahead.
+workers' bytes and parse when they are for exactly the chunk it is at (same file, offset,
+limits, parser and position); otherwise it reads and parses as without read-ahead. The
+receiver hashes the bytes for the batch key itself: it waits for the parse anyway, and the
+worker is the busier of the two.
 
 The next chunk of a file needs the parser position of the one before, so a file is read
 ahead one chunk at a time; the first chunks of the next files start from their saved state,
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import hashlib
 import queue
 import threading
 from typing import Any
@@ -36,12 +37,6 @@ FILES_AHEAD = 2
 IN_FLIGHT = 3
 
 
-def chunk_digest(data: bytes) -> str:
-    """The digest of a chunk's bytes in its batch key (sha256: the fastest hash here, CPU
-    instructions do it)."""
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
 @dataclasses.dataclass(eq=False)
 class _Job:
     window: tuple  # (resource, offset, limit, limit is a record end, chunk size): how `data` was read
@@ -49,9 +44,7 @@ class _Job:
     parser: Any
     position: dict[str, Any]
     at_start: bool
-    hashed: threading.Event = dataclasses.field(default_factory=threading.Event)
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
-    digest: str | None = None
     parsed: Any = None  # None: the parse failed; the receiver parses again and sees why
 
 
@@ -95,14 +88,6 @@ class ReadAhead:
     def _job_of(self, data: bytes) -> _Job | None:
         return next((job for job in self._jobs.values() if job.data is data), None)
 
-    def digest(self, data: bytes) -> str:
-        job = self._job_of(data)
-        if job is not None:
-            job.hashed.wait()
-            if job.digest is not None:
-                return job.digest
-        return chunk_digest(data)
-
     def parsed(self, data: bytes, parser, position: dict[str, Any], at_start: bool):
         """The workers' parse of exactly this chunk, or None."""
         job = self._job_of(data)
@@ -118,11 +103,8 @@ class ReadAhead:
             if job is None:
                 return
             try:
-                job.digest = chunk_digest(job.data)
-                job.hashed.set()
                 job.parsed = job.parser.parse(job.data, Position.from_json(job.position), job.at_start)
             except Exception:  # noqa: BLE001 - the receiver parses it again and handles the error
                 job.parsed = None
             finally:
-                job.hashed.set()
                 job.done.set()

@@ -37,8 +37,9 @@ from edge.errors import EdgeError
 from edge.pipeline.batch import RecordBatch
 from edge.pipeline.historian_sink import HistorianSink
 from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position
-from edge.pipeline.receivers.filecore.filestate import HEAD_BYTES, FileState, PendingChunk, head_digest
-from edge.pipeline.receivers.filecore.readahead import FILES_AHEAD, ReadAhead, chunk_digest
+from edge.pipeline.receivers.filecore.filestate import (HEAD_BYTES, FileState, PendingChunk, chunk_digest,
+                                                        head_digest)
+from edge.pipeline.receivers.filecore.readahead import FILES_AHEAD, ReadAhead
 from edge.pipeline.receivers.filecore.settle import Readiness, Settler
 from edge.pipeline.receivers.filecore.source import FileEntry, FileSource, OpenFile, SourceError
 from edge.pipeline.runtime import TRANSFORM, ComponentContext, PollResult
@@ -426,7 +427,7 @@ class FileReceiver:
 
     def _batch_key(self, stream: StreamSetup, resource: str, offset: int, data: bytes) -> tuple[str, str]:
         """(batch key, digest of the chunk's bytes)."""
-        digest = self.read_ahead.digest(data)
+        digest = chunk_digest(data)  # here, not on the parse worker: this thread has time to spare
         key = hashlib.blake2b(digest_size=16)
         for part in (self.name, stream.asset, stream.stream_type, resource, str(offset), stream.flow.digest, digest):
             key.update(part.encode("utf-8"))
