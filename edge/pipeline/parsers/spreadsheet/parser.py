@@ -166,7 +166,9 @@ class SpreadsheetParser:
         fields: dict[str, np.ndarray] = {}
         unreadable = np.zeros(len(good), dtype=bool)
         plain = [i for i, name in enumerate(columns) if name not in self.formats]
-        numbers = dict(zip(plain, parse_number_columns(source, starts[:, plain], ends[:, plain])))
+        # A slice when the columns are side by side (the usual case): a view, not a copy.
+        pick = slice(plain[0], plain[-1] + 1) if plain and plain[-1] - plain[0] + 1 == len(plain) else plain
+        numbers = dict(zip(plain, parse_number_columns(source, starts[:, pick], ends[:, pick])))
         for index, name in enumerate(columns):
             s, e = starts[:, index], ends[:, index]
             if name in self.formats:
