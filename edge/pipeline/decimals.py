@@ -36,10 +36,10 @@ MISSING_WORDS = frozenset({
 def decimals(mat: np.ndarray, lengths: np.ndarray, columns: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(values, ok, has_dot) of right-aligned decimal text; `ok` is False where this cannot read.
 
-    `mat` is M x W uint8 (W a multiple of 8, each row's text ending in the last column, M
-    `columns` blocks of rows of one column each); it is used up as scratch space. Every step
-    is a whole-array operation on bytes or 64-bit words, without a gather: at these sizes the
-    cost is the number of passes over memory, so there are as few as the rules allow.
+    `mat` is M x W uint8 (W a multiple of 8, each row's text ending in the last column; the
+    M rows are `columns` equal blocks, one per column); it is used up as scratch space. Each
+    step is a whole-array operation on bytes or 64-bit words, gathers only for the rare
+    signed rows: at these sizes the cost is the number of passes over memory.
     """
     count, width = mat.shape
     nwords = width // 8
@@ -75,18 +75,18 @@ def decimals(mat: np.ndarray, lengths: np.ndarray, columns: int = 1) -> tuple[np
                 below[k] |= later * _ALL
             if k:
                 later |= dot != 0
+        before_dot = np.zeros(count, dtype=np.uint8)  # digits
         carry = None
         for k in range(nwords):
             column = words[:, k]
             moving = column & below[k]
-            fraction += np.bitwise_count(digit_words[:, k] & below[k])  # digits before the dot
+            before_dot += np.bitwise_count(digit_words[:, k] & below[k])
             column ^= moving
             column |= moving << _EIGHT
             if carry is not None:
                 column |= carry
             carry = moving >> np.uint64(56)
-        np.subtract(ndigits, fraction, out=fraction)
-        fraction *= has_dot
+        np.subtract(ndigits, before_dot, out=fraction, where=has_dot)
 
     # SWAR: eight digit bytes (most significant first, little-endian) -> their number.
     pairs = words * np.uint64(10)
