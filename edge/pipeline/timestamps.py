@@ -3,9 +3,9 @@
 Text arrives as a byte matrix (one row per value, left-aligned, zero padded; see
 `edge.pipeline.textfields`). A strptime layout made of fixed-width directives
 (%Y %m %d %H %M %S %y %j %I %p %b %a and literals, then optionally %f and %z) is read with
-numpy arithmetic over the matrix columns. Values that do not fit the fixed layout (an
-unpadded month "1/2/2024", a %B month name ...) fall back to `datetime.strptime` one by one,
-so only unusual rows pay the Python price.
+numpy arithmetic on the matrix's 64-bit words, eight bytes of every row at once. Values that
+do not fit the fixed layout (an unpadded month "1/2/2024", a %B month name ...) fall back to
+`datetime.strptime` one by one, so only unusual rows pay the Python price.
 
 Wall-clock times without a UTC offset are placed in a time zone by `localize`, which asks
 zoneinfo once per distinct quarter hour of the data rather than once per value. An ambiguous
@@ -72,6 +72,8 @@ def compile_layout(fmt: str) -> Layout:
             continue
         if directive is None or directive == "%":
             tokens.append(("lit", char if directive is None else "%"))
+            if not char.isascii():  # the fast path compares one byte per literal; UTF-8 may take more
+                fast = False
         elif directive == "f":
             fraction = True
         elif directive == "z":
@@ -93,6 +95,15 @@ def check_format(fmt: str) -> str | None:
 
 
 # -- vectorised layout reading --------------------------------------------------------------
+#
+# A row is read as 64-bit little-endian words (byte 0 of the row is the low byte of its first
+# word). Constants built once per layout check every digit and literal byte of a word at once
+# and turn its digits into two-digit numbers (SWAR: SIMD within a register), so a value costs
+# a few operations per word rather than several per byte. Every temporary holds one number
+# per row: wider blocks are slower to allocate than to compute.
+
+_LANES = 0x0101010101010101  # a byte value times this: that value in every byte of a word
+_HIGH_BITS = np.uint64(0x80 * _LANES)
 
 
 def _days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -113,161 +124,279 @@ def _is_leap(year: np.ndarray) -> np.ndarray:
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def _leading_digits(is_digit: np.ndarray, pos: int) -> np.ndarray:
-    """Per row, how many digits follow one another from column `pos` (at most 9)."""
-    ended = np.zeros((len(is_digit), 10), dtype=bool)
-    ended[:, :9] = is_digit[:, pos:pos + 9]
-    return ended.argmin(axis=1).astype(np.int64)  # the first column that is not a digit
+def _month_table() -> np.ndarray:
+    """Per (year - _MIN_YEAR) * 100 + month: (seconds from 1970-01-01 to day 0 of the month) * 32
+    + the month's length in days. Months 0 and 13-99 have no days, nor has the last entry,
+    which stands for every year out of range."""
+    year, month = np.meshgrid(np.arange(_MIN_YEAR, _MAX_YEAR + 1), np.arange(100), indexing="ij")
+    real = (month >= 1) & (month <= 12)
+    month = np.where(real, month, 1)
+    length = np.where(real, _DAYS_IN_MONTH[month] + (_is_leap(year) & (month == 2)), 0)
+    day_zero = _days_from_civil(year, month, np.ones_like(year)) - 1
+    return np.append((day_zero * 86_400) * 32 + length, 0).astype(np.int64)
+
+
+_MONTHS_TABLE = _month_table()
+
+
+@dataclasses.dataclass(frozen=True)
+class _WordPlan:
+    """A layout's fixed part as constants per 64-bit word."""
+    width: int  # bytes of the fixed part
+    expect: tuple[np.uint64, ...]  # '0' at digits, the literal at literals: text ^ expect is a
+    # digit's value, or 0 for a matching literal
+    slack: tuple[np.uint64, ...]  # added to text ^ expect: sets bit 7 of a digit above 9 or a wrong literal
+    digits: tuple[np.uint64, ...]  # 0x0F at digits
+    limits: tuple[np.uint64, ...]  # 127 - largest value, at the first byte of a bounded two-digit field
+    straddles: frozenset[int]  # words whose last byte starts a two-digit number ending in the next word
+    fields: dict[str, int]  # directive -> first byte of its last occurrence (the one that is read)
+    names: tuple[tuple[str, int], ...]  # (%p, %b or %a, first byte): checked at every occurrence
+
+
+@functools.lru_cache(maxsize=256)
+def _word_plan(layout: Layout) -> _WordPlan:
+    words = -(-layout.fixed_width // 8)
+    expect, slack, digits, limits = (np.zeros(8 * words, dtype=np.uint8) for _ in range(4))
+    fields: dict[str, int] = {}
+    names: list[tuple[str, int]] = []
+    pos = 0
+    for kind, size in layout.tokens:
+        if kind == "lit":
+            expect[pos], slack[pos] = ord(str(size)), 0x7F
+            pos += 1
+            continue
+        size = int(size)
+        if kind in _DIGITS:
+            expect[pos:pos + size], slack[pos:pos + size], digits[pos:pos + size] = 0x30, 0x76, 0x0F
+            fields[kind] = pos
+        else:
+            names.append((kind, pos))
+        pos += size
+    # Bounded here: the clock fields. %I, %j and the date have checks of their own.
+    for kind, largest in {"H": 23, "M": 59, "S": 59}.items():
+        if kind in fields and not (kind == "H" and "I" in fields):
+            limits[fields[kind]] = 127 - largest
+    pair_starts = list(fields.values()) + ([fields["Y"] + 2] if "Y" in fields else [])
+    straddles = frozenset(first // 8 for first in pair_starts if first % 8 == 7)
+
+    def per_word(column: np.ndarray) -> tuple[np.uint64, ...]:
+        return tuple(column.view(np.uint64))
+
+    return _WordPlan(pos, per_word(expect), per_word(slack), per_word(digits), per_word(limits), straddles,
+                     fields, tuple(names))
+
+
+def _check_fixed(plan: _WordPlan, words: np.ndarray) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """(fits, pairs) of the fixed part of `words` (the matrix viewed as uint64, a row of words
+    per value). Byte b of pairs[k] is the two-digit number that starts at byte b of word k
+    (meaningful only where the row fits)."""
+    bad = np.zeros(len(words), dtype=np.uint64)
+    pairs: list[np.ndarray | None] = []
+    for k, (expect, slack, digits) in enumerate(zip(plan.expect, plan.slack, plan.digits)):
+        text = words[:, k] ^ expect
+        flags = text + slack
+        bad |= flags
+        bad |= text  # a byte of 0x80 or more may wrap round when slack is added: flag it as it is
+        if not digits:
+            pairs.append(None)
+            continue
+        text &= digits
+        # Ten times each digit plus the next one: at most 99, so no byte carries into the next.
+        pair = np.multiply(text, np.uint64(10), out=flags)
+        if k - 1 in plan.straddles:
+            pairs[k - 1] += text << np.uint64(56)
+        text >>= np.uint64(8)
+        pair += text
+        pairs.append(pair)
+    for pair, limit in zip(pairs, plan.limits):
+        if limit:
+            bad |= pair + limit
+    bad &= _HIGH_BITS
+    return bad == 0, pairs
+
+
+def _swar_8_digits(digits: np.ndarray) -> np.ndarray:
+    """The number written by the 8 digit bytes of each word (its first byte the leading digit)."""
+    value = digits * np.uint64(10 << 8 | 1)
+    value >>= np.uint64(8)
+    value &= np.uint64(0x00FF00FF00FF00FF)  # 16-bit lanes of 2 digits
+    value *= np.uint64(100 << 16 | 1)
+    value >>= np.uint64(16)
+    value &= np.uint64(0x0000FFFF0000FFFF)  # 32-bit lanes of 4 digits
+    value *= np.uint64(10000 << 32 | 1)
+    value >>= np.uint64(32)
+    return value
+
+
+def _read_fraction(words: np.ndarray, pos: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ns, count): the up to 9 digits from byte `pos` of each row as a fraction of a second,
+    and how many digits there are. Bytes past the rows' `words` count as zero."""
+    first, shift = divmod(pos, 8)
+    available = words.shape[1]
+    if first >= available:
+        return np.zeros(len(words), np.int64), np.zeros(len(words), np.uint8)
+    window = words[:, first] >> np.uint64(8 * shift)
+    if shift and first + 1 < available:
+        window |= words[:, first + 1] << np.uint64(64 - 8 * shift)
+    text = np.bitwise_xor(window, np.uint64(0x30 * _LANES), out=window)
+    flags = text + np.uint64(0x76 * _LANES)
+    flags |= text
+    flags &= _HIGH_BITS  # bit 7 of every byte that is not a digit (right up to the first: a
+    # carry out of it may reach later bytes, but they are not read)
+    flags &= np.uint64(0) - flags  # only the lowest: the first byte that is not a digit
+    leading = np.subtract(flags >> np.uint64(7), np.uint64(1), out=flags)  # the bytes before it
+    text &= leading
+    count = np.bitwise_count(leading)
+    count >>= np.uint8(3)
+    ns = _swar_8_digits(text)
+    ns *= np.uint64(10)  # the 8 digits count tens of ns; places without a digit are zero
+    if first + 1 < available:
+        ninth = words.view(np.uint8)[:, pos + 8] ^ np.uint8(0x30)
+        more = (ninth < 10) & (count == 8)
+        ns += ninth * more
+        count += more
+    return ns.view(np.int64), count
 
 
 def _read_layout(layout: Layout, mat: np.ndarray, lengths: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ns, offset_ns, ok): wall-clock ns, the text's UTC offset (0 without %z), fit mask.
 
-    The fixed part is checked a 64-bit word at a time against the layout's digit and literal
-    bytes; each directive's number is then a few column operations on the digit matrix.
+    The fixed part is checked and its numbers read a word at a time (`_check_fixed`); year and
+    month then look up the month's start and length in a table.
     """
+    plan = _word_plan(layout)
     count = len(mat)
-    need = layout.fixed_width + (9 if layout.fraction else 0) + (6 if layout.offset else 0)
-    width = max(8, -(-max(need, mat.shape[1]) // 8) * 8)
+    pos = plan.width
+    width = max(8, -(-max(pos, mat.shape[1]) // 8) * 8)
     if mat.shape[1] < width or not mat.flags.c_contiguous:
         wide = np.zeros((count, width), dtype=np.uint8)
         wide[:, :mat.shape[1]] = mat
         mat = wide
-    digit = mat - np.uint8(48)
-    is_digit = digit < 10
-    digit *= is_digit
+    words = mat.view(np.uint64)
+    ok, pairs = _check_fixed(plan, words)
+    fields = plan.fields
 
-    want_digit = np.zeros(width, dtype=np.uint8)
-    literal_mask = np.zeros(width, dtype=np.uint8)
-    literal = np.zeros(width, dtype=np.uint8)
-    numeric: list[tuple[str, int, int]] = []  # (directive, first column, width)
+    def number(first: int) -> np.ndarray:
+        """The two-digit number at byte `first`, as int64."""
+        value = pairs[first >> 3] >> np.uint64(8 * (first & 7))
+        if first & 7 != 7:
+            value &= np.uint64(0xFF)
+        return value.view(np.int64)
+
     pm = month_by_name = None
-    ok = np.ones(count, dtype=bool)
-    pos = 0
-    for kind, size in layout.tokens:
-        if kind == "lit":
-            literal_mask[pos], literal[pos] = 0xFF, ord(str(size))
-            pos += 1
-            continue
-        size = int(size)
-        if kind in _DIGITS:
-            want_digit[pos:pos + size] = 1
-            numeric.append((kind, pos, size))
-        elif kind == "p":
-            first = mat[:, pos] | np.uint8(0x20)
-            ok &= ((first == ord("a")) | (first == ord("p"))) & ((mat[:, pos + 1] | np.uint8(0x20)) == ord("m"))
-            pm = first == ord("p")
+    for kind, first in plan.names:
+        if kind == "p":
+            letter = mat[:, first] | np.uint8(0x20)
+            ok &= ((letter == ord("a")) | (letter == ord("p"))) & ((mat[:, first + 1] | np.uint8(0x20)) == ord("m"))
+            pm = letter == ord("p")
         elif kind == "b":
-            lower = mat[:, pos:pos + 3].astype(np.int64) | 0x20
+            lower = mat[:, first:first + 3].astype(np.int64) | 0x20
             code = (lower[:, 0] << 16) | (lower[:, 1] << 8) | lower[:, 2]
-            month = np.zeros(count, dtype=np.int64)
-            for number, name in enumerate(_MONTHS, start=1):
-                month[code == (ord(name[0]) << 16 | ord(name[1]) << 8 | ord(name[2]))] = number
-            ok &= month > 0
-            month_by_name = month
+            month_by_name = np.zeros(count, dtype=np.int64)
+            for month, name in enumerate(_MONTHS, start=1):
+                month_by_name[code == (ord(name[0]) << 16 | ord(name[1]) << 8 | ord(name[2]))] = month
+            ok &= month_by_name > 0
         elif kind == "a":
-            letters = mat[:, pos:pos + 3] | np.uint8(0x20)
+            letters = mat[:, first:first + 3] | np.uint8(0x20)
             ok &= ((letters >= ord("a")) & (letters <= ord("z"))).all(axis=1)
-        pos += size
-    digit_words = is_digit.view(np.uint64)
-    text_words = mat.view(np.uint64)
-    for k, (want, mask, value) in enumerate(zip(want_digit.view(np.uint64), literal_mask.view(np.uint64),
-                                                literal.view(np.uint64))):
-        if want:
-            ok &= (digit_words[:, k] & want) == want
-        if mask:
-            ok &= (text_words[:, k] & mask) == value
 
-    # Each directive's number from its digit columns (a BLAS product would be no faster at
-    # these sizes, and its threads cost more than they save on a busy box).
-    digits = digit[:, :pos + (9 if layout.fraction else 0)].astype(np.int32)
-    parts: dict[str, np.ndarray] = {}
-    for kind, first_column, size in numeric:
-        value = digits[:, first_column].astype(np.int64)
-        for k in range(1, size):
-            value *= 10
-            value += digits[:, first_column + k]
-        parts[kind] = value
-    if month_by_name is not None:
-        parts["m"] = month_by_name
-    if "y" in parts:
-        parts["Y"] = np.where(parts["y"] < 69, parts["y"] + 2000, parts["y"] + 1900)
-
-    fraction_ns = np.zeros(count, dtype=np.int64)
-    end = np.full(count, pos, dtype=np.int64)
-    if layout.fraction:
-        ndigits = _leading_digits(is_digit, pos)
-        ok &= ndigits >= 1
-        run = digits[:, pos:pos + 9]
-        if layout.offset:  # digits of the offset may follow the fraction's
-            run = run * (np.arange(9, dtype=np.int32) < ndigits[:, None])
-        for k in range(9):
-            fraction_ns += run[:, k] * (10 ** (8 - k))
-        end = end + ndigits
-    offset_ns = np.zeros(count, dtype=np.int64)
-    if layout.offset:
-        offset_ns, zlen, fits = _read_offsets(mat, end, lengths)
-        ok &= fits
-        end = end + zlen
-    ok &= lengths == end
-
-    def part(name: str, default: int) -> np.ndarray:
-        return parts[name] if name in parts else np.full(count, default, dtype=np.int64)
-
-    year, month, day = part("Y", 1900), part("m", 1), part("d", 1)
-    hour, minute, second = part("H", 0), part("M", 0), part("S", 0)
-    if "I" in parts:
-        twelve = parts["I"]
-        ok &= (twelve >= 1) & (twelve <= 12)
-        hour = np.where(pm if pm is not None else False, twelve % 12 + 12, twelve % 12)
-
-    ok &= (year >= _MIN_YEAR) & (year <= _MAX_YEAR)
-    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    year = np.where(ok, year, 1970)
-    leap = _is_leap(year)
-    if "j" in parts:
-        yday = parts["j"]
-        ok &= (yday >= 1) & (yday <= 365 + leap)
-        days = _days_from_civil(year, np.ones(count, np.int64), np.ones(count, np.int64)) + yday - 1
+    if "y" in fields:
+        short = number(fields["y"])
+        year = short + np.where(short < 69, 2000, 1900)
+    elif "Y" in fields:
+        year = number(fields["Y"])
+        year *= 100
+        year += number(fields["Y"] + 2)
     else:
-        ok &= (month >= 1) & (month <= 12)
-        month = np.where(ok, month, 1)
-        ok &= (day >= 1) & (day <= _DAYS_IN_MONTH[month] + (leap & (month == 2)))
-        days = _days_from_civil(year, month, np.where(ok, day, 1))
-    ns = days * NS_PER_DAY + ((hour * 60 + minute) * 60 + second) * NS_PER_S + fraction_ns
+        year = np.full(count, 1900, dtype=np.int64)
+    if "j" in fields or ("m" not in fields and month_by_name is None):
+        month = 1
+    else:
+        month = month_by_name if month_by_name is not None else number(fields["m"])
+    index = year * 100
+    index += month - _MIN_YEAR * 100
+    # Years out of range (negative here, huge as unsigned) read the empty last entry.
+    np.minimum(index.view(np.uint64), np.uint64(len(_MONTHS_TABLE) - 1), out=index.view(np.uint64))
+    entry = _MONTHS_TABLE[index]
+    month_days = entry & 31
+    seconds = np.right_shift(entry, 5, out=entry)  # to day 0 of the month
+    if "j" in fields:
+        first = fields["j"]
+        day = number(first) * 10
+        day += mat[:, first + 2] ^ np.uint8(0x30)
+        ok &= (month_days > 0) & (day >= 1) & (day <= 365 + _is_leap(year))
+    elif "d" in fields:
+        day = number(fields["d"])
+        ok &= (day - 1).view(np.uint64) < month_days.view(np.uint64)  # day 0 wraps round
+    else:
+        day = np.ones(count, dtype=np.int64)
+        ok &= month_days > 0
+
+    # day, hour, minute, second -> seconds since day 0 of the month
+    clock = day
+    clock *= 24
+    if "I" in fields:
+        twelve = number(fields["I"])
+        ok &= (twelve >= 1) & (twelve <= 12)
+        clock += twelve % 12
+        if pm is not None:
+            clock += 12 * pm
+    elif "H" in fields:
+        clock += number(fields["H"])
+    clock *= 60
+    if "M" in fields:
+        clock += number(fields["M"])
+    clock *= 60
+    if "S" in fields:
+        clock += number(fields["S"])
+    seconds += clock
+    ns = np.multiply(seconds, NS_PER_S, out=seconds)
+
+    if layout.fraction:
+        fraction_ns, ndigits = _read_fraction(words, pos)
+        ok &= ndigits > 0
+        ns += fraction_ns
+    else:
+        ndigits = 0
+    if layout.offset:
+        offset_ns, fits = _read_offsets(mat, np.add(ndigits, pos, dtype=np.int64), lengths)
+        ok &= fits
+    else:
+        offset_ns = np.zeros(count, dtype=np.int64)
+        ok &= (lengths - pos) == ndigits
     return ns, offset_ns, ok
 
 
 def _read_offsets(mat: np.ndarray, start: np.ndarray, lengths: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """UTC offsets 'Z', '+HH', '+HHMM' or '+HH:MM' starting at `start` (per row)."""
-    rows = np.arange(len(mat))
-    width = mat.shape[1]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(offset_ns, fits): UTC offsets 'Z', '+HH', '+HHMM' or '+HH:MM' from `start` to the end.
 
-    def at(shift: int) -> np.ndarray:
-        return mat[rows, np.minimum(start + shift, width - 1)].astype(np.int64)
-
+    Only bytes before a row's end decide whether it fits, so the 8 bytes read from `start` may
+    run into the next row.
+    """
+    count, width = mat.shape
+    if count and int(start.max()) + 8 > width:  # the last row's 8 bytes must lie inside the matrix
+        mat = np.pad(mat, ((0, 0), (0, 8)))
+        width += 8
+    # Item i of `spans` is bytes i .. i + 7 of the matrix: one gather takes every row's 8 bytes.
+    spans = np.ndarray((mat.size - 7,), dtype=np.uint64, buffer=mat, strides=(1,))
+    chars = spans[np.arange(count) * width + start].view(np.uint8).reshape(count, 8)
     remaining = lengths - start
-    sign_char = at(0)
-    is_z = (sign_char == ord("Z")) & (remaining == 1)
-    sign = np.where(sign_char == ord("-"), -1, 1)
-    signed = (sign_char == ord("+")) | (sign_char == ord("-"))
-    digit = [at(k) - 48 for k in range(1, 6)]
-    hh = digit[0] * 10 + digit[1]
-    hh_ok = (digit[0] >= 0) & (digit[0] <= 9) & (digit[1] >= 0) & (digit[1] <= 9)
-    colon = at(3) == ord(":")
-    m_first = np.where(colon, digit[3], digit[2])
-    m_second = np.where(colon, digit[4], digit[3])
-    mm_ok = (m_first >= 0) & (m_first <= 5) & (m_second >= 0) & (m_second <= 9)
-    mm = m_first * 10 + m_second
-    hours_only = signed & hh_ok & (remaining == 3)
-    with_minutes = signed & hh_ok & mm_ok & (remaining == np.where(colon, 6, 5))
-    fits = is_z | hours_only | with_minutes
-    minutes = np.where(with_minutes, hh * 60 + mm, hh * 60)
-    offset_ns = np.where(is_z | ~fits, 0, sign * minutes * 60 * NS_PER_S)
-    zlen = np.where(is_z, 1, np.where(hours_only, 3, np.where(with_minutes, remaining, 0)))
-    return offset_ns.astype(np.int64), zlen.astype(np.int64), fits & (hh < 24)
+    sign = chars[:, 0]
+    d1, d2, d3, d4, d5 = (chars[:, k] - np.uint8(48) for k in range(1, 6))  # above 9: not a digit
+    is_z = (sign == ord("Z")) & (remaining == 1)
+    signed_hours = ((sign == ord("+")) | (sign == ord("-"))) & (d1 <= 9) & (d2 <= 9)
+    compact = (remaining == 5) & (d3 <= 5) & (d4 <= 9)  # +HHMM
+    extended = (remaining == 6) & (chars[:, 3] == ord(":")) & (d4 <= 5) & (d5 <= 9)  # +HH:MM
+    with_minutes = signed_hours & (compact | extended)
+    hours = d1 * np.uint8(10) + d2
+    fits = is_z | ((signed_hours & (remaining == 3) | with_minutes) & (hours < 24))
+    minutes = hours * np.int64(60)
+    minutes += np.where(extended, d4 * np.uint8(10) + d5, d3 * np.uint8(10) + d4) * with_minutes
+    minutes *= np.where(sign == ord("-"), -60 * NS_PER_S, 60 * NS_PER_S)
+    offset_ns = np.where(fits & ~is_z, minutes, 0)
+    return offset_ns, fits
 
 
 # -- public: text, numbers -> UTC ns ---------------------------------------------------------
@@ -307,15 +436,18 @@ def parse_text(mat: np.ndarray, lengths: np.ndarray, fmt: str, tz: ZoneInfo
         try:
             value = _dt.datetime.strptime(_decode(mat[row], int(lengths[row])), fmt)
             ns, is_aware = _from_datetime(value)
+            wall[row] = ns  # OverflowError: a year whose nanoseconds do not fit in int64
         except (ValueError, OverflowError):
             continue
-        wall[row], offset[row], aware[row], ok[row] = ns, 0, is_aware, True
+        offset[row], aware[row], ok[row] = 0, is_aware, True
     return _finish(wall, offset, aware, ok, present, tz)
 
 
 def _finish(wall, offset, aware, ok, present, tz) -> tuple[np.ndarray, np.ndarray]:
-    utc = np.full(len(wall), NAT, dtype=np.int64)
     good = ok & present
+    if good.all() and not aware.any():  # the usual chunk: every value read, all wall-clock
+        return localize(wall, tz), ~good
+    utc = np.full(len(wall), NAT, dtype=np.int64)
     naive = good & ~aware
     utc[naive] = localize(wall[naive], tz)
     with_offset = good & aware

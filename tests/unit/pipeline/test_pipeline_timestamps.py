@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import re
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -117,3 +119,149 @@ def test_epoch_numbers_keep_their_precision():
 def test_check_format_names_bad_layouts():
     assert timestamps.check_format("%Y-%m-%d") is None
     assert "bad timestamp format" in timestamps.check_format("%Y-%Q")
+
+
+def test_fractions_of_one_to_nine_digits_keep_every_digit():
+    digits = "123456789"
+    texts = [f"2024-03-01T12:00:01.{digits[:k]}" for k in range(1, 10)] + ["2024-03-01T12:00:01.1234567890"]
+    second = ns(dt.datetime(2024, 3, 1, 12, 0, 1, tzinfo=UTC))
+    expected = [second + int(digits[:k].ljust(9, "0")) for k in range(1, 10)]
+    utc, unreadable = parse(texts, "%Y-%m-%dT%H:%M:%S.%f")
+    assert utc[:9].tolist() == expected
+    assert unreadable.tolist() == [False] * 9 + [True]
+    utc, unreadable = parse([t + "-01:30" for t in texts], "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert utc[:9].tolist() == [value + 90 * 60 * 10**9 for value in expected]
+    assert unreadable.tolist() == [False] * 9 + [True]
+
+
+def test_fixed_reader_leaves_years_out_of_range_and_impossible_times_to_strptime():
+    fmt = "%Y-%m-%d %H:%M:%S"
+    texts = ["1677-12-31 23:59:59", "2262-01-01 00:00:00", "2023-02-29 00:00:00", "2024-02-30 00:00:00",
+             "2024-04-31 00:00:00", "2024-00-10 00:00:00", "2024-01-00 00:00:00", "2024-01-01 24:00:00",
+             "2024-01-01 00:60:00", "2024-01-01 00:00:60",
+             "1678-01-01 00:00:00", "2261-12-31 23:59:59", "2024-02-29 00:00:00", "2000-02-29 23:59:59"]
+    mat, lengths = from_text(np.array(texts, dtype=np.dtypes.StringDType()))
+    _, _, fits = timestamps._read_layout(timestamps.compile_layout(fmt), mat, lengths)
+    assert fits.tolist() == [False] * 10 + [True] * 4
+    # strptime still reads the years the fixed reader leaves alone, while they fit in int64 ns.
+    utc, unreadable = parse(texts, fmt)
+    assert unreadable.tolist() == [False, False] + [True] * 8 + [False] * 4
+    readable = [0, 1, 10, 11, 12, 13]
+    assert utc[readable].tolist() == [ns(dt.datetime.strptime(texts[i], fmt).replace(tzinfo=UTC)) for i in readable]
+
+
+@pytest.mark.parametrize("fmt, text", [
+    ("%Y-%m-%dT%H:%M:%S.%f%z", "2024-01-01T10:00:00.123456+05:30"),
+    ("%d.%m.%Y %H:%M", "31.12.1999 23:59"),
+    ("%Y%m%d%H%M%S%f", "20240101120000123"),
+])
+def test_matrix_width_and_padding_do_not_change_the_reading(fmt, text):
+    mat, lengths = from_text(np.array([text, "", text[:-1]], dtype=np.dtypes.StringDType()))
+    expected = timestamps.parse_text(mat, lengths, fmt, ZoneInfo("UTC"))
+    for other in (np.pad(mat, ((0, 0), (0, 16))), mat[:, :len(text)], np.asfortranarray(mat)):
+        utc, unreadable = timestamps.parse_text(other, lengths, fmt, ZoneInfo("UTC"))
+        assert utc.tolist() == expected[0].tolist() and unreadable.tolist() == expected[1].tolist()
+
+
+# -- random text: the vectorised reader against datetime.strptime -----------------------------
+
+PROPERTY_LAYOUTS = [
+    "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z",
+    "%d.%m.%Y %H:%M", "%m/%d/%y %I:%M:%S %p", "%Y%j", "%d-%b-%Y %H:%M", "%Y%m%d%H%M%S%f", "%H:%M:%S",
+]
+_SHAPES = {"Y": r"\d{4}", "j": r"\d{3}", "b": "[A-Za-z]{3}", "p": "[AaPp][Mm]", "f": r"(?P<f>\d{1,9})",
+           "z": r"(?P<z>Z|[+-]\d\d(?::?\d\d)?)"}
+_NOISE = "0123456789" * 3 + ":-./T Z+aPm\x7fé٣"
+_INT64_NS = (ns(dt.datetime(1677, 9, 22, tzinfo=UTC)), ns(dt.datetime(2262, 4, 11, tzinfo=UTC)))
+
+
+def fixed_shape(fmt: str) -> re.Pattern:
+    """The text the vectorised reader can read: every field at its full width, ASCII digits."""
+    pattern = re.sub(r"%(.)|([^%]+)", lambda m: _SHAPES.get(m[1], r"\d\d") if m[1] else re.escape(m[2]), fmt)
+    return re.compile(pattern, re.ASCII)
+
+
+def strptime_reading(text: str, fmt: str) -> int | None:
+    """UTC ns of `text` as datetime.strptime reads it, None when it cannot. Text in the fixed
+    layout is read a little further: 7 to 9 fraction digits, '+HH' offsets (years 1678-2261)."""
+    candidates = [(text, 0, False)]
+    match = fixed_shape(fmt).fullmatch(text)
+    if match:
+        groups = match.groupdict()
+        widened, extra = text, 0
+        if groups.get("f") and len(groups["f"]) > 6:
+            widened = text[:match.start("f") + 6] + text[match.end("f"):]
+            extra = int(groups["f"][6:].ljust(3, "0"))
+        if groups.get("z") and len(groups["z"]) == 3:
+            widened += "00"
+        if widened != text:
+            candidates.append((widened, extra, True))
+    for candidate, extra, widened in candidates:
+        try:
+            value = dt.datetime.strptime(candidate, fmt)
+        except ValueError:
+            continue
+        if widened and not 1678 <= value.year <= 2261:
+            return None
+        return ns(value if value.tzinfo else value.replace(tzinfo=UTC)) + extra
+    return None
+
+
+# Per directive: (usual values, edge values, width) for random text.
+_VALUES = {"Y": ((1678, 2261), (1670, 2270), 4), "m": ((1, 12), (0, 13), 2), "d": ((1, 28), (0, 32), 2),
+           "H": ((0, 23), (0, 24), 2), "I": ((1, 12), (0, 13), 2), "M": ((0, 59), (0, 60), 2),
+           "S": ((0, 59), (0, 61), 2), "y": ((0, 99), (0, 99), 2), "j": ((1, 365), (0, 367), 3)}
+_WORDS = {"b": ["Jan", "Feb", "Sep", "Dec", "jan", "SEP", "Xyz"], "p": ["AM", "PM", "am", "pM", "XM"],
+          "z": ["Z", "+05", "-0330", "+09:30", "-00:00", "+23:59", "+24:00", "+01:60", "+0175", "+1", "+01:3", "z"]}
+
+
+def random_text(rng: random.Random, fmt: str) -> str:
+    def field(match: re.Match) -> str:
+        directive = match[1]
+        if directive in _VALUES:
+            usual, edge, width = _VALUES[directive]
+            return f"{rng.randint(*(usual if rng.random() < 0.9 else edge)):0{width}d}"
+        if directive == "f":
+            return "".join(rng.choices("0123456789", k=rng.choice([1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10])))
+        return rng.choice(_WORDS[directive])
+
+    text = re.sub("%(.)", field, fmt)
+    if rng.random() < 0.5:
+        return text
+    chars = list(text)
+    for _ in range(rng.randint(1, 3)):  # garbage in digit places, short and long text
+        k = rng.randrange(len(chars) + 1)
+        action = rng.random()
+        if action < 0.6 and k < len(chars):
+            chars[k] = rng.choice(_NOISE)
+        elif action < 0.75 and k < len(chars):
+            del chars[k]
+        elif action < 0.9:
+            chars.insert(k, rng.choice(_NOISE))
+        else:
+            del chars[k:]
+    return "".join(chars)
+
+
+@pytest.mark.parametrize("fmt", PROPERTY_LAYOUTS)
+def test_random_text_is_read_as_strptime_reads_it(fmt):
+    rng = random.Random(fmt)
+    texts = [random_text(rng, fmt) for _ in range(400)] + ["", "2", "2024-", "2024-01-01T"]
+    want = [strptime_reading(text, fmt) if text else timestamps.NAT for text in texts]
+    # Beyond int64 ns strptime's reading overflows parse_text's fallback: not what this checks.
+    kept = [i for i, value in enumerate(want) if value is None or _INT64_NS[0] <= value <= _INT64_NS[1]
+            or value == timestamps.NAT]
+    texts, want = [texts[i] for i in kept], [want[i] for i in kept]
+    utc, unreadable = parse(texts, fmt)
+    got = [None if bad else int(value) for value, bad in zip(utc.tolist(), unreadable.tolist())]
+    wrong = [(text, g, w) for text, g, w in zip(texts, got, want) if g != w]
+    assert not wrong[:10]
+    assert sum(value is not None for value in want) > len(want) // 5  # not only garbage
+
+
+def test_years_beyond_nanosecond_range_and_non_ascii_literals_are_unreadable_not_errors():
+    utc, unreadable = parse(["1024-01-01 00:00", "2024-01-01 00:00"], "%Y-%m-%d %H:%M")
+    assert unreadable.tolist() == [True, False]
+    utc, unreadable = parse(["2024年03月05日", "2024Ã°03"], "%Y年%m月%d日")
+    assert unreadable.tolist() == [False, True]
+    assert utc[0] == ns(dt.datetime(2024, 3, 5, tzinfo=UTC))
