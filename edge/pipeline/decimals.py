@@ -165,8 +165,10 @@ def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarra
     if not rows:
         return [(np.zeros(0), False) if _sample_is_numeric(fields, starts[:, c], ends[:, c]) else None
                 for c in range(columns)]
-    # Column after column (transposed), so each column's values come out contiguous.
-    lengths = (ends - starts).T
+    # Column after column (transposed), so each column's values come out contiguous; laid
+    # out so, each column's longest is a contiguous reduction too.
+    lengths = np.empty((columns, rows), dtype=np.int64)
+    np.subtract(ends.T, starts.T, out=lengths)
     longest = lengths.max(axis=1)
     candidates = [c for c in range(columns) if _sample_is_numeric(fields, starts[:, c], ends[:, c])]
     fast = [c for c in candidates if longest[c] <= _FAST_WIDTH]
@@ -200,17 +202,18 @@ def _text(fields: ByteFields, start: int, end: int) -> bytes:
 def _sample_is_numeric(fields: ByteFields, starts: np.ndarray, ends: np.ndarray, size: int = 4) -> bool:
     """A cheap look at the first present values, so text columns skip the matrix work."""
     seen = 0
-    for start, end in zip(starts[:256].tolist(), ends[:256].tolist()):
-        text = _text(fields, start, end).strip()
-        if text in MISSING_WORDS:
-            continue
-        try:
-            float(text)
-        except ValueError:
-            return False
-        seen += 1
-        if seen >= size:
-            break
+    for low, high in ((0, 2 * size), (2 * size, 256)):  # rarely more than the first few
+        for start, end in zip(starts[low:high].tolist(), ends[low:high].tolist()):
+            text = _text(fields, start, end).strip()
+            if text in MISSING_WORDS:
+                continue
+            try:
+                float(text)
+            except ValueError:
+                return False
+            seen += 1
+            if seen >= size:
+                return True
     return True
 
 
