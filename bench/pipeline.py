@@ -23,6 +23,7 @@ import argparse
 import csv
 import gc
 import shutil
+import statistics
 import tempfile
 import threading
 import time
@@ -177,7 +178,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="./build.sh bench pipeline")
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--rows", type=int, default=10_000, help="rows per file")
-    parser.add_argument("--rounds", type=int, default=3, help="csv, parser, end to end: this many times")
+    parser.add_argument("--rounds", type=int, default=5, help="csv, parser, end to end: this many times")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="edge-bench-pipeline-"))
@@ -212,7 +213,9 @@ def main(argv: list[str]) -> int:
         print()
         wall_ratio = [r[0][1] / r[2][1] for r in rounds]
         cpu_ratio = [r[0][2] / r[2][2] for r in rounds]
-        print(f"end to end vs csv, same round (rows/s): wall {_span(wall_ratio, '.2f')}x, cpu {_span(cpu_ratio, '.2f')}x")
+        print(f"end to end vs csv, same round (rows/s): wall {_span(wall_ratio, '.2f')}x "
+              f"(median {statistics.median(wall_ratio):.2f}x, faster in {sum(r > 1 for r in wall_ratio)} "
+              f"of {len(rounds)}), cpu {_span(cpu_ratio, '.2f')}x")
         for number, r in enumerate(rounds, start=1):
             print(f"  round {number}: wall csv {r[0][1]:.2f} / parser {r[1][1]:.2f} / end to end {r[2][1]:.2f} s; "
                   f"cpu {r[0][2]:.2f} / {r[1][2]:.2f} / {r[2][2]:.2f} s")
