@@ -29,9 +29,7 @@ import dataclasses
 import errno
 import mmap
 import os
-import queue
 import struct
-import threading
 import zlib
 from pathlib import Path
 
@@ -279,49 +277,3 @@ def _read_record(handle, offset: int, size: int) -> tuple[int, int, int, bytes] 
     if len(payload) != length or zlib.crc32(payload) != crc:
         return None
     return kind, seq, length, payload
-
-
-class PendingSync:
-    __slots__ = ("done", "error")
-
-    def __init__(self):
-        self.done = threading.Event()
-        self.error: OSError | None = None
-
-    def wait(self) -> None:
-        self.done.wait()
-        if self.error is not None:
-            raise self.error
-
-
-class BackgroundSync:
-    """Runs a log's sync (its direct write and fdatasync) on its own thread, so the batch is
-    applied in memory while the disk works; the batch is published only once it succeeded."""
-
-    def __init__(self, name: str):
-        self._requests: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            sync, pending = self._requests.get()
-            if pending is None:
-                return
-            try:
-                sync()
-            except OSError as exc:
-                pending.error = exc
-            except Exception as exc:  # noqa: BLE001 - the waiting appender must hear of anything
-                pending.error = OSError(f"write-ahead log sync failed: {exc!r}")
-            pending.done.set()
-
-    def start(self, sync) -> PendingSync:
-        """Runs `sync()` (e.g. `WriteAheadLog.sync`) on the thread; wait on the result."""
-        pending = PendingSync()
-        self._requests.put((sync, pending))
-        return pending
-
-    def stop(self) -> None:
-        self._requests.put((None, None))
-        self._thread.join(timeout=10)

@@ -1,0 +1,36 @@
+"""A thread of a table's that runs the work handed to it, in order: the column flush, so the
+appender goes on with its next batch meanwhile."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger("edge.store")
+
+
+class BackgroundWork:
+    def __init__(self, name: str):
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            work = self._requests.get()
+            if work is None:
+                return
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - the thread must outlive one failed piece of work
+                log.exception("%s: background work failed", self._thread.name)
+
+    def start(self, work: Callable[[], None]) -> None:
+        self._requests.put(work)
+
+    def stop(self) -> None:
+        """Ends the thread once the work handed to it so far is done."""
+        self._requests.put(None)
+        self._thread.join(timeout=10)
