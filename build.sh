@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one entry point for every job: ./build.sh dev | run | test [pytest args] | bench NAME | binary | image [--arch ARCH]
+# The one entry point for every job: ./build.sh dev | run | test [pytest args] | bench NAME | readme [--check] | binary | image [--arch ARCH]
 set -euo pipefail
 cd "$(dirname "$0")"
 top=$PWD
@@ -48,10 +48,11 @@ case $cmd in
   run) run "$@" ;;
   test) run_tests "$@" ;;
   bench) dev; exec "$venv/bin/python" -m bench "$@" ;;
+  readme) dev; exec "$venv/bin/python" tools/readme.py "$@" ;;
   binary) exec appliance/build-binary.sh "$@" ;;
   image) exec appliance/build-image.sh "$@" ;;
   *)
-    echo "usage: ./build.sh dev | run | test [pytest args] | bench NAME | binary | image [--arch amd64|arm64]" >&2
+    echo "usage: ./build.sh dev | run | test [pytest args] | bench NAME | readme [--check] | binary | image [--arch amd64|arm64]" >&2
     exit 2
     ;;
 esac

@@ -167,11 +167,7 @@ customize() {
   appliance/apply-settings.sh "$tree/etc/edge/edge.conf" appliance/image.conf
   install -m 0644 systemd/*.service "$tree/usr/lib/systemd/system/"
   install -d -m 0755 "$tree/usr/share/doc/edge"
-  if [ -f README.md ]; then
-    install -m 0644 README.md "$tree/usr/share/doc/edge/README.md"
-  else
-    cat README.d/*.md > "$tree/usr/share/doc/edge/README.md"
-  fi
+  install -m 0644 README.md "$tree/usr/share/doc/edge/README.md"
   if [ -n "$binary" ]; then
     cp -r --no-preserve=ownership "$binary" "$tree/usr/lib/edge"
     chmod -R u=rwX,go=rX "$tree/usr/lib/edge"

@@ -1,11 +1,21 @@
-"""README.md stays true: its first commands, every setting, every component type."""
+"""README.md stays true: assembled from README.d, its first commands, every setting, every
+component type."""
 
+import importlib.util
 from pathlib import Path
 
 from edge.pipeline.registry import COMPONENTS
 from edge.settings import SETTINGS
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+REPO = Path(__file__).resolve().parents[2]
+README = (REPO / "README.md").read_text()
+
+
+def test_readme_is_assembled_from_readme_d():
+    spec = importlib.util.spec_from_file_location("readme_tool", REPO / "tools" / "readme.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert README == tool.assemble(), "README.md is not assembled from README.d: run ./build.sh readme"
 
 
 def test_readme_starts_with_run_and_test_commands():
