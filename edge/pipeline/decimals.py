@@ -19,9 +19,6 @@ import numpy as np
 from edge.pipeline.textfields import ByteFields
 
 _POW10 = 10.0 ** np.arange(19)
-_LOW_BYTES = np.uint64(0x0000_00FF_0000_00FF)
-_HUNDREDS = np.uint64(100 + (1_000_000 << 32))
-_UNITS = np.uint64(1 + (10_000 << 32))
 _ONE = np.uint64(1)
 _EIGHT = np.uint64(8)
 _ALL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -88,25 +85,31 @@ def decimals(mat: np.ndarray, lengths: np.ndarray, columns: int = 1) -> tuple[np
             carry = moving >> np.uint64(56)
         np.subtract(ndigits, before_dot, out=fraction, where=has_dot)
 
-    # SWAR: eight digit bytes (most significant first, little-endian) -> their number.
-    pairs = words * np.uint64(10)
-    pairs += words >> _EIGHT
-    high = pairs >> np.uint64(16)
-    high &= _LOW_BYTES
-    high *= _UNITS
-    pairs &= _LOW_BYTES
-    pairs *= _HUNDREDS
-    pairs += high
-    pairs >>= np.uint64(32)
-    whole = pairs[:, 0].copy() if nwords > 1 else pairs.reshape(count)
+    eights = eight_digits(words)
+    whole = eights[:, 0].copy() if nwords > 1 else eights.reshape(count)
     for k in range(1, nwords):
         whole *= np.uint64(100_000_000)
-        whole += pairs[:, k]
+        whole += eights[:, k]
 
     values = whole.view(np.int64).astype(np.float64)  # ok rows hold < 10^15: as int64 it converts faster
     _scale(values.reshape(columns, -1), fraction.reshape(columns, -1))
     np.negative(values, out=values, where=negative)
     return values, ok, has_dot
+
+
+def eight_digits(digits: np.ndarray) -> np.ndarray:
+    """The number written by the 8 digit values (0-9) in the bytes of each 64-bit word, its
+    first byte the leading digit (SWAR: pairs, then fours, then all eight, each step a
+    multiply, shift and mask over the whole word)."""
+    value = digits * np.uint64(10 << 8 | 1)
+    value >>= _EIGHT
+    value &= np.uint64(0x00FF00FF00FF00FF)  # 16-bit lanes of 2 digits
+    value *= np.uint64(100 << 16 | 1)
+    value >>= np.uint64(16)
+    value &= np.uint64(0x0000FFFF0000FFFF)  # 32-bit lanes of 4 digits
+    value *= np.uint64(10000 << 32 | 1)
+    value >>= np.uint64(32)
+    return value
 
 
 def _bit_count(words: np.ndarray) -> np.ndarray:

@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from edge.pipeline.decimals import eight_digits
+
 NS_PER_S = 1_000_000_000
-NS_PER_DAY = 86_400 * NS_PER_S
 NAT = np.iinfo(np.int64).min
 UNIT_NS = {"s": NS_PER_S, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _QUARTER_HOUR_NS = 900 * NS_PER_S
@@ -215,19 +216,6 @@ def _check_fixed(plan: _WordPlan, words: np.ndarray) -> tuple[np.ndarray, list[n
     return bad == 0, pairs
 
 
-def _swar_8_digits(digits: np.ndarray) -> np.ndarray:
-    """The number written by the 8 digit bytes of each word (its first byte the leading digit)."""
-    value = digits * np.uint64(10 << 8 | 1)
-    value >>= np.uint64(8)
-    value &= np.uint64(0x00FF00FF00FF00FF)  # 16-bit lanes of 2 digits
-    value *= np.uint64(100 << 16 | 1)
-    value >>= np.uint64(16)
-    value &= np.uint64(0x0000FFFF0000FFFF)  # 32-bit lanes of 4 digits
-    value *= np.uint64(10000 << 32 | 1)
-    value >>= np.uint64(32)
-    return value
-
-
 def _read_fraction(words: np.ndarray, pos: int) -> tuple[np.ndarray, np.ndarray]:
     """(ns, count): the up to 9 digits from byte `pos` of each row as a fraction of a second,
     and how many digits there are. Bytes past the rows' `words` count as zero."""
@@ -248,7 +236,7 @@ def _read_fraction(words: np.ndarray, pos: int) -> tuple[np.ndarray, np.ndarray]
     text &= leading
     count = np.bitwise_count(leading)
     count >>= np.uint8(3)
-    ns = _swar_8_digits(text)
+    ns = eight_digits(text)
     ns *= np.uint64(10)  # the 8 digits count tens of ns; places without a digit are zero
     if first + 1 < available:
         ninth = words.view(np.uint8)[:, pos + 8] ^ np.uint8(0x30)
