@@ -123,7 +123,7 @@ def pipeline_run(folder: Path, data_dir: Path) -> tuple[int, float, float, Memor
     from edge.catalog.markers import Markers
     from edge.catalog.receiver_state import ReceiverState
     from edge.pipeline.receivers.localfile.receiver import LocalFileReceiver
-    from edge.pipeline.runtime import RECEIVER, ComponentContext
+    from edge.pipeline.runtime.context import RECEIVER, ComponentContext
     from edge.settings import load_settings
     from edge.store import TagStore
 

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "config" and args.config_command == "validate":
-        from edge.pipeline.validate_cli import validate_file
+        from edge.pipeline.config.validate_cli import validate_file
 
         return validate_file(args.file)
     parser.error("unknown command")

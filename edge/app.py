@@ -54,8 +54,8 @@ class EdgeApp:
 
         self.sql = SqlEngine(self)  # Machbase SQL on <data-dir>/data.db and the store
 
-        from edge.pipeline.configuration import FtxConfiguration
-        from edge.pipeline.scheduler import Scheduler
+        from edge.pipeline.config.configuration import FtxConfiguration
+        from edge.pipeline.runtime.scheduler import Scheduler
 
         self.configuration = FtxConfiguration(self.config_history, mask_secrets=settings.mask_secrets)
         self.scheduler = Scheduler(self)

@@ -31,7 +31,7 @@ from edge.sql.sandbox import Sandbox
 from edge.sql.select_list import column_reference, expression_type, select_items
 from edge.sql.tables import SqlTable, Tables
 from edge.sql.tag_ddl import execute_tag_ddl, parse_tag_ddl
-from edge.sql.timezone import TimeZone
+from edge.time.timezone import TimeZone
 from edge.sql.translate import Statement
 from edge.sql.types import from_decltype
 from edge.sql.vtable import Context, MetaModule, ScanLog, StatModule, TagModule

@@ -24,9 +24,9 @@ import numpy as np
 
 from edge.errors import EdgeError
 from edge.sql import errors
-from edge.sql.dateformat import BAD_TIME_CODE, civil_from_days, days_from_civil, format_times, \
+from edge.time.dateformat import BAD_TIME_CODE, civil_from_days, days_from_civil, format_times, \
     parse_times
-from edge.sql.timezone import TimeZone
+from edge.time.timezone import TimeZone
 
 NS = {"nanosecond": 1, "nsec": 1, "ns": 1,
       "microsecond": 1_000, "usec": 1_000, "us": 1_000,

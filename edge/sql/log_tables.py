@@ -19,7 +19,7 @@ import apsw
 
 from edge.sql import errors, types
 from edge.sql.append_body import append_body
-from edge.sql.dateformat import parse_times
+from edge.time.dateformat import parse_times
 from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, matching_paren, quote_identifier, split_top_level, \
     sql_string
 from edge.sql.tables import SqlTable

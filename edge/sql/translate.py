@@ -12,7 +12,7 @@ Which columns hold datetimes comes from the tables the statement names (`edge.sq
 
 from __future__ import annotations
 
-from edge.sql.dateformat import DEFAULT_FORMAT
+from edge.time.dateformat import DEFAULT_FORMAT
 from edge.sql.lexer import IDENT, STRING, WORD, Edits, Token, matching_paren, split_top_level, sql_string
 from edge.sql.select_list import expression_type
 from edge.sql.tables import SqlTable, Tables

@@ -26,7 +26,7 @@ import numpy as np
 
 from edge.errors import EdgeError
 from edge.sql import errors
-from edge.sql.dateformat import parse_times
+from edge.time.dateformat import parse_times
 from edge.sql.tables import STAT_COLUMNS
 from edge.sql.types import INTEGER_TYPES, of_store_column, sqlite_declaration
 

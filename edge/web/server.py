@@ -12,15 +12,16 @@ from edge.web.envelope import FTX, MACHBASE
 
 def build_wsgi(app) -> Dispatcher:
     """The WSGI callable for `app` (an EdgeApp): each API family mounted at its prefixes."""
-    from edge.sql.timezone import TimeZone
-    from edge.web import ftx_v1, machbase, machiot
+    from edge.time.timezone import TimeZone
+    from edge.web import ftx
+    from edge.web.machbase import machbase, machiot
 
     # Bodies up to this size stay in memory; the dispatcher refuses larger ones anyway.
     bottle.BaseRequest.MEMFILE_MAX = app.settings.max_request_size
     # The tag API is Machbase's envelope with the "timezone" it carries in every answer.
     machiot_flavour = machiot.machiot_flavour(TimeZone(app.settings.timezone))
     mounts = [
-        Mount(["/v1"], ftx_v1.build(app), FTX),
+        Mount(["/v1"], ftx.build(app), FTX),
         Mount(["/machbase"], machbase.build(app), MACHBASE),
         Mount(["/machiot", "/machiot-rest-api"], machiot.build(app, machiot_flavour), machiot_flavour),
     ]

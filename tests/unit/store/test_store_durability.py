@@ -23,12 +23,12 @@ POINTS = 50  # per tag and batch
 # The child appends deterministic batches; batch k is a function of k alone.
 CHILD = textwrap.dedent("""
     import os, sys, numpy as np
-    import edge.store.store, edge.store.table
+    import edge.store.tag_store, edge.store.table
     from edge.catalog import Catalog
     from edge.store import TagStore
     TAGS, POINTS, S = {tags}, {points}, 1_000_000_000
     # checkpoints and run merges all the time, so the kills land in them too
-    edge.store.store.HOUSEKEEPING_INTERVAL_S = 0.02
+    edge.store.tag_store.HOUSEKEEPING_INTERVAL_S = 0.02
     edge.store.table.CHECKPOINT_INTERVAL_S = 0.05
 
     def batch(k):

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from edge.pipeline import timestamps
-from edge.pipeline.decimals import parse_number_columns
+from edge.time import timestamps
+from edge.time.decimals import parse_number_columns
 from edge.pipeline.parsers.spreadsheet import tokenizer
-from edge.pipeline.textfields import ByteFields, to_text
+from edge.time.textfields import ByteFields, to_text
 
 BAD_LINE_ACTIONS = ("warn", "skip", "error")
 COUNTER_FIELD = "counter"

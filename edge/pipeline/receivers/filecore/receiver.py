@@ -35,15 +35,15 @@ from typing import Any
 from edge.catalog.historian_ledger import HistorianLedger
 from edge.errors import EdgeError
 from edge.pipeline.batch import RecordBatch
-from edge.pipeline.historian_sink import HistorianSink
+from edge.pipeline.runtime.historian_sink import HistorianSink
 from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position
 from edge.pipeline.receivers.filecore.filestate import (HEAD_BYTES, FileState, PendingChunk, chunk_digest,
                                                         head_digest)
 from edge.pipeline.receivers.filecore.readahead import FILES_AHEAD, ReadAhead
 from edge.pipeline.receivers.filecore.settle import Readiness, Settler
 from edge.pipeline.receivers.filecore.source import FileEntry, FileSource, OpenFile, SourceError
-from edge.pipeline.runtime import TRANSFORM, ComponentContext, PollResult
-from edge.pipeline.streamflow import FlowConfigError, StreamFlow
+from edge.pipeline.runtime.context import TRANSFORM, ComponentContext, PollResult
+from edge.pipeline.runtime.streamflow import FlowConfigError, StreamFlow
 
 CONNECTION, CONFIG, PARSE, FILE, STORAGE, HISTORIAN, TRANSFORM_CATEGORY = (
     "connection", "config", "parse", "file", "storage", "historian", "transform")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from edge.pipeline.batch import BOOLEAN, NUMBER, TEXT, TIMESTAMP, RecordBatch, field_kind, missing_mask
-from edge.pipeline.streamflow import Warn
+from edge.pipeline.runtime.streamflow import Warn
 
 ALGORITHMS = ("sha256", "sha1", "md5")
 _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"), ("\b", "\\b"),

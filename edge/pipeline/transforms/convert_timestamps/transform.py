@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from edge.pipeline import timestamps
+from edge.time import timestamps
 from edge.pipeline.batch import BOOLEAN, NUMBER, TEXT, TIMESTAMP, RecordBatch, field_kind
-from edge.pipeline.streamflow import Warn
-from edge.pipeline.textfields import from_text
+from edge.pipeline.runtime.streamflow import Warn
+from edge.time.textfields import from_text
 
 _EXAMPLES = 3
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from edge.pipeline.batch import BOOLEAN, NUMBER, TEXT, TIMESTAMP, RecordBatch, field_kind, missing_mask
-from edge.pipeline.streamflow import Warn
+from edge.pipeline.runtime.streamflow import Warn
 
 OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
              ">=": operator.ge}

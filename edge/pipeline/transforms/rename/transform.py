@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge.pipeline.batch import TIMESTAMP, RecordBatch, field_kind
-from edge.pipeline.streamflow import Warn
+from edge.pipeline.runtime.streamflow import Warn
 
 
 class RenameTransform:

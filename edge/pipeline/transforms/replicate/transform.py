@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from edge.pipeline.batch import TEXT, TIMESTAMP, RecordBatch, field_kind
-from edge.pipeline.streamflow import Warn
+from edge.pipeline.runtime.streamflow import Warn
 
 
 def constant_column(value: Any, rows: int) -> np.ndarray:

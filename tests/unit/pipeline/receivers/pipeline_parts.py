@@ -11,7 +11,7 @@ from edge.catalog import Catalog
 from edge.catalog.markers import Markers
 from edge.catalog.receiver_state import ReceiverState
 from edge.pipeline.receivers.localfile.receiver import LocalFileReceiver
-from edge.pipeline.runtime import RECEIVER, ComponentContext
+from edge.pipeline.runtime.context import RECEIVER, ComponentContext
 from edge.settings import load_settings
 from edge.store import TagStore
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge.pipeline.historian_sink import HistorianSink
+from edge.pipeline.runtime.historian_sink import HistorianSink
 from edge.pipeline.receivers.filecore.settle import Settler
 from tests.unit.pipeline.receivers.pipeline_parts import receiver_config, start_receiver
 

@@ -1,0 +1,1 @@
+"""FactoryTX configuration: shape, validation, secrets, templates, /v1/meta."""

@@ -1,0 +1,91 @@
+"""The FactoryTX configuration in force: read it (masked or not), check a candidate, save one.
+
+Every save is a new revision in the catalog (ConfigHistory); the newest is the one in force.
+Secrets are stored in clear (the pipeline needs them) and masked only on the way out.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import threading
+from typing import Any
+
+from edge.catalog.config_history import ConfigHistory, ConfigRevision
+from edge.pipeline.config.secrets import mask_secrets, restore_secrets
+from edge.pipeline.config.shape import EMPTY_CONFIG
+from edge.pipeline.config.validation import validate_config
+from edge.pipeline.config.violations import Violation, error, has_errors
+
+PASSED = "passed"
+FAILED = "failed"
+MAX_NESTING = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckedConfiguration:
+    config: Any  # the candidate with masked secrets restored
+    violations: list[Violation]
+    revision: ConfigRevision | None = None  # set once saved
+
+    @property
+    def passed(self) -> bool:
+        return not has_errors(self.violations)
+
+    def report(self) -> dict:
+        """The `response` of /v1/config/validate and of a refused POST /v1/config."""
+        return {"violations": [v.to_json() for v in self.violations], "status": PASSED if self.passed else FAILED}
+
+
+def check_configuration(candidate: Any, stored: Any) -> CheckedConfiguration:
+    """`candidate` with masked secrets taken from `stored`, and everything wrong with it."""
+    if nesting_depth(candidate) > MAX_NESTING:
+        # The checks walk the document recursively; no real configuration comes near this.
+        return CheckedConfiguration(candidate, [error((), f"The configuration nests deeper than {MAX_NESTING} levels.")])
+    restored, violations = restore_secrets(candidate, stored)
+    return CheckedConfiguration(restored, violations + validate_config(restored))
+
+
+def nesting_depth(document: Any) -> int:
+    """How deep lists and objects nest in `document` (0 for a scalar), without recursion."""
+    deepest, pending = 0, [(document, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+class FtxConfiguration:
+    def __init__(self, history: ConfigHistory, mask_secrets: bool):
+        self._history = history
+        self.mask_secrets = mask_secrets
+        # Check-then-save must see the revision it restores secrets from.
+        self._save_lock = threading.Lock()
+
+    def current(self) -> ConfigRevision | None:
+        return self._history.current()
+
+    def body(self) -> dict:
+        """The configuration in force, secrets in clear (for the scheduler, never for a client)."""
+        revision = self._history.current()
+        return revision.body if revision else copy.deepcopy(EMPTY_CONFIG)
+
+    def shown(self, body: dict) -> dict:
+        """`body` as a client may see it: secrets masked when MASK_SECRETS = 1."""
+        return mask_secrets(body) if self.mask_secrets else body
+
+    def check(self, candidate: Any) -> CheckedConfiguration:
+        return check_configuration(candidate, self.body())
+
+    def save(self, candidate: Any, source: str = "api") -> CheckedConfiguration:
+        """Checks `candidate` and, when it has no error, stores it as the newest revision."""
+        with self._save_lock:
+            checked = self.check(candidate)
+            if not checked.passed:
+                return checked
+            revision = self._history.save(checked.config, source)
+        return dataclasses.replace(checked, revision=revision)

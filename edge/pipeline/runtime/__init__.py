@@ -1,0 +1,1 @@
+"""The running pipeline: scheduler, service threads, component context, historian sink, restream."""

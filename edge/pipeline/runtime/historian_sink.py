@@ -1,0 +1,94 @@
+"""The historian sink: every numeric field of every record becomes a point in the tag store.
+
+A record of stream `asset:stream_type` with numeric (or boolean, as 0/1) field `f` stores
+one point of tag `<asset>:<stream_type>:<f>` in the tag table named by HISTORIAN_TABLE
+(default TAG; created as NAME varchar(255), TIME datetime, VALUE double when missing), at
+the record's time: the batch's `time_field` (see `RecordBatch.record_times`). Missing values
+(NaN) store nothing; records without a time store nothing and raise a warning marker. Text
+and timestamp fields are not stored here; they stay in the batch for the transmits.
+
+One batch is one `append_by_tag` to the store (the points come grouped by tag, every field of
+a record at the record's time): durable and all or nothing, under the batch key the
+file receiver derives from the bytes it read, so a batch stored once is skipped when it
+comes again after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from edge.pipeline.batch import BOOLEAN, NUMBER, RecordBatch
+from edge.pipeline.runtime.streamflow import FlowConfigError, Warn
+from edge.time.timestamps import NAT
+from edge.store.schema import ColumnSpec
+
+log = logging.getLogger("edge.pipeline.historian")
+
+NAME_LENGTH = 255
+_create_lock = threading.Lock()
+
+
+class HistorianSink:
+    def __init__(self, app):
+        self._app = app
+        self.table_name = app.settings.historian_table
+        self._table = None
+
+    def table(self):
+        """The tag table, created on first use when nobody has made it yet."""
+        if self._table is None:
+            store = self._app.store
+            with _create_lock:
+                if self.table_name.upper() not in {n.upper() for n in store.table_names()}:
+                    store.create_table(self.table_name, [ColumnSpec("NAME", "varchar", NAME_LENGTH, "name"),
+                                                         ColumnSpec("TIME", "datetime", 8, "time"),
+                                                         ColumnSpec("VALUE", "double", 8, "value")])
+                    log.info("created tag table %s for the pipeline", self.table_name)
+            self._table = store.table(self.table_name)
+        return self._table
+
+    def deliver(self, batch: RecordBatch, batch_key: str, warn: Warn) -> int:
+        """Stores the batch's numeric fields; returns the points stored (0 if skipped as seen)."""
+        times = batch.record_times()
+        if times is None:
+            raise FlowConfigError(
+                f"records of {batch.stream_id} have no timestamp field, so the historian cannot store them: "
+                "name one with parse_timestamps / parse_dates or a convert_timestamps transform")
+        table = self.table()
+        timed = times != NAT
+        untimed = int(len(times) - timed.sum())
+        if untimed:
+            warn(f"{untimed} record(s) of {batch.stream_id} have no value in timestamp field "
+                 f"{batch.time_field!r} and were not stored in the historian")
+        limit = table.schema.name_column.length
+        tags, tag_times, tag_values, too_long = [], [], [], []
+        prefix = f"{batch.asset}:{batch.stream_type}:"
+        all_timed = not untimed
+        for field, values in batch.fields.items():
+            if field == batch.time_field or batch.kind(field) not in (NUMBER, BOOLEAN):
+                continue
+            tag = prefix + field
+            if len(tag.encode("utf-8")) > limit:
+                too_long.append(tag)
+                continue
+            numbers = values if values.dtype == np.float64 else values.astype(np.float64)
+            present = ~np.isnan(numbers)
+            if all_timed and present.all():
+                # Every field of a record shares its times: the store writes them once a batch.
+                tag_times.append(times)
+                tag_values.append(numbers)
+                tags.append(tag)
+                continue
+            keep = timed & present
+            if keep.any():
+                tag_times.append(times[keep])
+                tag_values.append(numbers[keep])
+                tags.append(tag)
+        if too_long:
+            warn(f"tag name(s) longer than {limit} bytes not stored: {', '.join(too_long[:3])}")
+        if not tags:
+            return 0
+        return table.append_by_tag(tags, tag_times, tag_values, batch_key=batch_key)

@@ -1,0 +1,257 @@
+"""The pipeline scheduler: starts, stops and reports one thread per configured service.
+
+Whether the pipeline should run (the desired state) is kept in the catalog under
+`ftx.desired`, so the program comes back as it was left: `resume()` at start-up starts it
+unless it was stopped through the API (a first start runs it). Control calls are serialised;
+stopping waits a bounded time for each thread's current pass, and a thread still busy after
+that is reported and left to finish on its own (its successor waits for it before polling).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from edge.errors import EdgeError
+from edge.pipeline import registry
+from edge.pipeline.runtime.restream import RESTREAM_FAILED, plan_restream, purge_streams
+from edge.pipeline.runtime.context import RECEIVER, TRANSMIT, PollResult
+from edge.pipeline.runtime.service_thread import RUNNING, STOPPED, ServiceThread
+from edge.pipeline.runtime.services import ServiceSpec, configured_services, service_key
+
+log = logging.getLogger("edge.pipeline.runtime.scheduler")
+
+DESIRED_KEY = "ftx.desired"
+LAST_TRANSMIT_KEY = "ftx.last_data_transmit"
+FAILED = "failed"
+STOP_TIMEOUT = 10.0  # seconds a stop waits, in all, for the threads' current passes
+CONTROL_FAILED = 500
+
+FindComponent = Callable[[str, str], Any]
+
+
+class Scheduler:
+    """Runs the services of the configuration in force; `app` is the EdgeApp (or its parts)."""
+
+    def __init__(self, app: Any, find_component: FindComponent = registry.find,
+                 stop_timeout: float = STOP_TIMEOUT):
+        self._app = app
+        self._find_component = find_component
+        self._stop_timeout = stop_timeout
+        self._control = threading.RLock()
+        self._running = False
+        self._failure: str | None = None  # why the last start failed, while it stands
+        self._services: dict[str, ServiceThread] = {}  # by ServiceSpec.key
+        self._lingering: dict[str, threading.Thread] = {}  # stopped but still in a pass
+        self._last_transmit: dict[str, Any] | None = None
+
+    # -- control ---------------------------------------------------------------------------
+
+    def resume(self) -> None:
+        """At start-up: runs the pipeline unless it was last stopped on purpose."""
+        with self._control:
+            if self._desired() != RUNNING:
+                log.info("pipeline stays stopped, as it was left")
+                return
+            try:
+                self._start_services()
+            except EdgeError as err:
+                log.error("pipeline could not start: %s", err.text)
+
+    def start(self) -> str:
+        with self._control:
+            self._set_desired(RUNNING)
+            if not self._running:
+                self._start_services()
+            return RUNNING
+
+    def stop(self) -> str:
+        with self._control:
+            self._set_desired(STOPPED)
+            self._stop_services()
+            return STOPPED
+
+    def restart(self) -> str:
+        with self._control:
+            self._set_desired(RUNNING)
+            self._stop_services()
+            self._start_services()
+            return RUNNING
+
+    def reload(self) -> None:
+        """After a new configuration is saved: when running, restarts every service on it."""
+        with self._control:
+            if self._running:
+                self._stop_services()
+                self._start_services()
+
+    def shutdown(self) -> None:
+        """Program exit: stops the threads and keeps the desired state for the next start."""
+        with self._control:
+            self._stop_services()
+
+    def restream(self, request: Any) -> int:
+        """Purges the receiver state and markers of the streams `request` names.
+
+        `request` is `{"<receiver>": [{"asset": ..., "stream_type": ...}]}`; it is checked in
+        full before anything changes (EdgeError 400). A named receiver that is running is
+        stopped for the purge and started again, so it reads the streams from the start.
+        Returns the number of receiver_state rows purged.
+        """
+        with self._control:
+            targets = plan_restream(request, self._app.configuration.body())
+            paused: list[ServiceThread] = []
+            try:
+                for key in dict.fromkeys(service_key(RECEIVER, t.receiver) for t in targets):
+                    service = self._services.get(key)
+                    if service is None or not service.is_alive():
+                        continue
+                    service.request_stop()
+                    paused.append(service)
+                    if not service.join(time.monotonic() + self._stop_timeout):
+                        service.note_stuck(self._stop_timeout)
+                        raise EdgeError(RESTREAM_FAILED, f"Data receiver {service.spec.name!r} did not finish its "
+                                                         "current pass in time; nothing was purged", RESTREAM_FAILED)
+                purged = purge_streams(self._app, targets)
+            finally:
+                for service in paused:
+                    self._replace(service)
+            log.info("restreamed %s: %d receiver state rows purged",
+                     ", ".join(f"{t.receiver}/{t.stream}" for t in targets), purged)
+            return purged
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """`factorytx` of /v1/status: overall status and one entry per configured service."""
+        services = dict(self._services)
+        shown: dict[str, Any] = {}
+        for spec in configured_services(self._app.configuration.body()):
+            service = services.pop(spec.key, None)
+            if service is None or service.spec != spec:
+                service = self._service_for(spec, {})
+            shown[spec.name] = service.snapshot()
+        for service in services.values():
+            if service.is_alive():  # configured no more, still running until the next reload
+                shown[service.spec.name] = service.snapshot()
+        return {"status": self._overall(), "services": shown}
+
+    def last_data_transmit(self) -> dict[str, Any]:
+        """What a transmit last sent and when; {} until one has sent something."""
+        if self._last_transmit is None:
+            stored = self._app.runtime_state.get(LAST_TRANSMIT_KEY)
+            self._last_transmit = json.loads(stored) if stored else {}
+        return dict(self._last_transmit)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _overall(self) -> str:
+        if self._failure is not None:
+            return FAILED
+        if not self._running:
+            return STOPPED
+        if any(s.crashed for s in self._services.values()):
+            return FAILED
+        return RUNNING
+
+    def _desired(self) -> str:
+        try:
+            return self._app.runtime_state.get(DESIRED_KEY, RUNNING)
+        except Exception as exc:
+            log.error("cannot read the desired pipeline state, assuming running: %s", exc)
+            return RUNNING
+
+    def _set_desired(self, state: str) -> None:
+        try:
+            self._app.runtime_state.set(DESIRED_KEY, state)
+        except Exception as exc:
+            raise EdgeError(CONTROL_FAILED, f"Cannot record the pipeline state: {exc}", CONTROL_FAILED) from exc
+
+    def _start_services(self) -> None:
+        try:
+            config = self._app.configuration.body()
+            services = {spec.key: self._service_for(spec, config) for spec in configured_services(config)}
+        except Exception as exc:
+            self._failure = f"cannot read the configuration: {exc}"
+            raise EdgeError(CONTROL_FAILED, f"Cannot start the pipeline: {self._failure}", CONTROL_FAILED) from exc
+        started: list[ServiceThread] = []
+        try:
+            for service in services.values():
+                service.start()
+                started.append(service)
+        except RuntimeError as exc:  # no more threads
+            for service in started:
+                service.request_stop()
+            self._failure = f"cannot start a thread: {exc}"
+            self._services = services
+            raise EdgeError(CONTROL_FAILED, f"Cannot start the pipeline: {self._failure}", CONTROL_FAILED) from exc
+        self._services = services
+        self._running = True
+        self._failure = None
+        for service in services.values():
+            if not service.runnable:
+                log.warning("%s is not run: %s", service.spec.key, service.last_error)
+        log.info("pipeline started: %d of %d services running", len(started), len(services))
+
+    def _stop_services(self) -> None:
+        services = list(self._services.values())
+        for service in services:
+            service.request_stop()
+        deadline = time.monotonic() + self._stop_timeout
+        for service in services:
+            if not service.join(deadline):
+                service.note_stuck(self._stop_timeout)
+                self._lingering[service.spec.key] = service.thread
+        self._lingering = {k: t for k, t in self._lingering.items() if t.is_alive()}
+        if self._running:
+            log.info("pipeline stopped")
+        self._running = False
+        self._failure = None
+
+    def _replace(self, old: ServiceThread) -> None:
+        """A fresh thread for a service paused by a restream, if the pipeline still runs."""
+        if not self._running:
+            return
+        service = self._service_for(old.spec, self._app.configuration.body(), predecessor=old.thread)
+        self._services[old.spec.key] = service
+        try:
+            service.start()
+        except RuntimeError as exc:
+            self._failure = f"cannot start a thread: {exc}"
+            log.error("cannot restart %s after restream: %s", old.spec.key, exc)
+
+    def _service_for(self, spec: ServiceSpec, config: dict[str, Any],
+                     predecessor: threading.Thread | None = None) -> ServiceThread:
+        runtime_class, unavailable = self._runtime_class(spec)
+        if predecessor is None:
+            predecessor = self._lingering.get(spec.key)
+        return ServiceThread(spec, runtime_class, self._app, config, unavailable=unavailable,
+                             predecessor=predecessor, on_pass=self._on_pass)
+
+    def _runtime_class(self, spec: ServiceSpec) -> tuple[type | None, str | None]:
+        component = self._find_component(spec.section, spec.type_name)
+        if component is None:
+            return None, f"no {spec.section} component of type {spec.type_name!r}; it cannot run"
+        try:
+            runtime_class = component.load_runtime()
+        except Exception as exc:  # e.g. its protocol library is missing
+            return None, f"cannot load the {spec.type_name} runtime: {type(exc).__name__}: {exc}"
+        if runtime_class is None:
+            return None, f"the {spec.type_name} {spec.section} component has no runtime yet; it cannot run"
+        return runtime_class, None
+
+    def _on_pass(self, spec: ServiceSpec, result: PollResult, when: str) -> None:
+        if spec.component_type != TRANSMIT or result.records_out <= 0:
+            return
+        sent = {"transmit_name": spec.name, "transmit_type": spec.type_name,
+                "records": result.records_out, "timestamp": when}
+        self._last_transmit = sent
+        self._app.runtime_state.set(LAST_TRANSMIT_KEY, json.dumps(sent))

@@ -1,0 +1,16 @@
+"""The FactoryTX REST API under /v1, in the FactoryTX envelope."""
+
+from __future__ import annotations
+
+import bottle
+
+from edge.web.envelope import FTX, json_app
+
+
+def build(app) -> bottle.Bottle:
+    from edge.web.ftx import config_routes, control_routes
+
+    web = json_app(FTX)
+    config_routes.install(web, app)
+    control_routes.install(web, app)
+    return web

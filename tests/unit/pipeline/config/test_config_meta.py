@@ -1,0 +1,61 @@
+"""/v1/meta content: object types from the registry, schemas from schema.json, new templates."""
+
+import jsonschema
+import pytest
+
+from edge.pipeline import registry
+from edge.pipeline.config import meta
+
+
+def test_objects_list_receivers_assets_transmit_and_transforms():
+    objects = meta.meta_objects()
+    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "data_transmit", "transforms"]
+    assert [o["name"] for o in objects] == ["Data Receiver", "Asset", "Transmit", "Transform"]
+    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb", "sql", "opcua"]
+    assert objects[1]["subtypes"][2] == {"id": "sql", "name": "SQL", "data_receiver": ["sql"]}
+    assert "subtypes" not in objects[2]
+    assert [s["id"] for s in objects[3]["subtypes"]] == ["convert_timestamps", "rename", "filter", "replicate",
+                                                         "checksum_record"]
+
+
+def test_receiver_meta_carries_its_schema_and_a_tokenised_new_template():
+    described = meta.describe("data_receiver", "localfile")
+    assert list(described) == ["subtype", "schema", "object", "new_template"]
+    assert described["schema"] == {"path": "edge/pipeline/receivers/localfile/schema.json",
+                                   "schema": registry.find(registry.DATA_RECEIVER, "localfile").schema}
+    template = described["new_template"]["schema"]
+    assert template["data_receiver_name"] == "localfile_<<index>>"
+    assert template["streams"] == ["<<data_receiver_asset>>"]
+    assert template["connections"] == ["<<data_receiver_connection>>"]
+    assert template["protocol"] == "localfile"
+
+
+def test_asset_meta_schema_validates_a_stream_of_that_protocol():
+    described = meta.describe("data_receiver_asset", "opcua")
+    schema = described["schema"]["schema"]
+    validator = jsonschema.Draft7Validator(schema)
+    assert list(validator.iter_errors(described["new_template"]["schema"])) == []
+    assert list(validator.iter_errors({"asset": "a", "stream_type": "b"}))  # opcua_tags missing
+
+
+def test_transmit_meta_ignores_subtype():
+    assert meta.describe("data_transmit", None) == meta.describe("data_transmit", "anything")
+    assert meta.describe("data_transmit", None)["new_template"]["schema"]["transmit_name"] == "transmit_<<index>>"
+
+
+def test_transform_meta_by_subtype():
+    described = meta.describe("transforms", "rename")
+    assert described["subtype"] == "rename"
+    assert described["new_template"]["schema"]["transform_type"] == "rename"
+
+
+@pytest.mark.parametrize("object_id, subtype, text", [
+    ("parsers", None, "No meta object named 'parsers'"),
+    ("data_receiver", None, "data_receiver needs ?subtype=, one of: localfile, smb, sql, opcua."),
+    ("data_receiver", "localfile_csv", "No data_receiver subtype named 'localfile_csv'"),
+    ("transforms", "pandas", "No transforms subtype named 'pandas'"),
+])
+def test_unknown_object_or_subtype_says_what_is_known(object_id, subtype, text):
+    with pytest.raises(meta.UnknownMetaObject) as caught:
+        meta.describe(object_id, subtype)
+    assert text in str(caught.value)
