@@ -28,7 +28,7 @@ INITIAL_PASSWORD_FILE = "initial-password"
 
 
 class EdgeApp:
-    """Everything the program runs, built in dependency order; `web` sees only this object."""
+    """Everything the program runs, built in dependency order; each layer gets only its ports."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -60,9 +60,15 @@ class EdgeApp:
         self.configuration = FtxConfiguration(self.config_history, mask_secrets=settings.mask_secrets)
         self.scheduler = Scheduler(self)
 
+        from edge.time.timezone import TimeZone
+        from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts
         from edge.web.server import build_wsgi
 
-        self.wsgi = build_wsgi(self)
+        self.wsgi = build_wsgi(
+            HttpPorts(self.users, settings.http_auth, settings.max_request_size),
+            FtxPorts(self.configuration, self.scheduler, self.markers, self.backup_status,
+                     settings.data_dir, settings.log_dir),
+            HistorianPorts(self.sql, self.store, TimeZone(settings.timezone), settings.http_max_mem))
         self._server = None
         self._watchdog: sdnotify.Watchdog | None = None
         self._signalled = False

@@ -8,25 +8,25 @@ from edge.settings import Settings
 from edge.web.auth import Authenticator
 from edge.web.dispatch import Dispatcher, Mount
 from edge.web.envelope import FTX, MACHBASE
+from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts
 
 
-def build_wsgi(app) -> Dispatcher:
-    """The WSGI callable for `app` (an EdgeApp): each API family mounted at its prefixes."""
-    from edge.time.timezone import TimeZone
+def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) -> Dispatcher:
+    """The WSGI callable: each API family mounted at its prefixes, with the port it is given."""
     from edge.web import ftx
     from edge.web.machbase import machbase, machiot
 
     # Bodies up to this size stay in memory; the dispatcher refuses larger ones anyway.
-    bottle.BaseRequest.MEMFILE_MAX = app.settings.max_request_size
+    bottle.BaseRequest.MEMFILE_MAX = http.max_request_size
     # The tag API is Machbase's envelope with the "timezone" it carries in every answer.
-    machiot_flavour = machiot.machiot_flavour(TimeZone(app.settings.timezone))
+    machiot_flavour = machiot.machiot_flavour(historian.zone)
     mounts = [
-        Mount(["/v1"], ftx.build(app), FTX),
-        Mount(["/machbase"], machbase.build(app), MACHBASE),
-        Mount(["/machiot", "/machiot-rest-api"], machiot.build(app, machiot_flavour), machiot_flavour),
+        Mount(["/v1"], ftx.build(ftx_ports), FTX),
+        Mount(["/machbase"], machbase.build(historian), MACHBASE),
+        Mount(["/machiot", "/machiot-rest-api"], machiot.build(historian, machiot_flavour), machiot_flavour),
     ]
-    authenticator = Authenticator(app.users, enabled=app.settings.http_auth)
-    return Dispatcher(mounts, authenticator, app.settings.max_request_size)
+    authenticator = Authenticator(http.users, enabled=http.auth_enabled)
+    return Dispatcher(mounts, authenticator, http.max_request_size)
 
 
 def create_server(wsgi, settings: Settings):

@@ -10,14 +10,14 @@ import bottle
 
 from edge.errors import EdgeError
 from edge.pipeline.config import meta, templates
-from edge.pipeline.config.configuration import FtxConfiguration
 from edge.web.envelope import FTX_BAD_REQUEST, FTX_NOT_FOUND, ftx_success, read_json_body
+from edge.web.ports import FtxPorts
 
 TEMPLATE_NOT_AVAILABLE = "Requested configuration is not available"
 
 
-def install(web: bottle.Bottle, app) -> None:
-    configuration: FtxConfiguration = app.configuration
+def install(web: bottle.Bottle, ports: FtxPorts) -> None:
+    configuration = ports.configuration
 
     @web.get("/v1/config")
     def get_config():
@@ -31,7 +31,7 @@ def install(web: bottle.Bottle, app) -> None:
         if not checked.passed:
             bottle.response.status = 400
             return {"response": checked.report(), "success": False}
-        app.scheduler.reload()
+        ports.scheduler.reload()
         return ftx_success(configuration.shown(checked.revision.body),
                            meta={"last_modified": checked.revision.saved_at})
 

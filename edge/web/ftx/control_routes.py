@@ -12,6 +12,7 @@ from edge.pipeline.runtime.services import configured_streams
 from edge.system.logs import CORE_LOG, DEFAULT_TAIL_LINES, MAX_TAIL_LINES, tail_log
 from edge.system.machine import machine_info
 from edge.web.envelope import FTX_BAD_REQUEST, FTX_INTERNAL, FTX_NOT_FOUND, ftx_success, read_json_body
+from edge.web.ports import FtxPorts
 
 log = logging.getLogger("edge.web.control")
 
@@ -23,8 +24,8 @@ CONFIG_BACKUP_NOT_CONFIGURED = {
 }
 
 
-def install(web: bottle.Bottle, app) -> None:
-    scheduler = app.scheduler
+def install(web: bottle.Bottle, ports: FtxPorts) -> None:
+    scheduler = ports.scheduler
 
     @web.post("/v1/ftx/start")
     def ftx_start():
@@ -41,17 +42,17 @@ def install(web: bottle.Bottle, app) -> None:
     @web.get("/v1/status")
     def status():
         return ftx_success({
-            "backup": {"config": _config_backup(app)},
+            "backup": {"config": _config_backup(ports)},
             "last_data_transmit": scheduler.last_data_transmit(),
-            "machine_info": machine_info(app.settings.data_dir),
+            "machine_info": machine_info(ports.data_dir),
             "factorytx": scheduler.status(),
         })
 
     @web.get("/v1/streams")
     def streams():
         shown = []
-        for stream in configured_streams(app.configuration.body()):
-            markers = app.markers.for_stream(stream.asset, stream.stream_type)
+        for stream in configured_streams(ports.configuration.body()):
+            markers = ports.markers.for_stream(stream.asset, stream.stream_type)
             shown.append({"stream": stream.stream, "asset": stream.asset, "stream_type": stream.stream_type,
                           "data_receiver": stream.receiver, "markers": [m.as_json() for m in markers]})
         return ftx_success(shown)
@@ -65,7 +66,7 @@ def install(web: bottle.Bottle, app) -> None:
     @web.get("/v1/log/stream/<log_filename>")
     def log_stream(log_filename: str = CORE_LOG):
         count = _lines_wanted(bottle.request.query.get("lines"))
-        return ftx_success(tail_log(app.settings.log_dir, log_filename, count))
+        return ftx_success(tail_log(ports.log_dir, log_filename, count))
 
     @web.route("/v1/log/stream/<anything:path>", method=["GET", "HEAD"])
     def log_stream_elsewhere(anything: str):
@@ -99,8 +100,8 @@ def _lines_wanted(raw: str | None) -> int:
     return count
 
 
-def _config_backup(app) -> dict:
-    backup = app.backup_status.get("config")
+def _config_backup(ports: FtxPorts) -> dict:
+    backup = ports.backup_status.get("config")
     if backup["last_success"] is None and backup["error_code"] is None:
         return dict(CONFIG_BACKUP_NOT_CONFIGURED)
     return backup

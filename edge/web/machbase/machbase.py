@@ -1,6 +1,6 @@
 """/machbase: statements (`?q=`) and appends (POST JSON), in the Machbase envelope.
 
-A statement goes to the SQL engine (`app.sql`: tag-table DDL, log tables, SELECTs on tag
+A statement goes to the SQL engine (`HistorianPorts.sql`: tag-table DDL, log tables, SELECTs on tag
 tables ...), its answer printed by `machbase_sql`. An append goes into a tag table the same
 way as /machiot's datapoints/raw (vectorised, grouped by tag), or into a log table through the
 SQL engine.
@@ -17,24 +17,25 @@ from edge.web.envelope import MACHBASE, json_app, read_json_body
 from edge.web.machbase.format import NO_ERROR
 from edge.web.machbase.machiot import store_rows
 from edge.web.machbase.params import output_options
+from edge.web.ports import HistorianPorts
 from edge.web.machbase.tag_append import BAD_BODY, append_rows, cyclic_gc_paused, log_failures
 
 MAX_STATEMENT_LENGTH = 1 << 20
 
 
-def build(app) -> bottle.Bottle:
+def build(ports: HistorianPorts) -> bottle.Bottle:
     web = json_app(MACHBASE)
-    zone = TimeZone(app.settings.timezone)
+    zone = ports.zone
 
     def statement_or_append():
         statement = bottle.request.query.get("q")
         if statement is None and bottle.request.method == "POST" and _is_form():
             statement = bottle.request.forms.get("q")
         if statement is not None:
-            return run_statement(app.sql, statement, zone)
+            return run_statement(ports.sql, statement, zone)
         if bottle.request.method == "GET":
             raise EdgeError(BAD_BODY, "Give a statement as ?q=...")
-        return append(app, zone)
+        return append(ports, zone)
 
     web.get("/machbase")(statement_or_append)
     web.post("/machbase")(statement_or_append)
@@ -51,17 +52,17 @@ def run_statement(sql, statement: str, zone: TimeZone):
     return machbase_sql.answer(sql.execute(text), options)
 
 
-def append(app, zone: TimeZone) -> dict:
+def append(ports: HistorianPorts, zone: TimeZone) -> dict:
     with cyclic_gc_paused():
         body = read_json_body(BAD_BODY)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
             raise EdgeError(BAD_BODY, 'An append needs {"name": table, "date_format": ..., "values": [[...], ...]}')
         name = body["name"].strip()
-        if app.sql.is_log_table(name):
-            result = app.sql.append(name, body)
+        if ports.sql.is_log_table(name):
+            result = ports.sql.append(name, body)
             log_failures(name.upper(), result.failure, result.reasons)
             return machbase_sql.append_answer(result.success, result.failure)
-        table = app.store.table(name)
+        table = ports.store.table(name)
         rows = append_rows(body, table.columns, zone)
     return {"error_code": 0, "error_message": NO_ERROR, **store_rows(table, rows)}
 

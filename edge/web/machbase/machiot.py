@@ -17,6 +17,7 @@ from edge.web.machbase.format import NO_ERROR, Coded, Column, OutputOptions, res
 from edge.web.machbase.params import (BAD_PARAMETER, first_of, output_options, request_time, tag_names,
                                      whole_number)
 from edge.web.machbase.machiot_tags import key_columns, require_tags
+from edge.web.ports import HistorianPorts
 from edge.web.machbase.tag_append import BAD_BODY, AppendRows, append_rows, cyclic_gc_paused, log_failures
 
 PREFIXES = ("/machiot", "/machiot/v1", "/machiot-rest-api", "/machiot-rest-api/v1")
@@ -40,9 +41,9 @@ def machiot_flavour(zone: TimeZone) -> Flavour:
                    bad_credentials=MACHBASE.bad_credentials)
 
 
-def build(app, flavour: Flavour) -> bottle.Bottle:
+def build(ports: HistorianPorts, flavour: Flavour) -> bottle.Bottle:
     web = json_app(flavour)
-    api = MachiotApi(app)
+    api = MachiotApi(ports)
     for prefix in PREFIXES:
         api.install(web, prefix)
         machiot_tags.install(web, prefix, api)
@@ -52,14 +53,10 @@ def build(app, flavour: Flavour) -> bottle.Bottle:
 class MachiotApi:
     """What every route needs: the store, the zone, the f/m/s options of the request."""
 
-    def __init__(self, app):
-        self._app = app
-        self.zone = TimeZone(app.settings.timezone)
-        self.max_result_bytes = app.settings.http_max_mem
-
-    @property
-    def store(self):
-        return self._app.store
+    def __init__(self, ports: HistorianPorts):
+        self.store = ports.store
+        self.zone = ports.zone
+        self.max_result_bytes = ports.max_result_bytes
 
     def options(self) -> OutputOptions:
         return output_options(bottle.request.query, self.zone)
