@@ -21,7 +21,7 @@ from pathlib import Path
 
 import apsw
 
-from edge.errors import EdgeError
+from edge.errors import NOT_SUPPORTED, TABLE_EXISTS, TABLE_NOT_FOUND, EdgeError
 from edge.sql import errors, log_tables, tag_dml, tag_select, tables as sql_tables
 from edge.sql.functions import Functions
 from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, quote_identifier, single_statement, sql_string, \
@@ -86,7 +86,7 @@ class SqlEngine:
         state = getattr(self._local, "state", None)
         if state is None:
             if self._closed:
-                raise EdgeError(errors.NOT_SUPPORTED, "The SQL engine is shutting down", 503)
+                raise EdgeError(NOT_SUPPORTED, "The SQL engine is shutting down", 503)
             state = _ThreadState(self)
             self._local.state = state
             with self._lock:
@@ -181,7 +181,7 @@ class SqlEngine:
             name = parse_tag_ddl(text).name.upper()
             found = tables.get(name)
             if found is not None and found.kind != sql_tables.TAG:
-                raise EdgeError(errors.TABLE_EXISTS, f"Table {name} already exists.")
+                raise EdgeError(TABLE_EXISTS, f"Table {name} already exists.")
             log.info("sql: %s", execute_tag_ddl(self.store, text))
             return Outcome()
         if words[:2] == ["DROP", "TABLE"]:
@@ -190,7 +190,7 @@ class SqlEngine:
             create = log_tables.parse_create(tokens)
             found = tables.get(create.name)
             if found is not None and (found.kind != sql_tables.LOG or not create.if_not_exists):
-                raise EdgeError(errors.TABLE_EXISTS, f"Table {create.name} already exists.")
+                raise EdgeError(TABLE_EXISTS, f"Table {create.name} already exists.")
             state.conn.execute(create.sql)
             return Outcome()
         statement = Statement(text, tokens, tables)
@@ -220,7 +220,7 @@ class SqlEngine:
             if if_exists:
                 return Outcome()
             name = tokens[position].value.upper()
-            raise EdgeError(errors.TABLE_NOT_FOUND, f"Table {name} does not exist.", 404)
+            raise EdgeError(TABLE_NOT_FOUND, f"Table {name} does not exist.", 404)
         if found.kind == sql_tables.TAG:
             log.info("sql: %s", execute_tag_ddl(self.store, f"DROP TABLE {found.name}"))
             self._sync_virtual_tables(state)
@@ -274,7 +274,7 @@ class SqlEngine:
             found = self._tables(state).get(str(name).strip())
             if found is None or found.kind != sql_tables.LOG:
                 missing = str(name).strip().upper()
-                raise EdgeError(errors.TABLE_NOT_FOUND, f"Table {missing} does not exist.", 404)
+                raise EdgeError(TABLE_NOT_FOUND, f"Table {missing} does not exist.", 404)
             try:
                 with state.sandbox.trusted():
                     return log_tables.append(state.conn, found, body, self.zone)

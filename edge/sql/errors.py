@@ -1,26 +1,15 @@
-"""Error codes of the SQL engine, and the one place an SQLite exception becomes an EdgeError.
+"""The faults of the SQL engine as `EdgeError`s, and the one place an SQLite exception becomes one.
 
-Codes follow Machbase's numbering where the tag store already uses it (2025 no such table,
-2026 table exists); the rest are ours, in the same range, each with a message that says what
-to do. Every failure of a statement reaches the client as error_code/error_message.
+Codes come from the catalogue (`edge.errors`); each text says what to do. Every failure of a
+statement reaches the client as error_code/error_message.
 """
 
 from __future__ import annotations
 
 import apsw
 
-from edge.errors import EdgeError
-from edge.store import errors as store_errors
-
-SYNTAX_ERROR = 2010          # the statement does not parse, or names something unknown
-NOT_SUPPORTED = 2011         # a statement or clause this engine does not run
-NOT_PERMITTED = 2012         # refused by the sandbox (ATTACH, PRAGMA writes, extensions ...)
-TIMEOUT = 2013               # ran longer than REQUEST_TIMEOUT_MS
-RESULT_TOO_LARGE = 2014      # the result would exceed HTTP_MAX_MEM
-CONSTRAINT_FAILED = 2015     # NOT NULL, UNIQUE, CHECK ...
-BUSY = 2016                  # the log-table database stayed locked by another writer
-TABLE_NOT_FOUND = store_errors.TABLE_NOT_FOUND
-TABLE_EXISTS = store_errors.TABLE_EXISTS
+from edge.errors import (BUSY, CONSTRAINT_FAILED, NOT_PERMITTED, NOT_SUPPORTED, RESULT_TOO_LARGE, SYNTAX_ERROR,
+                         TABLE_EXISTS, TABLE_NOT_FOUND, TIMEOUT, EdgeError)
 
 
 def syntax(text: str) -> EdgeError:

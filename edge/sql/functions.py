@@ -22,9 +22,9 @@ import time
 import apsw
 import numpy as np
 
-from edge.errors import EdgeError
+from edge.errors import BAD_TIME, SYNTAX_ERROR, EdgeError
 from edge.sql import errors
-from edge.time.dateformat import BAD_TIME_CODE, civil_from_days, days_from_civil, format_times, \
+from edge.time.dateformat import BAD_TIME, civil_from_days, days_from_civil, format_times, \
     parse_times
 from edge.time.timezone import TimeZone
 
@@ -48,7 +48,7 @@ def unit_ns(unit, what: str, allowed: tuple[str, ...] | None = None) -> int:
         key = key[:-1]
     if key not in NS or (allowed is not None and key not in allowed):
         names = allowed or tuple(k for k in NS if len(k) > 3)
-        raise EdgeError(errors.SYNTAX_ERROR, f"{what}: unknown unit {unit!r}; expected one of {', '.join(names)}")
+        raise EdgeError(SYNTAX_ERROR, f"{what}: unknown unit {unit!r}; expected one of {', '.join(names)}")
     return NS[key]
 
 
@@ -56,7 +56,7 @@ def _size(value, what: str) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or value < 1:
-        raise EdgeError(errors.SYNTAX_ERROR, f"{what}: the bucket size must be a positive integer, got {value!r}")
+        raise EdgeError(SYNTAX_ERROR, f"{what}: the bucket size must be a positive integer, got {value!r}")
     return value
 
 
@@ -90,14 +90,14 @@ class Functions:
         if isinstance(text, int):
             return text
         if not isinstance(text, str):
-            raise EdgeError(BAD_TIME_CODE, f"TO_DATE needs text, got {text!r}")
+            raise EdgeError(BAD_TIME, f"TO_DATE needs text, got {text!r}")
         date_format = args[1] if len(args) == 2 else None
         if date_format is not None and not isinstance(date_format, str):
-            raise EdgeError(BAD_TIME_CODE, "TO_DATE: the format must be text such as 'YYYY-MM-DD HH24:MI:SS'")
+            raise EdgeError(BAD_TIME, "TO_DATE: the format must be text such as 'YYYY-MM-DD HH24:MI:SS'")
         utc, ok = parse_times([text.strip()], self.zone, date_format)
         if not ok[0]:
             wanted = f"the format {date_format!r}" if date_format else "YYYY-MM-DD[ HH24:MI:SS[ mmm:uuu:nnn]]"
-            raise EdgeError(BAD_TIME_CODE, f"TO_DATE cannot read {text!r} as a time: expected {wanted}")
+            raise EdgeError(BAD_TIME, f"TO_DATE cannot read {text!r} as a time: expected {wanted}")
         return int(utc[0])
 
     def to_char(self, *args):
@@ -110,7 +110,7 @@ class Functions:
             if not isinstance(value, (int, float)):
                 raise errors.syntax(f"TO_CHAR with a format needs a datetime, got {value!r}")
             if not isinstance(args[1], str) or not args[1]:
-                raise EdgeError(BAD_TIME_CODE, "TO_CHAR: the format must be text such as 'YYYY-MM-DD'")
+                raise EdgeError(BAD_TIME, "TO_CHAR: the format must be text such as 'YYYY-MM-DD'")
             return format_times(np.array([int(value)], dtype=np.int64), self.zone, args[1])[0]
         if isinstance(value, bytes):
             return value.hex().upper()

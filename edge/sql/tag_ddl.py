@@ -22,11 +22,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from edge.errors import EdgeError
+from edge.errors import NOT_SUPPORTED, SYNTAX_ERROR, EdgeError
 from edge.store.schema import NUMERIC_TYPES, TYPES, ColumnSpec
-
-SYNTAX_ERROR = 2010
-NOT_SUPPORTED = 2011
 
 # Machbase types a tag table here cannot hold, named so that the error can say so.
 _UNSUPPORTED_TYPES = {"ushort", "uinteger", "ulong", "ipv6", "text", "binary", "blob", "clob", "json"}

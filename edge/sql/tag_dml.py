@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from edge.errors import EdgeError
+from edge.errors import TAG_EXISTS, EdgeError
 from edge.sql import errors
 from edge.sql.conditions import parse_conjunction
 from edge.sql.lexer import IDENT, WORD, Token, matching_paren, split_top_level
@@ -197,7 +197,7 @@ def _insert_metadata(table, rest: list[Token]) -> TagDml:
             records.append(dict(zip(columns, got)))
         registered, failed = table.add_tags(records)
         if failed:
-            raise EdgeError(store_errors.TAG_EXISTS,
+            raise EdgeError(TAG_EXISTS,
                             f"{failed} of {len(records)} tag(s) not registered in {table.name}: the name exists "
                             f"already or a value does not fit its column ({registered} registered)")
         return Outcome()

@@ -1,25 +1,13 @@
-"""Error codes of the tag store, in Machbase's numbering where Machbase has one.
+"""The faults of the tag store as `EdgeError`s, their codes from the catalogue (`edge.errors`).
 
-Raised as `EdgeError(code, text)` where the fault is found; the web layer renders them. The
-builders below keep the texts the same wherever the same fault is found.
+Raised where the fault is found; the web layer renders them. The builders keep the texts the
+same wherever the same fault is found.
 """
 
 from __future__ import annotations
 
-from edge.errors import EdgeError
-
-# Machbase's own code and text for deleting a tag that still has data.
-TAG_HAS_DATA = 2324
-TABLE_NOT_FOUND = 2025
-TABLE_EXISTS = 2026
-INVALID_TABLE_DEFINITION = 2061
-COLUMN_NOT_FOUND = 2037
-TAG_NOT_FOUND = 2320
-TAG_EXISTS = 2321
-INVALID_VALUE = 2100
-INVALID_ARGUMENT = 2101
-# The disk refused a write (full, read-only, failing); nothing of the batch was kept.
-STORAGE_FAILURE = 2900
+from edge.errors import (COLUMN_NOT_FOUND, INVALID_ARGUMENT, INVALID_TABLE_DEFINITION, INVALID_VALUE,
+                         STORAGE_FAILURE, TABLE_EXISTS, TABLE_NOT_FOUND, TAG_HAS_DATA, TAG_NOT_FOUND, EdgeError)
 
 
 def table_not_found(name: str) -> EdgeError:
@@ -42,12 +30,8 @@ def tag_not_found(table: str, tag: str) -> EdgeError:
     return EdgeError(TAG_NOT_FOUND, f"Tag {tag} does not exist in table {table}.", 404)
 
 
-def tag_exists(table: str, tag: str) -> EdgeError:
-    return EdgeError(TAG_EXISTS, f"Tag {tag} already exists in table {table}.")
-
-
 def tag_has_data() -> EdgeError:
-    return EdgeError(TAG_HAS_DATA, "Cannot delete tagmeta. there exist data with deleted_tag key.")
+    return EdgeError(TAG_HAS_DATA)  # Machbase's own text, the catalogue's message
 
 
 def invalid_value(text: str) -> EdgeError:

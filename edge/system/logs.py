@@ -12,7 +12,7 @@ import os
 from collections import deque
 from pathlib import Path
 
-from edge.errors import EdgeError
+from edge.errors import FTX_NOT_FOUND, EdgeError
 
 CORE_LOG = "factorytx_core.log"
 WEB_LOG = "factorytx_web.log"
@@ -23,7 +23,6 @@ _WEB_LOGGERS = ("edge.web", "waitress")
 
 DEFAULT_TAIL_LINES = 100
 MAX_TAIL_LINES = 10_000
-NO_SUCH_LOG = 404
 
 
 class _WebOnly(logging.Filter):
@@ -109,8 +108,8 @@ def tail_log(log_dir: Path, name: str, count: int) -> list[str]:
     lines, the rest come from the end of its newest rotated file.
     """
     if name not in LOG_FILES:
-        raise EdgeError(NO_SUCH_LOG, f"No log file named {name[:100]!r}; the logs are {', '.join(LOG_FILES)}",
-                        NO_SUCH_LOG)
+        raise EdgeError(FTX_NOT_FOUND, f"No log file named {name[:100]!r}; the logs are {', '.join(LOG_FILES)}",
+                        FTX_NOT_FOUND)
     if not 0 <= count <= MAX_TAIL_LINES:
         raise ValueError(f"count must be between 0 and {MAX_TAIL_LINES}")
     lines = tail_lines(log_dir / name, count)

@@ -38,9 +38,6 @@ NS_PER_DAY = 86400 * NS_PER_SECOND
 MIN_YEAR, MAX_YEAR = 1678, 2261
 MAX_FORMAT_LENGTH = 128
 
-# Machbase's error for a string that does not match the date format.
-BAD_TIME_CODE = 2132
-
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 # token -> (width, field). Longest tokens first so that "HH24" wins over "HH".
@@ -81,9 +78,9 @@ class DateFormat:
 
     def __init__(self, text: str, literal_escape=None):
         if not isinstance(text, str) or not text:
-            raise EdgeError(BAD_TIME_CODE, "Date format must be a non-empty string")
+            raise EdgeError(BAD_TIME, "Date format must be a non-empty string")
         if len(text) > MAX_FORMAT_LENGTH:
-            raise EdgeError(BAD_TIME_CODE, f"Date format longer than {MAX_FORMAT_LENGTH} characters")
+            raise EdgeError(BAD_TIME, f"Date format longer than {MAX_FORMAT_LENGTH} characters")
         self.text = text
         self.segments: list[Segment] = []
         offset = 0
@@ -389,11 +386,11 @@ def parse_times(texts: Sequence[str] | np.ndarray, zone: TimeZone,
 def parse_time(text: str, zone: TimeZone, date_format: str | None = None, what: str = "time") -> int:
     """UTC ns of one time; EdgeError naming `what` and the accepted forms if it does not parse."""
     if not isinstance(text, str):
-        raise EdgeError(BAD_TIME_CODE, f"{what} must be a string, got {_json_type(text)}")
+        raise EdgeError(BAD_TIME, f"{what} must be a string, got {_json_type(text)}")
     utc, ok = parse_times([text.strip()], zone, date_format)
     if not ok[0]:
         accepted = f"the format {date_format!r} or " if date_format else ""
-        raise EdgeError(BAD_TIME_CODE, f"Cannot parse {what} {text!r}: expected {accepted}"
+        raise EdgeError(BAD_TIME, f"Cannot parse {what} {text!r}: expected {accepted}"
                                        f"YYYY-MM-DD[ HH:MI:SS[ mmm:uuu:nnn]] or YYYY-MM-DDTHH:MI:SS[,mmm]")
     return int(utc[0])
 

@@ -15,27 +15,13 @@ from typing import Any
 import bottle
 import orjson
 
-from edge.errors import EdgeError
+from edge.errors import (FTX_BAD_REQUEST, FTX_INTERNAL, FTX_METHOD_NOT_ALLOWED, FTX_NOT_FOUND, FTX_TOO_LARGE,
+                         FTX_UNAUTHORIZED, MB_BAD_CREDENTIALS, MB_BAD_REQUEST, MB_INTERNAL, MB_NO_AUTH_HEADER,
+                         MB_NOT_FOUND, MB_TOO_LARGE, EdgeError)
 
 log = logging.getLogger("edge.web")
 
 JSON_TYPE = "application/json"
-
-# Error codes of the FactoryTX envelope follow the HTTP status they come with.
-FTX_BAD_REQUEST = 400
-FTX_UNAUTHORIZED = 401
-FTX_NOT_FOUND = 404
-FTX_METHOD_NOT_ALLOWED = 405
-FTX_TOO_LARGE = 413
-FTX_INTERNAL = 500
-
-# Machbase error codes. 3118 is Machbase's own for a missing Authorization header.
-MB_NO_AUTH_HEADER = 3118
-MB_BAD_CREDENTIALS = 3119
-MB_BAD_REQUEST = 3000
-MB_NOT_FOUND = 3001
-MB_TOO_LARGE = 3002
-MB_INTERNAL = 3999
 
 
 def ftx_success(response: Any, **extra: Any) -> dict:

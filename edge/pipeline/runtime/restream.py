@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.errors import EdgeError
+from edge.errors import FTX_BAD_REQUEST, FTX_INTERNAL, EdgeError
 from edge.pipeline.runtime.context import RECEIVER
 from edge.pipeline.runtime.services import ConfiguredStream, configured_services, configured_streams
 
-BAD_REQUEST = 400
-RESTREAM_FAILED = 500
 _STREAM_KEYS = {"asset", "stream_type"}
 
 
 def plan_restream(request: Any, config: dict[str, Any]) -> list[ConfiguredStream]:
     """The configured streams `request` names, or EdgeError(400) saying what is wrong with it."""
     if not isinstance(request, dict) or not request:
-        raise EdgeError(BAD_REQUEST, 'Expected an object {"<data receiver name>": [{"asset": ..., '
+        raise EdgeError(FTX_BAD_REQUEST, 'Expected an object {"<data receiver name>": [{"asset": ..., '
                                      '"stream_type": ...}]} naming at least one data receiver')
     configured = configured_streams(config)
     receivers = {spec.name for spec in configured_services(config) if spec.component_type == RECEIVER}
@@ -30,23 +28,23 @@ def plan_restream(request: Any, config: dict[str, Any]) -> list[ConfiguredStream
     targets: list[ConfiguredStream] = []
     for receiver, streams in request.items():
         if receiver not in receivers:
-            raise EdgeError(BAD_REQUEST, f"No data receiver named {receiver!r} is configured")
+            raise EdgeError(FTX_BAD_REQUEST, f"No data receiver named {receiver!r} is configured")
         if not isinstance(streams, list) or not streams:
-            raise EdgeError(BAD_REQUEST, f"Streams of {receiver!r} must be a non-empty list of "
+            raise EdgeError(FTX_BAD_REQUEST, f"Streams of {receiver!r} must be a non-empty list of "
                                          '{"asset": ..., "stream_type": ...} objects')
         for index, stream in enumerate(streams):
             where = f"{receiver}[{index}]"
             if not isinstance(stream, dict):
-                raise EdgeError(BAD_REQUEST, f"{where}: expected an object with asset and stream_type")
+                raise EdgeError(FTX_BAD_REQUEST, f"{where}: expected an object with asset and stream_type")
             extra = set(stream) - _STREAM_KEYS
             if extra:
-                raise EdgeError(BAD_REQUEST, f"{where}: unexpected field(s) {', '.join(sorted(extra))}")
+                raise EdgeError(FTX_BAD_REQUEST, f"{where}: unexpected field(s) {', '.join(sorted(extra))}")
             asset, stream_type = stream.get("asset"), stream.get("stream_type")
             if not isinstance(asset, str) or not isinstance(stream_type, str):
-                raise EdgeError(BAD_REQUEST, f"{where}: asset and stream_type must both be strings")
+                raise EdgeError(FTX_BAD_REQUEST, f"{where}: asset and stream_type must both be strings")
             target = ConfiguredStream(receiver, asset, stream_type)
             if target not in known:
-                raise EdgeError(BAD_REQUEST, f"Data receiver {receiver!r} has no stream {target.stream!r}")
+                raise EdgeError(FTX_BAD_REQUEST, f"Data receiver {receiver!r} has no stream {target.stream!r}")
             if target not in targets:
                 targets.append(target)
     return targets
@@ -69,5 +67,5 @@ def purge_streams(app, targets: list[ConfiguredStream]) -> int:
                     if marker.component == target.receiver or marker.component_type != RECEIVER:
                         app.markers.clear(marker.component, target.asset, target.stream_type)
     except Exception as exc:
-        raise EdgeError(RESTREAM_FAILED, f"Restream failed, nothing was purged: {exc}", RESTREAM_FAILED) from exc
+        raise EdgeError(FTX_INTERNAL, f"Restream failed, nothing was purged: {exc}", FTX_INTERNAL) from exc
     return purged

@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edge.errors import EdgeError
+from edge.errors import FTX_INTERNAL, EdgeError
 from edge.pipeline import registry
-from edge.pipeline.runtime.restream import RESTREAM_FAILED, plan_restream, purge_streams
+from edge.pipeline.runtime.restream import plan_restream, purge_streams
 from edge.pipeline.runtime.context import RECEIVER, TRANSMIT, PollResult
 from edge.pipeline.runtime.service_thread import RUNNING, STOPPED, ServiceThread
 from edge.pipeline.runtime.services import ServiceSpec, configured_services, service_key
@@ -29,7 +29,6 @@ DESIRED_KEY = "ftx.desired"
 LAST_TRANSMIT_KEY = "ftx.last_data_transmit"
 FAILED = "failed"
 STOP_TIMEOUT = 10.0  # seconds a stop waits, in all, for the threads' current passes
-CONTROL_FAILED = 500
 
 FindComponent = Callable[[str, str], Any]
 
@@ -114,8 +113,8 @@ class Scheduler:
                     paused.append(service)
                     if not service.join(time.monotonic() + self._stop_timeout):
                         service.note_stuck(self._stop_timeout)
-                        raise EdgeError(RESTREAM_FAILED, f"Data receiver {service.spec.name!r} did not finish its "
-                                                         "current pass in time; nothing was purged", RESTREAM_FAILED)
+                        raise EdgeError(FTX_INTERNAL, f"Data receiver {service.spec.name!r} did not finish its "
+                                                         "current pass in time; nothing was purged", FTX_INTERNAL)
                 purged = purge_streams(self._app, targets)
             finally:
                 for service in paused:
@@ -173,7 +172,7 @@ class Scheduler:
         try:
             self._app.runtime_state.set(DESIRED_KEY, state)
         except Exception as exc:
-            raise EdgeError(CONTROL_FAILED, f"Cannot record the pipeline state: {exc}", CONTROL_FAILED) from exc
+            raise EdgeError(FTX_INTERNAL, f"Cannot record the pipeline state: {exc}", FTX_INTERNAL) from exc
 
     def _start_services(self) -> None:
         try:
@@ -181,7 +180,7 @@ class Scheduler:
             services = {spec.key: self._service_for(spec, config) for spec in configured_services(config)}
         except Exception as exc:
             self._failure = f"cannot read the configuration: {exc}"
-            raise EdgeError(CONTROL_FAILED, f"Cannot start the pipeline: {self._failure}", CONTROL_FAILED) from exc
+            raise EdgeError(FTX_INTERNAL, f"Cannot start the pipeline: {self._failure}", FTX_INTERNAL) from exc
         started: list[ServiceThread] = []
         try:
             for service in services.values():
@@ -192,7 +191,7 @@ class Scheduler:
                 service.request_stop()
             self._failure = f"cannot start a thread: {exc}"
             self._services = services
-            raise EdgeError(CONTROL_FAILED, f"Cannot start the pipeline: {self._failure}", CONTROL_FAILED) from exc
+            raise EdgeError(FTX_INTERNAL, f"Cannot start the pipeline: {self._failure}", FTX_INTERNAL) from exc
         self._services = services
         self._running = True
         self._failure = None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import bottle
 
-from edge.errors import EdgeError
+from edge.errors import FTX_BAD_REQUEST, FTX_NOT_FOUND, EdgeError
 from edge.pipeline.config import meta, templates
-from edge.web.envelope import FTX_BAD_REQUEST, FTX_NOT_FOUND, ftx_success, read_json_body
+from edge.web.envelope import ftx_success, read_json_body
 from edge.web.ports import FtxPorts
 
 TEMPLATE_NOT_AVAILABLE = "Requested configuration is not available"

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import bottle
 
-from edge.errors import EdgeError
+from edge.errors import FTX_BAD_REQUEST, FTX_INTERNAL, FTX_NOT_FOUND, EdgeError
 from edge.pipeline.runtime.services import configured_streams
 from edge.system.logs import CORE_LOG, DEFAULT_TAIL_LINES, MAX_TAIL_LINES, tail_log
 from edge.system.machine import machine_info
-from edge.web.envelope import FTX_BAD_REQUEST, FTX_INTERNAL, FTX_NOT_FOUND, ftx_success, read_json_body
+from edge.web.envelope import ftx_success, read_json_body
 from edge.web.ports import FtxPorts
 
 log = logging.getLogger("edge.web.control")

@@ -9,14 +9,13 @@ from __future__ import annotations
 import bottle
 import numpy as np
 
-from edge.errors import EdgeError
+from edge.errors import MB_BAD_REQUEST, EdgeError
 from edge.time.dateformat import parse_time
 from edge.store import errors as store_errors
 from edge.store.schema import check_metadata_value
 from edge.web.envelope import read_json_body
 from edge.web.machbase.format import Column, Nullable, result_set
 from edge.web.machbase.params import tag_names
-from edge.web.machbase.tag_append import BAD_BODY
 
 STATISTICS = ("range", "min", "max", "first", "last", "count", "cnt", "disksize")
 # Widths Machbase reports for the tag-name column of per-tag statistics, and for "ALL".
@@ -51,9 +50,9 @@ class TagRoutes:
 
     def add(self, table: str):
         target = self.api.table(table)
-        body = read_json_body(BAD_BODY)
+        body = read_json_body(MB_BAD_REQUEST)
         if not isinstance(body, dict) or not isinstance(body.get("values"), list):
-            raise EdgeError(BAD_BODY, 'The body needs "values": a list of rows [tag name, metadata values...]')
+            raise EdgeError(MB_BAD_REQUEST, 'The body needs "values": a list of rows [tag name, metadata values...]')
         name_column = _name_column(target)
         metadata = list(target.metadata_columns)
         good, failures = [], 0
@@ -89,9 +88,9 @@ class TagRoutes:
 
     def update(self, table: str, tag: str):
         target = self.api.table(table)
-        body = read_json_body(BAD_BODY)
+        body = read_json_body(MB_BAD_REQUEST)
         if not isinstance(body, dict) or not body:
-            raise EdgeError(BAD_BODY, 'The body must be a JSON object of metadata columns, e.g. {"baseip": "10.0.0.1"}')
+            raise EdgeError(MB_BAD_REQUEST, 'The body must be a JSON object of metadata columns, e.g. {"baseip": "10.0.0.1"}')
         require_tags(target, [tag])
         by_name = {c.name.upper(): c for c in target.metadata_columns}
         values = {}

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from edge.errors import EdgeError
+from edge.errors import INVALID_ARGUMENT, EdgeError
 from edge.time.dateformat import DEFAULT_FORMAT, DateFormat, parse_time
 from edge.time.timezone import TimeZone
 from edge.web.machbase.format import OutputOptions
 
-# Machbase-style code for a request parameter that cannot be used.
-BAD_PARAMETER = 2101
 DEFAULT_SCALE = 3
 MAX_SCALE = 9
 MAX_TAGS_PER_REQUEST = 10_000
@@ -37,7 +35,7 @@ def output_options(query: Mapping[str, str], zone: TimeZone) -> OutputOptions:
     fetch_mode = 0
     if mode_text not in (None, ""):
         if mode_text.strip() not in ("0", "1"):
-            raise EdgeError(BAD_PARAMETER, f"FetchMode (m) must be 0 (rows as objects) or 1 (rows as arrays), "
+            raise EdgeError(INVALID_ARGUMENT, f"FetchMode (m) must be 0 (rows as objects) or 1 (rows as arrays), "
                                            f"got {mode_text!r}")
         fetch_mode = int(mode_text)
     return OutputOptions(zone=zone, date_format=date_format, fetch_mode=fetch_mode,
@@ -56,25 +54,25 @@ def scale_of(text: str | None) -> int:
 def tag_names(text: str | None, what: str = "TagNames") -> list[str]:
     """Comma-separated tag names, in the order given, duplicates dropped."""
     if text is None or not text.strip():
-        raise EdgeError(BAD_PARAMETER, f"{what} is missing: give one tag name or several separated by commas")
+        raise EdgeError(INVALID_ARGUMENT, f"{what} is missing: give one tag name or several separated by commas")
     names = []
     seen = set()
     for part in text.split(","):
         name = part.strip()
         if not name:
-            raise EdgeError(BAD_PARAMETER, f"{what} {text!r} has an empty tag name")
+            raise EdgeError(INVALID_ARGUMENT, f"{what} {text!r} has an empty tag name")
         if name not in seen:
             seen.add(name)
             names.append(name)
     if len(names) > MAX_TAGS_PER_REQUEST:
-        raise EdgeError(BAD_PARAMETER, f"{what} lists more than {MAX_TAGS_PER_REQUEST} tags")
+        raise EdgeError(INVALID_ARGUMENT, f"{what} lists more than {MAX_TAGS_PER_REQUEST} tags")
     return names
 
 
 def request_time(text: str | None, zone: TimeZone, date_format: str | None, what: str) -> int:
     """A Start/End/BeforeTime value as UTC ns: in the f format if given, else a tag API form."""
     if text is None or not text.strip():
-        raise EdgeError(BAD_PARAMETER, f"{what} is missing")
+        raise EdgeError(INVALID_ARGUMENT, f"{what} is missing")
     chosen = date_format if date_format and date_format != DEFAULT_FORMAT else None
     return parse_time(text.strip(), zone, chosen, what=what)
 
@@ -87,9 +85,9 @@ def whole_number(text: str | None, what: str, default: int, allowed: tuple[int, 
     try:
         value = int(text.strip(), 10)
     except ValueError:
-        raise EdgeError(BAD_PARAMETER, f"{what} must be a whole number, got {text!r}") from None
+        raise EdgeError(INVALID_ARGUMENT, f"{what} must be a whole number, got {text!r}") from None
     if allowed is not None and value not in allowed:
-        raise EdgeError(BAD_PARAMETER, f"{what} must be one of {', '.join(map(str, allowed))}, got {value}")
+        raise EdgeError(INVALID_ARGUMENT, f"{what} must be one of {', '.join(map(str, allowed))}, got {value}")
     if not minimum <= value <= maximum:
-        raise EdgeError(BAD_PARAMETER, f"{what} must be between {minimum} and {maximum}, got {value}")
+        raise EdgeError(INVALID_ARGUMENT, f"{what} must be between {minimum} and {maximum}, got {value}")
     return value

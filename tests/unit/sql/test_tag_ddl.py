@@ -2,9 +2,8 @@
 
 import pytest
 
-from edge.errors import EdgeError
-from edge.sql.tag_ddl import (NOT_SUPPORTED, SYNTAX_ERROR, CreateTagTable, DropTable, is_tag_ddl,
-                              parse_tag_ddl)
+from edge.errors import NOT_SUPPORTED, SYNTAX_ERROR, EdgeError
+from edge.sql.tag_ddl import CreateTagTable, DropTable, is_tag_ddl, parse_tag_ddl
 from edge.store.schema import ColumnSpec
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from edge.errors import EdgeError
-from edge.store.errors import INVALID_VALUE
+from edge.errors import INVALID_VALUE
 
 S = 1_000_000_000
 HOUR = 3600 * S

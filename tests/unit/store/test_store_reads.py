@@ -8,7 +8,7 @@ import pytest
 
 from edge.errors import EdgeError
 from edge.store import ColumnSpec
-from edge.store import errors as store_errors
+from edge import errors as store_errors
 
 SPEC_START = int(np.datetime64("2001-09-09T01:00:01", "ns").astype(np.int64))
 S = 1_000_000_000

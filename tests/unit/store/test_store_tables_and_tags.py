@@ -7,7 +7,7 @@ import pytest
 
 from edge.errors import EdgeError
 from edge.store import ColumnSpec
-from edge.store import errors as store_errors
+from edge import errors as store_errors
 
 SPEC_TABLE = [ColumnSpec("name_multi", "varchar", 20, "name"), ColumnSpec("time_multi", "datetime", 8, "time"),
               ColumnSpec("value_multi", "double", 8, "value"), ColumnSpec("value2_multi", "short", 0, "extra"),
