@@ -24,8 +24,8 @@ import math
 import apsw
 import numpy as np
 
-from edge.errors import EdgeError
 from edge.sql import errors
+from edge.store.ingest import insert_rows
 from edge.time.dateformat import parse_times
 from edge.sql.tables import STAT_COLUMNS
 from edge.sql.types import INTEGER_TYPES, of_store_column, sqlite_declaration
@@ -247,53 +247,7 @@ class TagVirtualTable:
 
 def append_rows(table, rows: list[tuple], zone) -> int:
     """Appends rows given in table column order (name, time, value, extras...) as one batch."""
-    columns = list(zip(*rows))
-    names = columns[0]
-    if not set(map(type, names)) <= {str}:
-        raise EdgeError(errors.CONSTRAINT_FAILED, f"Table {table.name}: every row needs a tag name (text)")
-    times = _times(columns[1], zone, table.name)
-    values = np.fromiter((np.nan if v is None else _number(v, table.name) for v in columns[2]),
-                         dtype=np.float64, count=len(rows))
-    extras = {}
-    for spec, cells in zip(table.columns[3:], columns[3:]):
-        array = np.empty(len(cells), dtype=object)
-        if spec.type == "datetime":
-            known = [c for c in cells if c is not None]
-            parsed = _times(known, zone, table.name) if known else []
-            it = iter(parsed.tolist() if len(known) else [])
-            array[:] = [None if c is None else next(it) for c in cells]
-        else:
-            array[:] = list(cells)
-        extras[spec.name] = array
-    return table.append(np.array(names, dtype=object), times, values, extras or None)
-
-
-def _number(value, table: str) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    raise EdgeError(errors.CONSTRAINT_FAILED, f"Table {table}: the value must be a number or NULL, got {value!r}")
-
-
-def _times(cells, zone, table: str) -> np.ndarray:
-    kinds = set(map(type, cells))
-    if kinds <= {int}:
-        return np.array(cells, dtype=np.int64)
-    out = np.zeros(len(cells), dtype=np.int64)
-    texts = [i for i, c in enumerate(cells) if isinstance(c, str)]
-    if texts:
-        parsed, ok = parse_times([cells[i].strip() for i in texts], zone)
-        if not ok.all():
-            bad = cells[texts[int(np.flatnonzero(~ok)[0])]]
-            raise EdgeError(errors.CONSTRAINT_FAILED, f"Table {table}: cannot read {bad!r} as a time")
-        out[texts] = parsed
-    for i, cell in enumerate(cells):
-        if isinstance(cell, str):
-            continue
-        if isinstance(cell, (int, float)) and not isinstance(cell, bool) and math.isfinite(cell):
-            out[i] = int(cell)
-        else:
-            raise EdgeError(errors.CONSTRAINT_FAILED, f"Table {table}: every row needs a time, got {cell!r}")
-    return out
+    return table.append_batch(insert_rows(table.schema, rows, zone))
 
 
 class TagCursor:

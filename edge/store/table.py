@@ -1,8 +1,8 @@
 """One tag table: durable batched appends, reads, rollups, stats, deletes and tag metadata.
 
 Write path (one batch, or several queued by concurrent callers: group commit):
-  1. the batch is checked and grouped by tag (`batch.prepare`; `prepare_by_tag` for points
-     that come grouped), outside any lock;
+  1. the batch is checked and grouped by tag (`ingest.prepare`; `prepare_by_tag` for points
+     that come grouped; `append_batch` takes one `ingest` built), outside any lock;
   2. under the commit lock a keyed batch whose key the table has applied is dropped (the
      caller gets 0), its tags are resolved (new ones registered provisionally), its
      record is written to the log and synced (one fdatasync for the group);
@@ -45,8 +45,9 @@ import numpy as np
 from edge.catalog import Catalog
 from edge.store import errors, in_order, tag_catalog
 from edge.store import rollups as rollup_math
-from edge.store.batch import Batch, decode, prepare, prepare_by_tag
+from edge.store.batch import Batch, decode
 from edge.store.batch_keys import AppliedKeys, encode_key
+from edge.store.ingest import prepare, prepare_by_tag
 from edge.store.columns import ColumnFile, sync_directory, sync_files
 from edge.store.rollups import Rollups
 from edge.store.runs import EMPTY_TAIL, NO_EXTEND, PERM_DTYPE, Run, sort_order
@@ -276,6 +277,10 @@ class TagTable(TableReads, TableMaintenance, TableTags):
         without a tag name per point to group; extra columns get nulls."""
         return self._append(lambda: prepare_by_tag(self.schema, tags, times_ns, values, self._by_name),
                             batch_key)
+
+    def append_batch(self, batch: Batch, batch_key: str | None = None) -> int:
+        """`append` for a batch `edge.store.ingest` built (checked, grouped, encoded)."""
+        return self._append(lambda: batch, batch_key)
 
     def _append(self, make_batch: Callable[[], Batch], batch_key: str | None) -> int:
         key_bytes = b""

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from edge.errors import EdgeError
+from edge.errors import BAD_TIME, EdgeError
 from edge.time.timezone import NS_PER_SECOND, TimeZone
 
 DEFAULT_FORMAT = "YYYY-MM-DD HH24:MI:SS mmm:uuu:nnn"

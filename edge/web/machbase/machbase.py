@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import bottle
 
-from edge.errors import EdgeError
+from edge.errors import MB_BAD_REQUEST, EdgeError
 from edge.time.timezone import TimeZone
 from edge.web.machbase import sql_results as machbase_sql
 from edge.web.envelope import MACHBASE, json_app, read_json_body
 from edge.web.machbase.format import NO_ERROR
-from edge.web.machbase.machiot import store_rows
 from edge.web.machbase.params import output_options
 from edge.web.ports import HistorianPorts
-from edge.web.machbase.tag_append import BAD_BODY, append_rows, cyclic_gc_paused, log_failures
+from edge.web.machbase.tag_append import append_rows, cyclic_gc_paused, log_failures, store_rows
 
 MAX_STATEMENT_LENGTH = 1 << 20
 
@@ -34,7 +33,7 @@ def build(ports: HistorianPorts) -> bottle.Bottle:
         if statement is not None:
             return run_statement(ports.sql, statement, zone)
         if bottle.request.method == "GET":
-            raise EdgeError(BAD_BODY, "Give a statement as ?q=...")
+            raise EdgeError(MB_BAD_REQUEST, "Give a statement as ?q=...")
         return append(ports, zone)
 
     web.get("/machbase")(statement_or_append)
@@ -45,18 +44,18 @@ def build(ports: HistorianPorts) -> bottle.Bottle:
 def run_statement(sql, statement: str, zone: TimeZone):
     text = statement.strip()
     if not text:
-        raise EdgeError(BAD_BODY, "The statement (q) is empty")
+        raise EdgeError(MB_BAD_REQUEST, "The statement (q) is empty")
     if len(text) > MAX_STATEMENT_LENGTH:
-        raise EdgeError(BAD_BODY, f"The statement is longer than {MAX_STATEMENT_LENGTH} characters")
+        raise EdgeError(MB_BAD_REQUEST, f"The statement is longer than {MAX_STATEMENT_LENGTH} characters")
     options = output_options(bottle.request.query, zone)
     return machbase_sql.answer(sql.execute(text), options)
 
 
 def append(ports: HistorianPorts, zone: TimeZone) -> dict:
     with cyclic_gc_paused():
-        body = read_json_body(BAD_BODY)
+        body = read_json_body(MB_BAD_REQUEST)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
-            raise EdgeError(BAD_BODY, 'An append needs {"name": table, "date_format": ..., "values": [[...], ...]}')
+            raise EdgeError(MB_BAD_REQUEST, 'An append needs {"name": table, "date_format": ..., "values": [[...], ...]}')
         name = body["name"].strip()
         if ports.sql.is_log_table(name):
             result = ports.sql.append(name, body)

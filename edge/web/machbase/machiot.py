@@ -9,16 +9,15 @@ from __future__ import annotations
 import bottle
 import numpy as np
 
-from edge.errors import EdgeError
+from edge.errors import INVALID_ARGUMENT, MB_BAD_REQUEST, EdgeError
 from edge.time.timezone import TimeZone
 from edge.web.machbase import machiot_tags
 from edge.web.envelope import MACHBASE, Flavour, json_app, read_json_body
 from edge.web.machbase.format import NO_ERROR, Coded, Column, OutputOptions, result_set, status
-from edge.web.machbase.params import (BAD_PARAMETER, first_of, output_options, request_time, tag_names,
-                                     whole_number)
+from edge.web.machbase.params import first_of, output_options, request_time, tag_names, whole_number
 from edge.web.machbase.machiot_tags import key_columns, require_tags
 from edge.web.ports import HistorianPorts
-from edge.web.machbase.tag_append import BAD_BODY, AppendRows, append_rows, cyclic_gc_paused, log_failures
+from edge.web.machbase.tag_append import append_rows, cyclic_gc_paused, store_rows
 
 PREFIXES = ("/machiot", "/machiot/v1", "/machiot-rest-api", "/machiot-rest-api/v1")
 RAW_PARTS = ("TagNames", "Start", "End", "Direction", "Count", "Offset")
@@ -63,7 +62,7 @@ class MachiotApi:
 
     def table(self, name: str):
         if not name or not name.strip():
-            raise EdgeError(BAD_PARAMETER, "Table is missing")
+            raise EdgeError(INVALID_ARGUMENT, "Table is missing")
         return self.store.table(name.strip())
 
     def status(self, **fields) -> dict:
@@ -72,7 +71,7 @@ class MachiotApi:
     def check_result_size(self, rows: int) -> None:
         limit = self.max_result_bytes // ROW_TEXT_BYTES
         if rows > limit:
-            raise EdgeError(BAD_PARAMETER, f"The result would exceed HTTP_MAX_MEM ({self.max_result_bytes} bytes, "
+            raise EdgeError(INVALID_ARGUMENT, f"The result would exceed HTTP_MAX_MEM ({self.max_result_bytes} bytes, "
                                            f"about {limit} rows); narrow it with Start/End or Count and Offset")
 
     def install(self, web: bottle.Bottle, prefix: str) -> None:
@@ -94,7 +93,7 @@ class MachiotApi:
         with cyclic_gc_paused():
             # An integer beyond 64 bits fails its row whether it comes as an int or a float
             # (a double column takes the same nearest float): exactness is not needed here.
-            rows = append_rows(read_json_body(BAD_BODY, exact_integers=False), target.columns, self.zone)
+            rows = append_rows(read_json_body(MB_BAD_REQUEST, exact_integers=False), target.columns, self.zone)
         return self.status(**store_rows(target, rows))
 
     # Raw select ------------------------------------------------------------------------------
@@ -126,7 +125,7 @@ class MachiotApi:
         end = request_time(args.get("End"), self.zone, options.date_format, "End") \
             if args.get("End") else np.iinfo(np.int64).max
         if start > end:
-            raise EdgeError(BAD_PARAMETER, f"Start ({args.get('Start')}) is after End ({args.get('End')})")
+            raise EdgeError(INVALID_ARGUMENT, f"Start ({args.get('Start')}) is after End ({args.get('End')})")
         return int(start), int(end)
 
     # Raw delete ------------------------------------------------------------------------------
@@ -134,7 +133,7 @@ class MachiotApi:
     def delete_raw(self, table: str, rest: str):
         parts = [p for p in rest.split("/") if p != ""]
         if len(parts) not in (1, 2):
-            raise EdgeError(BAD_PARAMETER, "Expected /datapoints/raw/{Table}/{BeforeTime} or "
+            raise EdgeError(INVALID_ARGUMENT, "Expected /datapoints/raw/{Table}/{BeforeTime} or "
                                            "/datapoints/raw/{Table}/{TagNames}/{BeforeTime}")
         target = self.table(table)
         options = self.options()
@@ -167,15 +166,6 @@ class MachiotApi:
         return result_set(columns, values, options)
 
 
-def store_rows(table, rows: AppendRows) -> dict:
-    """Appends the good rows of an append; the {"append_success", "append_failure"} fields."""
-    log_failures(table.name, rows.failures, rows.reasons)
-    stored = 0
-    if rows.count:
-        stored = table.append(rows.names, rows.times, rows.values, rows.extras or None)
-    return {"data": [], "append_success": int(stored), "append_failure": rows.failures}
-
-
 def _arguments(table: str | None, rest: str, parts: tuple[str, ...]) -> dict:
     """Path parts (Table/TagNames/Start/...) merged over the query-string factors."""
     query = bottle.request.query
@@ -186,7 +176,7 @@ def _arguments(table: str | None, rest: str, parts: tuple[str, ...]) -> dict:
     while given and given[-1] == "":
         given.pop()
     if len(given) > len(parts):
-        raise EdgeError(BAD_PARAMETER, f"Too many path parts: expected at most {'/'.join('{' + p + '}' for p in parts)}")
+        raise EdgeError(INVALID_ARGUMENT, f"Too many path parts: expected at most {'/'.join('{' + p + '}' for p in parts)}")
     for name, value in zip(parts, given):
         args[name] = value
     return args
@@ -205,12 +195,12 @@ def _names_column(names: np.ndarray) -> Coded:
 
 def _functions(text: str | None) -> list[str]:
     if not text or not text.strip():
-        raise EdgeError(BAD_PARAMETER, f"CalculationMode is missing: one or more of {','.join(FUNCTIONS)}")
+        raise EdgeError(INVALID_ARGUMENT, f"CalculationMode is missing: one or more of {','.join(FUNCTIONS)}")
     functions = []
     for part in text.split(","):
         name = part.strip().lower()
         if name not in FUNCTIONS:
-            raise EdgeError(BAD_PARAMETER, f"Unknown CalculationMode {part.strip()!r}: expected one or more of "
+            raise EdgeError(INVALID_ARGUMENT, f"Unknown CalculationMode {part.strip()!r}: expected one or more of "
                                            f"{','.join(FUNCTIONS)} separated by commas")
         if name not in functions:
             functions.append(name)
@@ -219,10 +209,10 @@ def _functions(text: str | None) -> list[str]:
 
 def _interval(kind: str | None, value: str | None) -> tuple[str, int]:
     if not kind or kind.strip().lower() not in INTERVALS:
-        raise EdgeError(BAD_PARAMETER, f"IntervalType must be sec, min or hour, got {kind!r}")
+        raise EdgeError(INVALID_ARGUMENT, f"IntervalType must be sec, min or hour, got {kind!r}")
     level, divides = INTERVALS[kind.strip().lower()]
     multiple = whole_number(value, "IntervalValue", 1, minimum=1, maximum=divides)
     if divides % multiple:
-        raise EdgeError(BAD_PARAMETER, f"IntervalValue must divide {divides} for IntervalType {level} "
+        raise EdgeError(INVALID_ARGUMENT, f"IntervalValue must divide {divides} for IntervalType {level} "
                                        f"(e.g. 1, 5, 10, 15, 30), got {multiple}")
     return level, multiple
