@@ -21,7 +21,7 @@ def plan_restream(request: Any, config: dict[str, Any]) -> list[ConfiguredStream
     """The configured streams `request` names, or EdgeError(400) saying what is wrong with it."""
     if not isinstance(request, dict) or not request:
         raise EdgeError(FTX_BAD_REQUEST, 'Expected an object {"<data receiver name>": [{"asset": ..., '
-                                     '"stream_type": ...}]} naming at least one data receiver')
+                                         '"stream_type": ...}]} naming at least one data receiver')
     configured = configured_streams(config)
     receivers = {spec.name for spec in configured_services(config) if spec.component_type == RECEIVER}
     known = set(configured)
@@ -31,7 +31,7 @@ def plan_restream(request: Any, config: dict[str, Any]) -> list[ConfiguredStream
             raise EdgeError(FTX_BAD_REQUEST, f"No data receiver named {receiver!r} is configured")
         if not isinstance(streams, list) or not streams:
             raise EdgeError(FTX_BAD_REQUEST, f"Streams of {receiver!r} must be a non-empty list of "
-                                         '{"asset": ..., "stream_type": ...} objects')
+                                             '{"asset": ..., "stream_type": ...} objects')
         for index, stream in enumerate(streams):
             where = f"{receiver}[{index}]"
             if not isinstance(stream, dict):

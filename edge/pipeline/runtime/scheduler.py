@@ -114,7 +114,7 @@ class Scheduler:
                     if not service.join(time.monotonic() + self._stop_timeout):
                         service.note_stuck(self._stop_timeout)
                         raise EdgeError(FTX_INTERNAL, f"Data receiver {service.spec.name!r} did not finish its "
-                                                         "current pass in time; nothing was purged", FTX_INTERNAL)
+                                                      "current pass in time; nothing was purged", FTX_INTERNAL)
                 purged = purge_streams(self._app, targets)
             finally:
                 for service in paused:

@@ -55,7 +55,8 @@ def append(ports: HistorianPorts, zone: TimeZone) -> dict:
     with cyclic_gc_paused():
         body = read_json_body(MB_BAD_REQUEST)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
-            raise EdgeError(MB_BAD_REQUEST, 'An append needs {"name": table, "date_format": ..., "values": [[...], ...]}')
+            raise EdgeError(MB_BAD_REQUEST,
+                            'An append needs {"name": table, "date_format": ..., "values": [[...], ...]}')
         name = body["name"].strip()
         if ports.sql.is_log_table(name):
             result = ports.sql.append(name, body)

@@ -176,7 +176,8 @@ def _arguments(table: str | None, rest: str, parts: tuple[str, ...]) -> dict:
     while given and given[-1] == "":
         given.pop()
     if len(given) > len(parts):
-        raise EdgeError(INVALID_ARGUMENT, f"Too many path parts: expected at most {'/'.join('{' + p + '}' for p in parts)}")
+        raise EdgeError(INVALID_ARGUMENT,
+                        f"Too many path parts: expected at most {'/'.join('{' + p + '}' for p in parts)}")
     for name, value in zip(parts, given):
         args[name] = value
     return args

@@ -90,7 +90,8 @@ class TagRoutes:
         target = self.api.table(table)
         body = read_json_body(MB_BAD_REQUEST)
         if not isinstance(body, dict) or not body:
-            raise EdgeError(MB_BAD_REQUEST, 'The body must be a JSON object of metadata columns, e.g. {"baseip": "10.0.0.1"}')
+            raise EdgeError(MB_BAD_REQUEST,
+                            'The body must be a JSON object of metadata columns, e.g. {"baseip": "10.0.0.1"}')
         require_tags(target, [tag])
         by_name = {c.name.upper(): c for c in target.metadata_columns}
         values = {}
