@@ -28,7 +28,6 @@ import contextlib
 import dataclasses
 import ipaddress
 import itertools
-import math
 import operator
 from collections.abc import Sequence
 
@@ -373,50 +372,59 @@ def insert_rows(schema: TableSchema, rows: list[tuple], zone: TimeZone) -> Batch
     extras = {}
     for spec, cells in zip(schema.columns[3:], columns[3:]):
         if spec.type == "datetime":
-            null = np.fromiter((c is None for c in cells), dtype=bool, count=len(cells))
+            null = np.fromiter(map(operator.is_, cells, itertools.repeat(None)), dtype=bool, count=len(cells))
             parsed = np.zeros(len(cells), dtype=np.int64)
             if not null.all():
                 known = np.flatnonzero(~null)
-                parsed[known] = _insert_times([cells[i] for i in known.tolist()], zone, table)
+                parsed[known] = _insert_times(_objects(cells)[known].tolist(), zone, table)
             extras[spec.name] = np.ma.MaskedArray(parsed, mask=null)
         else:
-            array = np.empty(len(cells), dtype=object)
-            array[:] = cells
-            extras[spec.name] = array
-    return prepare(schema, np.array(names, dtype=object), times, values, extras or None)
+            extras[spec.name] = _objects(cells)
+    return prepare(schema, _objects(names), times, values, extras or None)
+
+
+def _objects(cells) -> np.ndarray:
+    array = np.empty(len(cells), dtype=object)
+    array[:] = cells
+    return array
 
 
 def _insert_values(cells: tuple, table: str) -> np.ndarray:
     """float64 of numbers, NaN for NULL; EdgeError naming the first cell that is neither."""
-    if set(map(type, cells)) <= {int, float, type(None)}:
-        return np.array(cells, dtype=np.float64)
-    for cell in cells:
-        if cell is not None and (not isinstance(cell, (int, float)) or isinstance(cell, bool)):
-            raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: the value must be a number or NULL, got {cell!r}")
-    return np.array([np.nan if c is None else float(c) for c in cells], dtype=np.float64)
+    if not set(map(type, cells)) <= {int, float, type(None)}:
+        for cell in cells:  # only to name the culprit
+            if cell is not None and (not isinstance(cell, (int, float)) or isinstance(cell, bool)):
+                raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: the value must be a number or NULL, got {cell!r}")
+    return np.array(cells, dtype=np.float64)
 
 
 def _insert_times(cells, zone: TimeZone, table: str) -> np.ndarray:
     """ns of integers, finite floats (truncated) and texts in the default formats; EdgeError
     naming the first text that does not parse, else the first cell of another kind."""
-    kinds = set(map(type, cells))
-    if kinds <= {int}:
+    n = len(cells)
+    if set(map(type, cells)) <= {int}:
         return np.array(cells, dtype=np.int64)
-    out = np.zeros(len(cells), dtype=np.int64)
-    is_text = np.fromiter((isinstance(c, str) for c in cells), dtype=bool, count=len(cells))
+    objects = _objects(cells)
+    kinds = np.array(list(map(type, cells)), dtype=object)
+    is_text = kinds == str
+    out = np.zeros(n, dtype=np.int64)
     texts = np.flatnonzero(is_text)
     if texts.size:
-        parsed, ok = parse_times([cells[i].strip() for i in texts.tolist()], zone)
+        parsed, ok = parse_times(list(map(str.strip, objects[texts].tolist())), zone)
         if not ok.all():
             bad = cells[int(texts[int(np.flatnonzero(~ok)[0])])]
             raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: cannot read {bad!r} as a time")
         out[texts] = parsed
-    for i in np.flatnonzero(~is_text).tolist():
-        cell = cells[i]
-        if isinstance(cell, (int, float)) and not isinstance(cell, bool) and math.isfinite(cell):
-            out[i] = int(cell)
-        else:
-            raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: every row needs a time, got {cell!r}")
+    is_int, is_float = kinds == int, kinds == float
+    good = is_text | is_int
+    floats = objects[is_float].astype(np.float64)
+    good[is_float] = np.isfinite(floats)
+    if not good.all():
+        bad = cells[int(np.flatnonzero(~good)[0])]
+        raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: every row needs a time, got {bad!r}")
+    # int() truncates a float as before, and a number beyond int64 raises OverflowError as before
+    out[is_int] = np.array(objects[is_int].tolist(), dtype=np.int64)
+    out[is_float] = np.array(list(map(int, floats.tolist())), dtype=np.int64)
     return out
 
 
