@@ -43,8 +43,6 @@ from edge.time.timezone import TimeZone
 # How many failed rows of an append are described (for the log).
 REASONS_KEPT = 5
 
-_INT_LIMITS = {"short": 2**15 - 1, "integer": 2**31 - 1, "long": 2**63 - 1}
-
 
 # Machbase appends -------------------------------------------------------------------------
 
@@ -171,10 +169,11 @@ def _column(column: ColumnSpec, cells: tuple, zone: TimeZone, date_format: str |
         if column.role == "extra":
             array = array.astype(column.stored_dtype, copy=False)
         return array, ok, lambda i: f"{label} must be a number or null, got {_show(cells[i])}"
-    if column.type in _INT_LIMITS:
-        array, ok, null = _integers(cells, _INT_LIMITS[column.type])
+    if column.type in ("short", "integer", "long"):
+        limits = np.iinfo(column.stored_dtype)  # its minimum is NULL, as in Machbase
+        array, ok, null = _integers(cells, int(limits.max))
         array = array.astype(column.stored_dtype)
-        array[null] = np.iinfo(column.stored_dtype).min
+        array[null] = limits.min
         return array, ok, lambda i: f"{label} must be a {column.type} or null, got {_show(cells[i])}"
     if column.type == "varchar":
         array, ok = _varchars(cells, column)
@@ -323,7 +322,7 @@ def _floats(cells: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _integers(cells: tuple, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """int64 of integers within +-limit (Machbase keeps the type's minimum for NULL)."""
+    """int64 of integers within +-limit; None is null."""
     n = len(cells)
     if _types(cells) <= {int}:
         try:
