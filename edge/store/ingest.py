@@ -1,7 +1,7 @@
 """The one way into the tag store: rows or per-tag arrays checked once, grouped by tag once,
 encoded once, as a `Batch` that `TagTable.append_batch` stores.
 
-Four callers, three entry points:
+One entry point per caller:
 
 - `append_rows(rows, columns, zone, date_format)`: the rows of a Machbase append body
   (/machiot datapoints/raw, /machbase). Machbase appends the good rows and counts the bad
@@ -162,7 +162,9 @@ def _column(column: ColumnSpec, cells: tuple, zone: TimeZone, date_format: str |
         if column.role == "time":
             ok &= ~null
             return array, ok, lambda i: f"{label} {_show(cells[i])} is not a time in the date format"
-        array[null] = np.iinfo(np.int64).min
+        if null.any():
+            array = array.copy()
+            array[null] = np.iinfo(np.int64).min
         return array, ok, lambda i: f"{label} {_show(cells[i])} is not a time"
     if column.type in ("float", "double") or column.role == "value":  # the value is kept as a double
         array, ok = _floats(cells)
