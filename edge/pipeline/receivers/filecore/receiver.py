@@ -32,7 +32,6 @@ import functools
 import hashlib
 from typing import Any
 
-from edge.catalog.historian_ledger import HistorianLedger
 from edge.errors import EdgeError
 from edge.pipeline.batch import RecordBatch
 from edge.pipeline.runtime.historian_sink import HistorianSink
@@ -87,13 +86,13 @@ class FileReceiver:
     def __init__(self, context: ComponentContext):
         self.context = context
         self.log = context.log
-        self.app = context.app
+        self.books = context.books
         config = context.config
         self.name = context.name
         self.delete_completed = bool(config.get("delete_completed", False))
-        self.sink = HistorianSink(self.app)
+        self.sink = HistorianSink(context.historian, context.historian_table)
         self.sinks = [self.sink]  # an outbox for transmits joins here
-        self.ledger = HistorianLedger(self.app.catalog)
+        self.ledger = context.books.historian_ledger
         self.read_ahead = ReadAhead()
         self.sources: list[FileSource] = []
         self.settlers: list[Settler] = []
@@ -111,7 +110,7 @@ class FileReceiver:
         # Markers standing now (from an earlier run too), so clearing costs nothing when none is.
         self._raised: set[tuple[str, str, str, str]] = set()
         for stream in self.streams:
-            for marker in self.app.markers.for_stream(stream.asset, stream.stream_type):
+            for marker in self.books.markers.for_stream(stream.asset, stream.stream_type):
                 self._raised.add((marker.component, marker.asset, marker.stream_type, marker.category))
 
     # -- subclasses ------------------------------------------------------------------------
@@ -455,7 +454,7 @@ class FileReceiver:
 
     def _states(self, source: FileSource, stream: StreamSetup) -> dict[str, FileState]:
         prefix = source.label + _RESOURCE_SEPARATOR
-        rows = self.app.receiver_state.all_for_stream(self.name, stream.asset, stream.stream_type)
+        rows = self.books.receiver_state.all_for_stream(self.name, stream.asset, stream.stream_type)
         return {resource[len(prefix):]: FileState.from_json(value) for resource, value in rows.items()
                 if resource.startswith(prefix)}
 
@@ -469,7 +468,7 @@ class FileReceiver:
         same name is read as a new file."""
         gone = [self._resource_of(source, path) for path in paths if path not in present]
         if gone:
-            self.app.receiver_state.delete(self.name, stream.asset, stream.stream_type, gone)
+            self.books.receiver_state.delete(self.name, stream.asset, stream.stream_type, gone)
             self.ledger.delete(self.name, stream.asset, stream.stream_type, gone)
 
     def _save(self, stream: StreamSetup, resource: str, state: FileState, now: bool = True) -> None:
@@ -487,10 +486,9 @@ class FileReceiver:
         """Commits the unsaved file states, each with its historian ledger entry."""
         if not self._unsaved:
             return
-        conn = self.app.catalog.connection()
-        with conn:
+        with self.books.transaction() as conn:
             for (asset, stream_type, resource), (data, ledger_entry) in self._unsaved.items():
-                self.app.receiver_state.put(self.name, asset, stream_type, resource, data, conn=conn)
+                self.books.receiver_state.put(self.name, asset, stream_type, resource, data, conn=conn)
                 self.ledger.put(conn, self.name, asset, stream_type, resource, ledger_entry)
         self._unsaved.clear()
 
@@ -524,7 +522,7 @@ class FileReceiver:
     def _transform_warn(self, stream: StreamSetup, transform: str, report: _FileReport):
         def warn(text: str) -> None:
             report.warned.add(transform)
-            self.app.markers.raise_marker(transform, TRANSFORM, stream.asset, stream.stream_type,
+            self.books.markers.raise_marker(transform, TRANSFORM, stream.asset, stream.stream_type,
                                           TRANSFORM_CATEGORY, "warning", text)
             self._raised.add((transform, stream.asset, stream.stream_type, TRANSFORM_CATEGORY))
         return warn
@@ -536,6 +534,6 @@ class FileReceiver:
     def _clear(self, stream: StreamSetup, category: str, component: str | None = None) -> None:
         key = (component or self.name, stream.asset, stream.stream_type, category)
         if key in self._raised:
-            self.app.markers.clear(key[0], stream.asset, stream.stream_type, category)
+            self.books.markers.clear(key[0], stream.asset, stream.stream_type, category)
             self._raised.discard(key)
 
