@@ -43,6 +43,7 @@ class EdgeApp:
         self.config_history = ConfigHistory(self.catalog)
         self.markers = Markers(self.catalog)
         self.receiver_state = ReceiverState(self.catalog)
+        self.historian_ledger = HistorianLedger(self.catalog)
         self.backup_status = BackupStatus(self.catalog)
         self.runtime_state = RuntimeState(self.catalog)
         ensure_admin_user(self.users, settings.data_dir)
@@ -60,7 +61,8 @@ class EdgeApp:
         from edge.pipeline.runtime.scheduler import Scheduler
 
         self.configuration = FtxConfiguration(self.config_history, mask_secrets=settings.mask_secrets)
-        books = Books(self.markers, self.receiver_state, HistorianLedger(self.catalog), self.catalog)
+        # What every component is given: the store as a historian and the catalog books it writes.
+        books = Books(self.markers, self.receiver_state, self.historian_ledger, self.catalog)
         self.pipeline_ports = ComponentPorts(Historian(self.store), settings.historian_table, books)
         self.scheduler = Scheduler(self.configuration, self.runtime_state, self.pipeline_ports)
 
