@@ -59,12 +59,14 @@ def test_readme_names_every_option(component):
 
 @pytest.mark.parametrize("component", RUNNABLE, ids=ids)
 def test_readme_gives_every_default_beside_its_option(component):
-    rows = [line for line in readme(component).splitlines() if line.startswith("| `")]
+    # Options tables: | `option` | default | meaning |
+    rows = [[cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            for line in readme(component).splitlines() if line.startswith("| `")]
     wrong = []
     for name, prop in properties(component.schema):
         if "default" in prop:
             default = f"`{json.dumps(prop['default'])}`"
-            if not any(f"{name}`" in row and default in row for row in rows):
+            if not any(row[0].endswith(f"{name}`") and row[1] == default for row in rows):
                 wrong.append((name, default))
     assert wrong == []
 
