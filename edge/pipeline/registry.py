@@ -7,8 +7,9 @@ one line below. Runtime code is imported only when a configured component needs 
 protocol library (smbprotocol, asyncua ...) loads only where it is used.
 
 A component is *offered* (its template served, listed by /v1/meta, accepted by validation) only
-once it has a runtime. A folder without one keeps its schema and template for the issue that
-adds the runtime, but a user cannot pick it and then find that nothing runs.
+once it has a runtime, so a user cannot pick one and then find that nothing runs. A folder
+without a runtime keeps its schema and template for the change that adds the runtime. The one
+exception, `accepted_without_runtime`, is accepted by validation but still not offered.
 """
 
 from __future__ import annotations
