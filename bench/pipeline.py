@@ -62,7 +62,8 @@ PARSER = {"parser_name": "csv", "parser_type": "spreadsheet", "filter_stream": [
 def parse_only(folder: Path) -> tuple[int, float, float]:
     """The spreadsheet parser alone over the same files, chunked as the receiver reads them."""
     from edge.system.allocator import keep_freed_memory
-    from edge.pipeline.parsers.spreadsheet.parser import Position, SpreadsheetParser
+    from edge.pipeline.parsers.spreadsheet.parser import SpreadsheetParser
+    from edge.pipeline.parsing import Position
     from edge.pipeline.receivers.filecore.receiver import CHUNK_BYTES
 
     keep_freed_memory()  # as the app does at start-up

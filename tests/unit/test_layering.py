@@ -57,10 +57,6 @@ SHARED_COMPONENT_CODE = "edge.pipeline.receivers.filecore"
 KNOWN_VIOLATIONS = frozenset({
     # edge.time.textfields takes TEXT from the pipeline's batch; being moved down into edge.time.
     ("edge.time.textfields", "edge.pipeline.batch"),
-    # The shared file receiver code uses the spreadsheet parser's Position and
-    # ParserConfigError; those belong below both (not yet moved).
-    ("edge.pipeline.receivers.filecore.readahead", "edge.pipeline.parsers.spreadsheet.parser"),
-    ("edge.pipeline.receivers.filecore.receiver", "edge.pipeline.parsers.spreadsheet.parser"),
 })
 
 

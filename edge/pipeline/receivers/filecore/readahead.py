@@ -31,7 +31,7 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
-from edge.pipeline.parsers.spreadsheet.parser import Position
+from edge.pipeline.parsing import Position
 from edge.pipeline.receivers.filecore.filestate import FileState
 from edge.pipeline.receivers.filecore.progress import resource_of
 from edge.pipeline.receivers.filecore.settle import Readiness

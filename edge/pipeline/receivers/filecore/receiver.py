@@ -23,7 +23,7 @@ from typing import Any
 
 from edge.errors import EdgeError
 from edge.pipeline.batch import RecordBatch
-from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position
+from edge.pipeline.parsing import ParserConfigError, Position
 from edge.pipeline.receivers.filecore.chunks import CHUNK_BYTES, ChunkReader
 from edge.pipeline.receivers.filecore.filestate import FileState
 from edge.pipeline.receivers.filecore.identity import grew, reading_again
