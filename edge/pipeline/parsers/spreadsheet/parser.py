@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.time import timestamps
+from edge.time import timestamps, timezone
 from edge.time.decimals import parse_number_columns
 from edge.pipeline.parsers.spreadsheet import tokenizer
 from edge.time.textfields import ByteFields, to_text
@@ -105,7 +105,7 @@ class SpreadsheetParser:
         if self.bad_lines_action not in BAD_LINE_ACTIONS:
             raise ParserConfigError(f"parser {self.name}: bad_lines_action must be one of {BAD_LINE_ACTIONS}")
         try:
-            self.tz = timestamps.zone(options.get("localtz"))
+            self.tz = timezone.zone(options.get("localtz"))
         except ValueError as exc:
             raise ParserConfigError(f"parser {self.name}: localtz: {exc}") from None
         self.counter = bool(options.get("counter", False))
