@@ -70,6 +70,8 @@ class TimeZone:
     def utc_from_local(self, local_ns: np.ndarray) -> np.ndarray:
         """UTC ns of each wall-clock time (given as ns since 1970-01-01 00:00 local)."""
         local_ns = np.asarray(local_ns, dtype=np.int64)
+        if self._is_utc:
+            return local_ns.copy()
         return local_ns - self._offsets(local_ns, self._local_cache, self._offset_of_local)
 
     def _offsets(self, times: np.ndarray, cache: dict, offset_of) -> np.ndarray:
