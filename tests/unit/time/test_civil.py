@@ -26,7 +26,8 @@ def test_days_and_dates_convert_both_ways_over_the_nanosecond_range():
     assert month.tolist() == [d.month for d in dates]
     assert day.tolist() == [d.day for d in dates]
     assert days_from_civil(year, month, day).tolist() == days.tolist()
-    assert days_from_civil(year.astype(np.int32), month.astype(np.int32), day.astype(np.int32)).tolist() == days.tolist()
+    narrow = (part.astype(np.int32) for part in (year, month, day))
+    assert days_from_civil(*narrow).tolist() == days.tolist()
 
 
 def test_month_lengths_know_leap_years():
@@ -48,7 +49,8 @@ def test_month_names_are_read_in_any_case():
     (dt.datetime(2024, 5, 6, 7, 8, 9, 123456), 1714979289123456000),
     (dt.datetime(1969, 12, 31, 23, 59, 59, 999999), -1000),
     (dt.datetime(2024, 5, 6, 9, 8, 9, 123456, dt.timezone(dt.timedelta(hours=2))), 1714979289123456000),
-    (dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))), (253402214400 + 28 * 3600) * 10**9),  # past year 9999 in UTC
+    # past the end of year 9999 in UTC
+    (dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))), (253402214400 + 28 * 3600) * 10**9),
 ])
 def test_datetimes_become_exact_nanoseconds_naive_as_wall_clock_aware_as_utc(moment, expected):
     assert datetime_to_ns(moment) == expected
