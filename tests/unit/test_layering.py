@@ -52,13 +52,6 @@ WHY = {
 COMPONENT_KINDS = frozenset({"receivers", "parsers", "transforms", "transmits"})
 SHARED_COMPONENT_CODE = "edge.pipeline.receivers.filecore"
 
-# Imports that break a rule today, each removed by a change under way elsewhere; emptied after
-# those changes merge. (module, imported module).
-KNOWN_VIOLATIONS = frozenset({
-    # edge.time.textfields takes TEXT from the pipeline's batch; being moved down into edge.time.
-    ("edge.time.textfields", "edge.pipeline.batch"),
-})
-
 
 @dataclasses.dataclass(frozen=True)
 class Violation:
@@ -149,15 +142,8 @@ def tree_violations() -> list[Violation]:
 
 
 def test_no_module_imports_upward_or_sideways():
-    found = [v for v in tree_violations() if (v.module, v.imported) not in KNOWN_VIOLATIONS]
+    found = tree_violations()
     assert not found, "layering broken:\n" + "\n".join(map(str, found))
-
-
-def test_known_violations_still_exist():
-    # A fixed one leaves the list, so the list never hides a new import of the same kind.
-    present = {(v.module, v.imported) for v in tree_violations()}
-    fixed = sorted(KNOWN_VIOLATIONS - present)
-    assert not fixed, f"fixed, so remove from KNOWN_VIOLATIONS: {fixed}"
 
 
 def test_every_module_is_in_a_layer():

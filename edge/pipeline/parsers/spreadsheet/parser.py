@@ -16,15 +16,14 @@ values for the rest, as pandas reads it. `bad_lines_action` decides how they are
 from __future__ import annotations
 
 import codecs
-import dataclasses
 from typing import Any
 
 import numpy as np
 
-from edge.pipeline.parsing import ParsedChunk, ParserConfigError, Position
-from edge.time import timestamps
-from edge.time.decimals import parse_number_columns
 from edge.pipeline.parsers.spreadsheet import tokenizer
+from edge.pipeline.parsing import ParsedChunk, ParserConfigError, Position
+from edge.time import timestamps, timezone
+from edge.time.decimals import parse_number_columns
 from edge.time.textfields import ByteFields, to_text
 
 BAD_LINE_ACTIONS = ("warn", "skip", "error")
@@ -66,7 +65,7 @@ class SpreadsheetParser:
         if self.bad_lines_action not in BAD_LINE_ACTIONS:
             raise ParserConfigError(f"parser {self.name}: bad_lines_action must be one of {BAD_LINE_ACTIONS}")
         try:
-            self.tz = timestamps.zone(options.get("localtz"))
+            self.tz = timezone.zone(options.get("localtz"))
         except ValueError as exc:
             raise ParserConfigError(f"parser {self.name}: localtz: {exc}") from None
         self.counter = bool(options.get("counter", False))
