@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from edge.store.table_state import TableState
 from edge.store.query import TagSnapshot
+from edge.store.table_state import TableState
 from edge.store.tag_state import TagState
 
 

@@ -12,19 +12,22 @@ right; each may be skipped):
     checkpoint_lock -> commit_lock -> flush_lock -> rollup_lock -> state_lock
     queue_lock, map_lock: leaves, taken last and never while the other is held
 
-checkpoint_lock  one checkpoint, delete or tag removal at a time: what the catalog records
-                 changes only under it (`last_checkpoint`; a failed checkpoint hands its
-                 snapshot back into the since-the-checkpoint fields under it).
+checkpoint_lock  one checkpoint, delete, tag removal or close at a time: the table's committed
+                 state in the catalog (lengths, runs, stats, hour rollups, batch keys, the
+                 checkpoint's log position) changes only under it. Also guards
+                 `last_checkpoint`, and the hand-back of a failed checkpoint's snapshot into
+                 the since-the-checkpoint fields and `batch_keys`.
 commit_lock      the write path: one commit group at a time writes and syncs the log, resolves
                  and registers tags, computes and publishes its changes. Guards `wal`,
-                 `next_seq`, `batch_keys` (a key lookup before queueing is a hint only),
-                 `tail_max`, `next_tag_id`, `failed`, and the since-the-checkpoint fields
-                 `dirty`, `unsynced_perms`, `unsaved_tags`, `garbage`. Tag registration,
-                 run merges and the start of a checkpoint take it too; readers never do, so a
-                 reader never waits for a log sync.
-flush_lock       (reentrant) writing held-back rows to the column files. File descriptors are
-                 opened and closed only under it (or by a delete or close, which hold every
-                 lock); guards `open_states`.
+                 `next_seq`, `batch_keys` (a lookup before queueing is only a shortcut; the
+                 check that counts runs under it), `tail_max`, `next_tag_id`, `failed`, and
+                 the since-the-checkpoint fields `dirty`, `unsynced_perms`, `unsaved_tags`,
+                 `garbage`. Tag registration and metadata changes, run merges and the start of
+                 a checkpoint take it too; readers never do, so a reader never waits for a
+                 log sync.
+flush_lock       (reentrant: a flush runs under it and takes it again) writing held-back rows
+                 to the column files. File descriptors are opened and closed only under it (or
+                 by a delete or close, which hold every lock); guards `open_states`.
 rollup_lock      the catalog's hour rollups and `rollup_inflight` change together under it (a
                  checkpoint merging its delta, a delete replacing a tag's rows), so a reader of
                  hour rollups, holding it, sees both before or both after.
@@ -36,7 +39,8 @@ map_lock         `mapped`, the column maps readers keep.
 
 Readers take the state lock (to snapshot), the flush lock when they need held-back rows and,
 for hour rollups, the rollup lock then the state lock; never the commit lock. `closed` is set
-under checkpoint, commit and flush lock together; `flush_queued` is a hint read without one.
+under checkpoint, commit and flush lock together. Read without a lock, as hints only: the
+sizes `checkpoint_due` and the flush trigger look at, and `flush_queued`.
 """
 
 from __future__ import annotations
