@@ -62,7 +62,8 @@ PARSER = {"parser_name": "csv", "parser_type": "spreadsheet", "filter_stream": [
 def parse_only(folder: Path) -> tuple[int, float, float]:
     """The spreadsheet parser alone over the same files, chunked as the receiver reads them."""
     from edge.system.allocator import keep_freed_memory
-    from edge.pipeline.parsers.spreadsheet.parser import Position, SpreadsheetParser
+    from edge.pipeline.parsers.spreadsheet.parser import SpreadsheetParser
+    from edge.pipeline.parsing import Position
     from edge.pipeline.receivers.filecore.receiver import CHUNK_BYTES
 
     keep_freed_memory()  # as the app does at start-up
@@ -120,19 +121,20 @@ class MemorySampler:
 
 def pipeline_run(folder: Path, data_dir: Path) -> tuple[int, float, float, MemorySampler, list[float]]:
     from edge.catalog import Catalog
+    from edge.catalog.historian_ledger import HistorianLedger
     from edge.catalog.markers import Markers
     from edge.catalog.receiver_state import ReceiverState
     from edge.pipeline.receivers.localfile.receiver import LocalFileReceiver
     from edge.pipeline.runtime.context import RECEIVER, ComponentContext
+    from edge.pipeline.runtime.ports import Books, ComponentPorts, Historian
     from edge.settings import load_settings
     from edge.store import TagStore
 
-    class Parts:  # what a receiver uses of the EdgeApp
-        settings = load_settings(overrides={"DATA_DIR": str(data_dir)})
-        catalog = Catalog(data_dir / "catalog.db")
-        markers = Markers(catalog)
-        receiver_state = ReceiverState(catalog)
-        store = TagStore(catalog, data_dir / "tags")
+    settings = load_settings(overrides={"DATA_DIR": str(data_dir)})
+    catalog = Catalog(data_dir / "catalog.db")
+    store = TagStore(catalog, data_dir / "tags")
+    ports = ComponentPorts(Historian(store), settings.historian_table,
+                           Books(Markers(catalog), ReceiverState(catalog), HistorianLedger(catalog), catalog))
 
     config = {
         "data_receiver_name": "bench", "protocol": "localfile", "poll_interval": 1,
@@ -140,7 +142,7 @@ def pipeline_run(folder: Path, data_dir: Path) -> tuple[int, float, float, Memor
         "parsers": [PARSER],
         "streams": [{"asset": "line1", "stream_type": "sensors", "file_filter": ["*.csv"]}],
     }
-    context = ComponentContext(Parts, "bench", RECEIVER, config, {"transforms": []}, threading.Event())
+    context = ComponentContext(ports, "bench", RECEIVER, config, {"transforms": []}, threading.Event())
     runtime = LocalFileReceiver(context)
     for settler in runtime.settlers:
         settler.settle_seconds = 0.0
@@ -160,12 +162,12 @@ def pipeline_run(folder: Path, data_dir: Path) -> tuple[int, float, float, Memor
             started, cpu = time.perf_counter(), time.process_time()
             result = runtime.poll()
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        stored = sum(Parts.store.table("TAG").stats(f"line1:sensors:sensor_{c}").count for c in range(COLUMNS))
+        stored = sum(store.table("TAG").stats(f"line1:sensors:sensor_{c}").count for c in range(COLUMNS))
         assert stored == result.records_out * COLUMNS, (stored, result)
     finally:
         runtime.close()
-        Parts.store.close()
-        Parts.catalog.close()
+        store.close()
+        catalog.close()
     return result.records_out, elapsed, cpu, memory, progress
 
 

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 import urllib.parse
 from pathlib import Path
 
@@ -107,7 +106,7 @@ def load_edge(data: Path, points: int) -> None:
     data.mkdir(parents=True)
     catalog = Catalog(data / "catalog.db")
     store = TagStore(catalog, data / "tags")
-    engine = SqlEngine(types.SimpleNamespace(settings=settings, store=store))
+    engine = SqlEngine(store, settings)
     engine.execute("create table plain (name varchar(20), time datetime, value double)")
     table = store.table("TAG")
     conn = apsw.Connection(str(data / "data.db"))
@@ -151,7 +150,7 @@ def in_process(data: Path, queries: Queries, runs: int) -> dict:
     settings = load_settings(None, {"DATA_DIR": str(data), "TIMEZONE": "UTC", "REQUEST_TIMEOUT_MS": "600000"})
     catalog = Catalog(data / "catalog.db")
     store = TagStore(catalog, data / "tags")
-    engine = SqlEngine(types.SimpleNamespace(settings=settings, store=store))
+    engine = SqlEngine(store, settings)
     conn = apsw.Connection(str(data / "data.db"))
     out = {}
     try:

@@ -1,4 +1,4 @@
-"""Wiring: settings -> catalog -> pipeline -> web, and the start/stop order of the program."""
+"""Wiring: settings -> catalog -> store -> sql, pipeline -> web, and the start/stop order of the program."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from edge import __version__
 from edge.catalog import Catalog
 from edge.catalog.backup_status import BackupStatus
 from edge.catalog.config_history import ConfigHistory
+from edge.catalog.historian_ledger import HistorianLedger
 from edge.catalog.markers import Markers
 from edge.catalog.receiver_state import ReceiverState
 from edge.catalog.runtime_state import RuntimeState
@@ -42,6 +43,7 @@ class EdgeApp:
         self.config_history = ConfigHistory(self.catalog)
         self.markers = Markers(self.catalog)
         self.receiver_state = ReceiverState(self.catalog)
+        self.historian_ledger = HistorianLedger(self.catalog)
         self.backup_status = BackupStatus(self.catalog)
         self.runtime_state = RuntimeState(self.catalog)
         ensure_admin_user(self.users, settings.data_dir)
@@ -52,13 +54,17 @@ class EdgeApp:
 
         from edge.sql.engine import SqlEngine
 
-        self.sql = SqlEngine(self)  # Machbase SQL on <data-dir>/data.db and the store
+        self.sql = SqlEngine(self.store, settings)  # Machbase SQL on <data-dir>/data.db and the store
 
         from edge.pipeline.config.configuration import FtxConfiguration
+        from edge.pipeline.runtime.ports import Books, ComponentPorts, Historian
         from edge.pipeline.runtime.scheduler import Scheduler
 
         self.configuration = FtxConfiguration(self.config_history, mask_secrets=settings.mask_secrets)
-        self.scheduler = Scheduler(self)
+        # What every component is given: the store as a historian and the catalog books it writes.
+        books = Books(self.markers, self.receiver_state, self.historian_ledger, self.catalog)
+        self.pipeline_ports = ComponentPorts(Historian(self.store), settings.historian_table, books)
+        self.scheduler = Scheduler(self.configuration, self.runtime_state, self.pipeline_ports)
 
         from edge.time.timezone import TimeZone
         from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts

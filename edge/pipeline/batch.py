@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-TEXT = np.dtypes.StringDType()
+from edge.time.textfields import TEXT
+
 NUMBER = "number"
 BOOLEAN = "boolean"
 TIMESTAMP = "timestamp"

@@ -5,6 +5,11 @@ A component is one folder under `edge/pipeline/<kind>/<name>/` holding its code,
 `template.json` (served by /v1/config/templates). Adding a component touches its folder and
 one line below. Runtime code is imported only when a configured component needs it, so a
 protocol library (smbprotocol, asyncua ...) loads only where it is used.
+
+A component is *offered* (its template served, listed by /v1/meta, accepted by validation) only
+once it has a runtime, so a user cannot pick one and then find that nothing runs. A folder
+without a runtime keeps its schema and template for the change that adds the runtime. The one
+exception, `accepted_without_runtime`, is accepted by validation but still not offered.
 """
 
 from __future__ import annotations
@@ -29,6 +34,20 @@ class Component:
     package: str  # the component's folder as a package
     title: str  # what a person calls it (in /v1/meta)
     runtime: str | None = None  # "module:attribute" of the code that runs it, when it has any
+    # Accepted by validation although it has no runtime yet: only for FactoryTX's cloud transmit,
+    # which every FactoryTX configuration carries (the spec's examples and every served template
+    # have one). It is saved and shown as not running; /v1/meta still does not offer it.
+    accepted_without_runtime: bool = False
+
+    @property
+    def offered(self) -> bool:
+        """Whether /v1/config/templates and /v1/meta offer it: it has code that runs it."""
+        return self.runtime is not None
+
+    @property
+    def accepted(self) -> bool:
+        """Whether validation lets a configuration use it."""
+        return self.offered or self.accepted_without_runtime
 
     @functools.cached_property
     def schema(self) -> dict[str, Any]:
@@ -72,12 +91,17 @@ COMPONENTS: tuple[Component, ...] = (
     Component(TRANSFORM, "checksum_record", f"{_P}.transforms.checksum_record", "Record Checksum",
               runtime=f"{_P}.transforms.checksum_record.transform:ChecksumRecordTransform"),
     Component(DATA_TRANSMIT, "remotedatapost", f"{_P}.transmits.remotedatapost", "Sight Machine Remote Data Post",
-              runtime=None),
+              runtime=None, accepted_without_runtime=True),
 )
 
 
 def components(section: str) -> list[Component]:
     return [c for c in COMPONENTS if c.section == section]
+
+
+def offered(section: str) -> list[Component]:
+    """The components of a section a user may pick, in registry order."""
+    return [c for c in components(section) if c.offered]
 
 
 def find(section: str, type_name: str) -> Component | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import apsw
 
@@ -35,6 +36,10 @@ from edge.time.timezone import TimeZone
 from edge.sql.translate import Statement
 from edge.sql.types import from_decltype
 from edge.sql.vtable import Context, MetaModule, ScanLog, StatModule, TagModule
+
+if TYPE_CHECKING:
+    from edge.settings import Settings
+    from edge.store import TagStore
 
 log = logging.getLogger("edge.sql")
 
@@ -65,9 +70,10 @@ class _ThreadState:
 
 
 class SqlEngine:
-    def __init__(self, app):
-        settings = app.settings
-        self.store = app.store
+    def __init__(self, store: TagStore, settings: Settings):
+        """Machbase SQL on <DATA_DIR>/data.db and the tag tables of `store`, answering in
+        TIMEZONE, within REQUEST_TIMEOUT_MS and HTTP_MAX_MEM."""
+        self.store = store
         self.path = Path(settings.data_dir) / DATA_FILE
         self.zone = TimeZone(settings.timezone)
         self.functions = Functions(self.zone)

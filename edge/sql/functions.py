@@ -24,16 +24,17 @@ import numpy as np
 
 from edge.errors import BAD_TIME, SYNTAX_ERROR, EdgeError
 from edge.sql import errors
-from edge.time.dateformat import BAD_TIME, civil_from_days, days_from_civil, format_times, \
-    parse_times
+from edge.time.civil import civil_from_days, days_from_civil
+from edge.time.dateformat import format_times, parse_times
 from edge.time.timezone import TimeZone
+from edge.time.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_MS, NS_PER_SECOND, NS_PER_US, NS_PER_WEEK
 
 NS = {"nanosecond": 1, "nsec": 1, "ns": 1,
-      "microsecond": 1_000, "usec": 1_000, "us": 1_000,
-      "millisecond": 1_000_000, "msec": 1_000_000, "ms": 1_000_000,
-      "second": 10**9, "sec": 10**9, "s": 10**9,
-      "minute": 60 * 10**9, "min": 60 * 10**9,
-      "hour": 3600 * 10**9, "day": 86400 * 10**9, "week": 7 * 86400 * 10**9}
+      "microsecond": NS_PER_US, "usec": NS_PER_US, "us": NS_PER_US,
+      "millisecond": NS_PER_MS, "msec": NS_PER_MS, "ms": NS_PER_MS,
+      "second": NS_PER_SECOND, "sec": NS_PER_SECOND, "s": NS_PER_SECOND,
+      "minute": NS_PER_MINUTE, "min": NS_PER_MINUTE,
+      "hour": NS_PER_HOUR, "day": NS_PER_DAY, "week": NS_PER_WEEK}
 CALENDAR_UNITS = ("month", "year")
 # Functions whose result is a datetime: results print them in the `f` format.
 DATETIME_FUNCTIONS = ("TO_DATE", "DATE_TRUNC", "DATE_BIN", "ROLLUP", "NOW", "SYSDATE", "FROM_UNIXTIME")
@@ -173,11 +174,11 @@ def now() -> int:
 
 
 def from_unixtime(seconds):
-    return None if seconds is None else int(round(float(seconds) * 10**9))
+    return None if seconds is None else int(round(float(seconds) * NS_PER_SECOND))
 
 
 def unix_timestamp(value):
-    return None if value is None else int(value) // 10**9
+    return None if value is None else int(value) // NS_PER_SECOND
 
 
 def to_hex(value):

@@ -48,10 +48,6 @@ class ColumnFile:
             os.close(self._fd)
             self._fd = None
 
-    @property
-    def has_fd(self) -> bool:
-        return self._fd is not None
-
     def reserve(self, rows: int) -> None:
         """Makes the file at least `rows` long, growing by a chunk proportional to its size."""
         if rows <= self.capacity:

@@ -14,8 +14,9 @@ import dataclasses
 
 import numpy as np
 
-SECOND = 1_000_000_000
-LEVELS = {"sec": SECOND, "min": 60 * SECOND, "hour": 3600 * SECOND}
+from edge.time.units import NS_PER_HOUR, NS_PER_MINUTE, NS_PER_SECOND
+
+LEVELS = {"sec": NS_PER_SECOND, "min": NS_PER_MINUTE, "hour": NS_PER_HOUR}
 FIELDS = ("count", "sum", "sumsq", "min", "max", "first_time", "first_value", "last_time", "last_value")
 _INT_FIELDS = ("count", "first_time", "last_time")
 _TAG_SHIFT = np.int64(1 << 32)

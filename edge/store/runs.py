@@ -84,8 +84,3 @@ def sort_order(times: np.ndarray) -> np.ndarray | None:
     if len(times) < 2 or bool(np.all(times[1:] >= times[:-1])):
         return None
     return np.argsort(times, kind="stable").astype(PERM_DTYPE)
-
-
-def natural_splits(times: np.ndarray) -> list[int]:
-    """Row offsets where `times` decreases: the starts of its natural runs after the first."""
-    return (np.flatnonzero(times[1:] < times[:-1]) + 1).tolist()

@@ -27,7 +27,6 @@ NUMERIC_TYPES = ("short", "integer", "long", "float", "double")
 DEFAULT_LENGTH = {"short": 2, "integer": 4, "long": 8, "float": 4, "double": 8, "varchar": 0,
                   "datetime": 8, "ipv4": 4}
 MAX_VARCHAR = 32767
-DEFAULT_TABLE = "TAG"
 IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_$]{0,126}$")
 
 _INT_DTYPES = {"short": np.int16, "integer": np.int32, "long": np.int64, "datetime": np.int64}
@@ -150,12 +149,6 @@ def build_schema(name: str, columns: Iterable[ColumnSpec], metadata: Iterable[Co
 
 def schema_from_json(name: str, columns: list[dict], metadata: list[dict]) -> TableSchema:
     return TableSchema(name, tuple(ColumnSpec(**c) for c in columns), tuple(ColumnSpec(**c) for c in metadata))
-
-
-def default_schema() -> TableSchema:
-    return build_schema(DEFAULT_TABLE, [ColumnSpec("NAME", "varchar", 80, "name"),
-                                        ColumnSpec("TIME", "datetime", 8, "time"),
-                                        ColumnSpec("VALUE", "double", 8, "value")])
 
 
 # ---- extra columns: user values <-> column file representation -------------------------------

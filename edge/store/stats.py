@@ -140,11 +140,3 @@ def of_groups(tag_ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         "max_value": high[at_max], "max_value_time": times[at_max],
         "recent_time": times[ends - 1],
     }
-
-
-def of_points(times: np.ndarray, values: np.ndarray) -> dict:
-    """Stats of all points of one tag in insertion order (after a delete), same shape as `of_groups`."""
-    if not len(times):
-        return {}
-    one = np.zeros(1, dtype=np.int64)
-    return of_groups(one, one, np.array([len(times)]), times, values, False)

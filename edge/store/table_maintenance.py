@@ -1,9 +1,10 @@
 """Maintenance of a tag table: delete-before (rewrite into a new generation) and the merge of
 sorted runs that late data left behind.
 
-A part of `TagTable` (see edge/store/table.py for the state and locks it relies on). A delete
-runs under the checkpoint, commit and flush locks after a checkpoint, so the log holds nothing
-of the tags it rewrites; the switch to the new files is one catalog transaction.
+A part of `TagTable` over its `TableState` (see table_state.py for the locks). A delete runs
+under the checkpoint, commit and flush locks after a checkpoint, so the log holds nothing of
+the tags it rewrites; the switch to the new files is one catalog transaction. A merge runs
+under the commit lock; the next checkpoint records it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,22 @@ from edge.store.columns import sync_directory
 from edge.store.rollups import LEVELS, Rollups
 from edge.store.runs import MAX_RUN_ROWS, NO_EXTEND, Run, sort_order
 from edge.store.stats import StatsColumns, of_groups
+from edge.store.table_checkpoint import Checkpointer
+from edge.store.table_files import OpenFiles
+from edge.store.table_flush import ColumnFlusher
+from edge.store.table_state import TableState
 from edge.store.tag_state import TagState, column_files, perm_file
 
 MAX_RUNS = 8  # a tag with more sorted runs gets them merged by the housekeeping thread
 
 
-class TableMaintenance:
+class Maintenance:
+    def __init__(self, table: TableState, checkpointer: Checkpointer, flusher: ColumnFlusher, files: OpenFiles):
+        self._table = table
+        self._checkpointer = checkpointer
+        self._flusher = flusher
+        self._files = files
+
     def delete_before(self, before_ns: int, tags: list[str] | None = None) -> int:
         """Deletes the rows with time < before_ns (of every tag, or of `tags`); returns how many.
 
@@ -29,14 +40,15 @@ class TableMaintenance:
         rollups recomputed, and the switch committed in one catalog transaction, so the space
         is freed at once and a crash leaves either the old or the new state."""
         before = int(before_ns)
-        with self._checkpoint_lock, self._commit_lock, self._flush_lock:
-            self._check_open()
-            self._checkpoint_locked()
-            with self._state_lock:
+        table = self._table
+        with table.checkpoint_lock, table.commit_lock, table.flush_lock:
+            table.check_open()
+            self._checkpointer.checkpoint_locked()
+            with table.state_lock:
                 if tags is None:
-                    targets = list(self._by_id.values())
+                    targets = list(table.by_id.values())
                 else:
-                    targets = [s for s in (self._by_name.get(t) for t in dict.fromkeys(tags)) if s is not None]
+                    targets = [s for s in (table.by_name.get(t) for t in dict.fromkeys(tags)) if s is not None]
             rewrites = []
             deleted = 0
             try:
@@ -51,46 +63,47 @@ class TableMaintenance:
                     rewrites.append(self._rewrite(state, keep, kept))
                 if not rewrites:
                     return 0
-                sync_directory(self._dir)  # the new names are durable before the catalog names them
+                sync_directory(table.directory)  # the new names are durable before the catalog names them
                 self._switch(rewrites)
             except Exception as exc:
                 # Nothing switched: the old files stand; the new ones go.
                 for r in rewrites:
-                    self._unlink([c.path for c in r["columns"]] + [run.perm.path for run in r["runs"] if run.perm])
+                    self._files.unlink([c.path for c in r["columns"]] + [run.perm.path for run in r["runs"] if run.perm])
                 if isinstance(exc, OSError):
                     raise errors.storage_failure(str(exc)) from None
                 raise
             for r in rewrites:
                 state = r["state"]
-                self._tail_max[state.tag_id] = self._tail_of(state)
-                self._open_states.pop(state, None)
+                table.tail_max[state.tag_id] = state.tail_max()
+                self._files.forget(state)
                 for column in r["old_columns"]:
                     column.close_fd()
                     column.drop_map()
-                self._unlink(r["old_files"])
+                self._files.unlink(r["old_files"])
             return deleted
 
     def _switch(self, rewrites: list[dict]) -> None:
         """Commits the rewritten tags and publishes them; hour-rollup readers (rollup lock) see
         the old catalog rows with the old data or the new with the new, never a mix."""
-        conn = self._catalog.connection()
-        with self._rollup_lock:
+        table = self._table
+        conn = table.catalog.connection()
+        with table.rollup_lock:
             with conn:
-                tag_catalog.save_tag_states(conn, self.table_id, [r["record"] for r in rewrites])
+                tag_catalog.save_tag_states(conn, table.table_id, [r["record"] for r in rewrites])
                 for r in rewrites:
-                    tag_catalog.replace_rollups(conn, self.table_id, r["state"].tag_id, r["rollups"])
-            with self._state_lock:
+                    tag_catalog.replace_rollups(conn, table.table_id, r["state"].tag_id, r["rollups"])
+            with table.state_lock:
                 for r in rewrites:
                     state = r["state"]
                     state.gen, state.columns, state.runs = r["gen"], r["columns"], r["runs"]
                     state.rows = state.flushed = r["rows"]
-                    self._stats.reset(state.tag_id)
-                    self._stats.load(state.tag_id, r["record"]["stats"])
+                    table.stats.reset(state.tag_id)
+                    table.stats.load(state.tag_id, r["record"]["stats"])
 
     def _rewrite(self, state: TagState, keep: np.ndarray, kept: int) -> dict:
         """The tag's kept rows in new files, with runs, stats and hour rollups recomputed."""
         rows, gen = state.rows, state.gen + 1
-        columns = column_files(self._dir, self.schema, state.tag_id, gen)
+        columns = column_files(self._table.directory, self._table.schema, state.tag_id, gen)
         for old, new in zip(state.columns, columns):
             new.copy_kept(old.view(rows), keep, query.CHUNK_ROWS)
             new.close_fd()
@@ -126,7 +139,7 @@ class TableMaintenance:
             if order is None:
                 runs.append(Run(start, end, None))
             else:
-                perm = perm_file(self._dir, state.tag_id, gen, start, end)
+                perm = perm_file(self._table.directory, state.tag_id, gen, start, end)
                 perm.create_from(order)
                 perm.close_fd()
                 runs.append(Run(start, end, perm))
@@ -136,18 +149,20 @@ class TableMaintenance:
 
     def compact_runs(self) -> int:
         """Merges the runs of tags that have too many (late data); returns the merges done."""
+        table = self._table
         merges = 0
-        with self._state_lock:
-            crowded = [s for s in self._by_id.values() if len(s.runs) > MAX_RUNS]
+        with table.state_lock:
+            crowded = [s for s in table.by_id.values() if len(s.runs) > MAX_RUNS]
         for state in crowded:
-            with self._commit_lock:
-                if self._closed or self._by_id.get(state.tag_id) is not state:
+            with table.commit_lock:
+                if table.closed or table.by_id.get(state.tag_id) is not state:
                     continue
-                self._flush()
+                self._flusher.flush()
                 merges += self._merge_runs(state)
         return merges
 
     def _merge_runs(self, state: TagState) -> int:
+        table = self._table
         runs, rows, merges = list(state.runs), state.rows, 0
         times = state.columns[0].view(rows)
         while len(runs) > MAX_RUNS // 2:
@@ -162,17 +177,17 @@ class TableMaintenance:
             if order is None:
                 merged = Run(start, None if open_end else stop, None)
             else:
-                perm = perm_file(self._dir, state.tag_id, state.gen, start, stop)
+                perm = perm_file(table.directory, state.tag_id, state.gen, start, stop)
                 perm.create_from(order, sync=False)
                 perm.close_fd()
-                self._unsynced_perms.add(perm.path)
+                table.unsynced_perms.add(perm.path)
                 merged = Run(start, stop, perm)
                 if open_end:
-                    self._tail_max[state.tag_id] = NO_EXTEND
-            self._garbage.extend(r.perm.path for r in (first, second) if r.perm is not None)
+                    table.tail_max[state.tag_id] = NO_EXTEND
+            table.garbage.extend(r.perm.path for r in (first, second) if r.perm is not None)
             runs[i:i + 2] = [merged]
             merges += 1
-        with self._state_lock:
+        with table.state_lock:
             state.runs = tuple(runs)
-        self._dirty.add(state)
+        table.dirty.add(state)
         return merges

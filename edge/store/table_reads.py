@@ -1,8 +1,9 @@
 """The read side of a tag table: raw reads, rollups and aggregates, stats, disk size.
 
-A part of `TagTable` (see edge/store/table.py for the state and locks it relies on): readers
-take a snapshot of each tag under the short state lock, and the hour rollups (catalog rows
-plus in-memory deltas) under the rollup lock, then work without any lock.
+A part of `TagTable` over its `TableState` (see table_state.py for the locks): readers take a
+snapshot of each tag under the short state lock (flushing held-back rows first when they need
+them), and the hour rollups (catalog rows plus in-memory deltas) under the rollup lock, then
+work without any lock.
 """
 
 from __future__ import annotations
@@ -16,53 +17,34 @@ from edge.store import rollups as rollup_math
 from edge.store.query import ReadResult, TagSnapshot
 from edge.store.rollups import LEVELS, Rollups
 from edge.store.stats import TagStats
+from edge.store.table_files import OpenFiles
+from edge.store.table_flush import ColumnFlusher
+from edge.store.table_state import TableState
 
 FUNCTIONS = ("min", "max", "sum", "count", "avg")
 ROLLUP_ROW_BYTES = 96  # an hour row in the catalog, with its share of the index
 
 
-class TableReads:
+class Reader:
+    def __init__(self, table: TableState, flusher: ColumnFlusher, files: OpenFiles):
+        self._table = table
+        self._flusher = flusher
+        self._files = files
+
     def _snapshots(self, tags: Sequence[str]) -> list[TagSnapshot]:
+        table = self._table
         for _ in range(3):
-            with self._state_lock:
-                states = [s for s in (self._by_name.get(name) for name in tags) if s is not None]
+            with table.state_lock:
+                states = [s for s in (table.by_name.get(name) for name in tags) if s is not None]
                 if all(s.flushed >= s.rows for s in states):
                     return [TagSnapshot(s.tag_id, s.name, s.rows, s.runs, tuple(s.columns)) for s in states]
             try:
-                self._flush()
+                self._flusher.flush()
             except OSError as exc:
                 raise errors.storage_failure(str(exc)) from None
-        with self._state_lock:  # rows appended meanwhile stay out: a consistent prefix
+        with table.state_lock:  # rows appended meanwhile stay out: a consistent prefix
             return [TagSnapshot(s.tag_id, s.name, min(s.rows, s.flushed), s.runs, tuple(s.columns))
                     for s in states]
-
-    def _note_maps(self, snapshots: list[TagSnapshot]) -> None:
-        """Keeps the maps of recently read columns, drops the oldest (each map holds a file)."""
-        with self._map_lock:
-            mapped = self._mapped
-            for snap in snapshots:
-                for column in snap.columns:
-                    if column.has_map:
-                        mapped[column] = None
-                        mapped.move_to_end(column)
-                for run in snap.runs:
-                    if run.perm is not None and run.perm.has_map:
-                        mapped[run.perm] = None
-                        mapped.move_to_end(run.perm)
-            while len(mapped) > self._map_budget:
-                column, _ = mapped.popitem(last=False)
-                column.drop_map()
-
-    def _unlink(self, paths) -> None:
-        """Deletes files no tag refers to any more; their maps go too, or the space would
-        stay taken until the map was dropped (a reader still reading keeps its own)."""
-        doomed = set(paths)
-        with self._map_lock:
-            for column in [c for c in self._mapped if c.path in doomed]:
-                del self._mapped[column]
-                column.drop_map()
-        for path in doomed:
-            path.unlink(missing_ok=True)
 
     def read(self, tags: list[str], start_ns: int, end_ns: int, direction: int = 0,
              count: int = 0, offset: int = 0) -> ReadResult:
@@ -74,7 +56,7 @@ class TableReads:
         if count < 0 or offset < 0:
             raise errors.invalid_argument("Count and offset must not be negative.")
         return self._on_snapshots(tags, lambda snaps: query.read(
-            snaps, self.schema.extras, int(start_ns), int(end_ns), direction, count, offset))
+            snaps, self._table.schema.extras, int(start_ns), int(end_ns), direction, count, offset))
 
     def _on_snapshots(self, tags: Sequence[str], work: Callable[[list[TagSnapshot]], object]):
         """Runs `work` on snapshots of the tags. A delete or run merge may unlink files of a
@@ -87,7 +69,7 @@ class TableReads:
                 if attempt:
                     raise
                 continue
-            self._note_maps(snaps)
+            self._files.note_maps(snaps)
             return result
 
     def rollup(self, tags: list[str], start_ns: int, end_ns: int, level: str, multiple: int = 1) -> Rollups:
@@ -113,15 +95,16 @@ class TableReads:
         return self._hour_rollups(snaps, first_bucket // unit, last_bucket // unit, width)
 
     def _hour_rollups(self, snaps: list[TagSnapshot], first_hour: int, last_hour: int, width: int) -> Rollups:
-        conn = self._catalog.connection()
+        table = self._table
+        conn = table.catalog.connection()
         stored = []
-        with self._rollup_lock:
-            with self._state_lock:
-                deltas = ([self._rollup_inflight] if self._rollup_inflight is not None else []) \
-                    + list(self._rollup_pending)
+        with table.rollup_lock:
+            with table.state_lock:
+                deltas = ([table.rollup_inflight] if table.rollup_inflight is not None else []) \
+                    + list(table.rollup_pending)
             for snap in snaps:
                 stored.append(Rollups.from_rows(
-                    tag_catalog.rollup_rows(conn, self.table_id, snap.tag_id, first_hour, last_hour)))
+                    tag_catalog.rollup_rows(conn, table.table_id, snap.tag_id, first_hour, last_hour)))
         delta = Rollups.concat(deltas)
         per_tag = []
         for snap, rows in zip(snaps, stored):
@@ -161,26 +144,28 @@ class TableReads:
         return r.keys.copy(), out
 
     def stats(self, tag: str) -> TagStats | None:
-        with self._state_lock:
-            state = self._by_name.get(tag)
-            return None if state is None else self._stats.public(state.tag_id)
+        table = self._table
+        with table.state_lock:
+            state = table.by_name.get(tag)
+            return None if state is None else table.stats.public(state.tag_id)
 
     def disksize(self, tag: str | None = None) -> int:
         """Bytes on disk of the tag (or of every tag): column files, run indexes, hour rollups."""
-        with self._state_lock:
+        table = self._table
+        with table.state_lock:
             if tag is None:
-                states = list(self._by_id.values())
+                states = list(table.by_id.values())
             else:
-                state = self._by_name.get(tag)
+                state = table.by_name.get(tag)
                 if state is None:
-                    raise errors.tag_not_found(self.name, tag)
+                    raise errors.tag_not_found(table.name, tag)
                 states = [state]
             files = [(list(s.columns), [r.perm for r in s.runs if r.perm is not None]) for s in states]
         total = sum(c.disk_bytes() for columns, perms in files for c in columns + perms)
-        conn = self._catalog.connection()
+        conn = table.catalog.connection()
         if tag is None:
             rollup_rows = conn.execute("SELECT count(*) FROM tag_rollup_hours WHERE table_id = ?",
-                                       (self.table_id,)).fetchone()[0]
+                                       (table.table_id,)).fetchone()[0]
         else:
-            rollup_rows = tag_catalog.rollup_row_count(conn, self.table_id, states[0].tag_id)
+            rollup_rows = tag_catalog.rollup_row_count(conn, table.table_id, states[0].tag_id)
         return total + rollup_rows * ROLLUP_ROW_BYTES

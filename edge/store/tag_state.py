@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.store.columns import ColumnFile
-from edge.store.runs import PERM_DTYPE, Run
+from edge.store.runs import EMPTY_TAIL, NO_EXTEND, PERM_DTYPE, Run
 from edge.store.schema import TableSchema
 
 
@@ -42,3 +42,13 @@ class TagState:
 
     def files(self) -> list[Path]:
         return [c.path for c in self.columns] + [r.perm.path for r in self.runs if r.perm is not None]
+
+    def tail_max(self) -> int:
+        """The time an in-order append must reach to extend the open run, from the rows and
+        runs as they stand (NO_EXTEND when the last run is closed, EMPTY_TAIL when empty)."""
+        last = self.runs[-1]
+        if last.end is not None:
+            return NO_EXTEND
+        if self.rows > last.start:
+            return int(self.columns[0].view(self.rows)[self.rows - 1])
+        return EMPTY_TAIL

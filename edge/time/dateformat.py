@@ -30,15 +30,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from edge.errors import BAD_TIME, EdgeError
-from edge.time.timezone import NS_PER_SECOND, TimeZone
+from edge.time.civil import MAX_YEAR, MIN_YEAR, MONTH_NAMES, civil_from_days, days_from_civil, \
+    month_from_letters, month_lengths
+from edge.time.timezone import TimeZone
+from edge.time.units import NS_PER_DAY, NS_PER_MS, NS_PER_SECOND, NS_PER_US, SECONDS_PER_DAY
 
 DEFAULT_FORMAT = "YYYY-MM-DD HH24:MI:SS mmm:uuu:nnn"
-NS_PER_DAY = 86400 * NS_PER_SECOND
-# Years whose every instant fits int64 nanoseconds (1677-09-21 .. 2262-04-11).
-MIN_YEAR, MAX_YEAR = 1678, 2261
 MAX_FORMAT_LENGTH = 128
 
-MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 # token -> (width, field). Longest tokens first so that "HH24" wins over "HH".
 _TOKENS: tuple[tuple[str, int, str], ...] = (
@@ -47,17 +46,9 @@ _TOKENS: tuple[tuple[str, int, str], ...] = (
     ("MM", 2, "month"), ("DD", 2, "day"), ("HH", 2, "hour"), ("MI", 2, "minute"),
     ("SS", 2, "second"), ("AM", 2, "meridian"), ("PM", 2, "meridian"),
 )
-_NAME_FIELDS = ("month_name", "meridian")
 
-
-def _three_letter_codes(words) -> np.ndarray:
-    return np.array([ord(w[0]) << 16 | ord(w[1]) << 8 | ord(w[2]) for w in words], dtype=np.int64)
-
-
-_MONTH_CODES = _three_letter_codes(MONTHS)
-_MONTH_ORDER = np.argsort(_MONTH_CODES)
 # Letter k of each month name and meridian: table[k][index], as for digits.
-_MONTH_TABLE = np.frombuffer("".join(MONTHS).encode(), dtype=np.uint8).reshape(12, 3).T.copy()
+_MONTH_TABLE = np.frombuffer("".join(MONTH_NAMES).encode(), dtype=np.uint8).reshape(12, 3).T.copy()
 _MERIDIAN_TABLE = np.frombuffer(b"AMPM", dtype=np.uint8).reshape(2, 2).T.copy()
 
 
@@ -164,8 +155,7 @@ class DateFormat:
                 for k, byte in enumerate(s.literal):
                     ok &= columns[s.offset + k] == byte
             elif s.field == "month_name":
-                upper = [(columns[s.offset + k] & 0xDF).astype(np.int64) for k in range(3)]
-                month, found = _lookup_code(upper[0] << 16 | upper[1] << 8 | upper[2])
+                month, found = month_from_letters(*(columns[s.offset + k] for k in range(3)))
                 ok &= found
                 values["month"] = month
             elif s.field == "meridian":
@@ -185,13 +175,6 @@ class DateFormat:
         return _local_ns_from_fields(values, ok)
 
 
-def _lookup_code(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    sorted_codes = _MONTH_CODES[_MONTH_ORDER]
-    position = np.clip(np.searchsorted(sorted_codes, code), 0, 11)
-    found = sorted_codes[position] == code
-    return _MONTH_ORDER[position] + 1, found
-
-
 @functools.cache
 def _digit_table(width: int) -> np.ndarray:
     """Digit k of every number 0 .. 10**width - 1 zero-padded, as text: table[k][v]."""
@@ -203,30 +186,6 @@ def _digit_table(width: int) -> np.ndarray:
 def compile_format(text: str) -> DateFormat:
     """A compiled format, cached: requests repeat the same few."""
     return DateFormat(text)
-
-
-# Calendar arithmetic on arrays (Howard Hinnant's days <-> civil algorithms) ----------------
-
-def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    year = year - (month <= 2)
-    era = np.floor_divide(year, 400)
-    year_of_era = year - era * 400
-    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146097 + day_of_era - 719468
-
-
-def civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    z = days + 719468
-    era = np.floor_divide(z, 146097)
-    day_of_era = z - era * 146097
-    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096) // 365
-    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
-    mp = (5 * day_of_year + 2) // 153
-    day = day_of_year - (153 * mp + 2) // 5 + 1
-    month = np.where(mp < 10, mp + 3, mp - 9)
-    year = year_of_era + era * 400 + (month <= 2)
-    return year, month, day
 
 
 class _LocalFields:
@@ -260,8 +219,8 @@ class _LocalFields:
             "hour12": lambda: (self["hour"] + 11) % 12 + 1,
             "minute": lambda: self._seconds // 60 % 60,
             "second": lambda: self._seconds % 60,
-            "milli": lambda: self._fraction // 1_000_000,
-            "micro": lambda: self._fraction // 1000 % 1000,
+            "milli": lambda: self._fraction // NS_PER_MS,
+            "micro": lambda: self._fraction // NS_PER_US % 1000,
             "nano": lambda: self._fraction % 1000,
         }[name]
         return compute()
@@ -278,9 +237,6 @@ class _LocalFields:
         self._cache["year"] = year.astype(np.int32)[index]
         self._cache["month"] = month.astype(np.int32)[index]
         self._cache["day"] = day.astype(np.int32)[index]
-
-
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 
 
 def _local_ns_from_fields(values: dict[str, np.ndarray], ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,13 +264,12 @@ def _local_ns_from_fields(values: dict[str, np.ndarray], ok: np.ndarray) -> tupl
     y, m, d = year[heads], month[heads], day[heads]
     date_ok = (y >= MIN_YEAR) & (y <= MAX_YEAR) & (m >= 1) & (m <= 12)
     m = np.where(date_ok, m, 1)  # so that a rejected month cannot index out of the table
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    date_ok &= (d >= 1) & (d <= _MONTH_DAYS[m] + (leap & (m == 2)))
+    date_ok &= (d >= 1) & (d <= month_lengths(y, m))
     days = days_from_civil(y.astype(np.int32), m.astype(np.int32), d.astype(np.int32)).astype(np.int64)
     ok &= np.repeat(date_ok, runs)
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    seconds = np.repeat(days * 86400, runs) + (hour * 3600 + minute * 60 + second)
-    fraction = (values.get("milli", zero) * 1_000_000 + values.get("micro", zero) * 1000
+    seconds = np.repeat(days * SECONDS_PER_DAY, runs) + (hour * 3600 + minute * 60 + second)
+    fraction = (values.get("milli", zero) * NS_PER_MS + values.get("micro", zero) * NS_PER_US
                 + values.get("nano", zero))
     local = seconds * NS_PER_SECOND + fraction
     local[~ok] = 0
@@ -423,7 +378,7 @@ def _parse_flexible(raw: bytes) -> int | None:
     if fraction is not None:
         fraction_ns = int(fraction.ljust(9, "0"))
     elif milli is not None:
-        fraction_ns = int(milli) * 1_000_000 + int(micro or 0) * 1000 + int(nano or 0)
+        fraction_ns = int(milli) * NS_PER_MS + int(micro or 0) * NS_PER_US + int(nano or 0)
     values = {name: np.array([int(v)], dtype=np.int32) for name, v in
               (("year", year), ("month", month), ("day", day), ("hour", hour or 0),
                ("minute", minute or 0), ("second", second or 0))}

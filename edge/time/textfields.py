@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.pipeline.batch import TEXT
+# Text arrays hold numpy's variable-width strings (the pipeline's text field kind).
+TEXT = np.dtypes.StringDType()
 
 
 class ByteFields:

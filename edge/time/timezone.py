@@ -1,30 +1,40 @@
-"""The TIMEZONE setting as numpy can use it: UTC offsets for whole arrays of times.
+"""Time zones as numpy can use them: UTC offsets for whole arrays of times.
 
 Python's zoneinfo answers one instant at a time. Offsets change only at rare transitions, so
 an array is cut into hour buckets, each distinct bucket asks zoneinfo at its two ends, and
-only a bucket with a transition inside it is resolved time by time.
+only a bucket with a transition inside it is resolved time by time. `TimeZone` does this
+both ways (UTC -> wall clock, wall clock -> UTC); `localize` is the wall clock -> UTC way
+for a zoneinfo zone, as the pipeline's timestamp readers hold one.
+
+An ambiguous wall-clock time (the repeated hour when clocks go back) is read as its first
+occurrence, a skipped one with the offset before the transition (fold=0, as zoneinfo and most
+databases do).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-NS_PER_SECOND = 1_000_000_000
-NS_PER_HOUR = 3600 * NS_PER_SECOND
-_EPOCH = dt.datetime(1970, 1, 1)
+from edge.time.civil import EPOCH
+from edge.time.units import NS_PER_HOUR, NS_PER_SECOND
+
 _CACHE_LIMIT = 200_000
+# Keys of zones whose offset is always zero: their times need no lookup at all.
+_UTC_KEYS = frozenset(("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Zulu", "Etc/Zulu"))
 
 
 class TimeZone:
     """One IANA zone; `local_offsets` and `utc_from_local` work on int64 ns arrays."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, zone: ZoneInfo | None = None):
         self.name = name
-        self._zone = ZoneInfo(name)
+        self._zone = zone if zone is not None else ZoneInfo(name)
+        self._is_utc = self._zone.key in _UTC_KEYS
         # bucket -> (offset at its start, offset at its end), for UTC and for local buckets.
         self._utc_cache: dict[int, tuple[int, int]] = {}
         self._local_cache: dict[int, tuple[int, int]] = {}
@@ -48,9 +58,7 @@ class TimeZone:
         return int(instant.astimezone(self._zone).utcoffset().total_seconds()) * NS_PER_SECOND
 
     def _offset_of_local(self, local_ns: int) -> int:
-        # fold=0: an ambiguous local time takes the earlier instant, a skipped one the
-        # offset before the transition (as zoneinfo and most databases do).
-        naive = _EPOCH + dt.timedelta(seconds=local_ns // NS_PER_SECOND)
+        naive = EPOCH + dt.timedelta(seconds=local_ns // NS_PER_SECOND)
         return int(naive.replace(tzinfo=self._zone).utcoffset().total_seconds()) * NS_PER_SECOND
 
     # Whole arrays ------------------------------------------------------------------------
@@ -62,11 +70,15 @@ class TimeZone:
     def utc_from_local(self, local_ns: np.ndarray) -> np.ndarray:
         """UTC ns of each wall-clock time (given as ns since 1970-01-01 00:00 local)."""
         local_ns = np.asarray(local_ns, dtype=np.int64)
+        if self._is_utc:
+            return local_ns.copy()
         return local_ns - self._offsets(local_ns, self._local_cache, self._offset_of_local)
 
     def _offsets(self, times: np.ndarray, cache: dict, offset_of) -> np.ndarray:
         if times.size == 0:
             return np.zeros(0, dtype=np.int64)
+        if self._is_utc:
+            return np.zeros(times.shape, dtype=np.int64)
         buckets = times // NS_PER_HOUR
         low, high = int(buckets.min()), int(buckets.max())
         if high - low < max(4096, times.size):
@@ -98,3 +110,23 @@ class TimeZone:
                     cache[bucket] = pair
                 starts[i], ends[i] = pair
         return starts, ends
+
+
+@functools.lru_cache(maxsize=64)
+def zone(name: str | None) -> ZoneInfo:
+    """ZoneInfo for an IANA name (UTC when None or empty); ValueError when unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except Exception:
+        raise ValueError(f"unknown IANA time zone {name!r}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _time_zone(tz: ZoneInfo) -> TimeZone:
+    # One TimeZone per zone, so its bucket caches serve every batch of every reader.
+    return TimeZone(str(tz.key), tz)
+
+
+def localize(wall_ns: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """UTC ns of wall-clock times `wall_ns` (int64, no NAT) in time zone `tz`."""
+    return _time_zone(tz).utc_from_local(wall_ns)

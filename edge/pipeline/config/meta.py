@@ -2,7 +2,8 @@
 each the JSON Schema (from the component's schema.json) and an empty entry to start from.
 
 Objects: data_receiver and data_receiver_asset (subtype: the protocol), data_transmit (subtype
-ignored, as in FactoryTX), transforms (subtype: the transform_type).
+ignored, as in FactoryTX), transforms (subtype: the transform_type). Only components the registry
+offers (those with a runtime) appear; data_transmit is listed only once its transmit can run.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ class UnknownMetaObject(LookupError):
 
 
 def meta_objects() -> list[dict]:
-    receivers = registry.components(registry.DATA_RECEIVER)
-    transforms = registry.components(registry.TRANSFORM)
-    return [
+    receivers = registry.offered(registry.DATA_RECEIVER)
+    transforms = registry.offered(registry.TRANSFORM)
+    objects = [
         {"subtypes": [{"name": c.title, "id": c.type_name} for c in receivers], "name": OBJECTS[RECEIVER],
          "id": RECEIVER},
         {"subtypes": [{"id": c.type_name, "name": c.title, "data_receiver": [c.type_name]} for c in receivers],
@@ -41,6 +42,17 @@ def meta_objects() -> list[dict]:
         {"subtypes": [{"name": c.title, "id": c.type_name} for c in transforms], "name": OBJECTS[TRANSFORMS],
          "id": TRANSFORMS},
     ]
+    return [o for o in objects if o["id"] in _known_objects()]
+
+
+def _known_objects() -> list[str]:
+    return [o for o in OBJECTS if o != TRANSMIT or _transmit() is not None]
+
+
+def _transmit() -> registry.Component | None:
+    """The transmit /v1/meta describes (FactoryTX has one), when it can run."""
+    component = registry.find(registry.DATA_TRANSMIT, DEFAULT_TRANSMIT)
+    return component if component is not None and component.offered else None
 
 
 def describe(object_id: str, subtype: str | None) -> dict:
@@ -55,8 +67,8 @@ def describe(object_id: str, subtype: str | None) -> dict:
                   "definitions": component.schema["definitions"]}
         schema_path = _path(component, "schema.json") + "#/definitions/stream"
         template, template_path = _new_asset(component)
-    elif object_id == TRANSMIT:
-        component = registry.find(registry.DATA_TRANSMIT, DEFAULT_TRANSMIT)
+    elif object_id == TRANSMIT and (transmit := _transmit()) is not None:
+        component = transmit
         schema, schema_path = component.schema, _path(component, "schema.json")
         template, template_path = _new_from_example(component, "transmit_name")
     elif object_id == TRANSFORMS:
@@ -64,17 +76,17 @@ def describe(object_id: str, subtype: str | None) -> dict:
         schema, schema_path = component.schema, _path(component, "schema.json")
         template, template_path = _new_from_example(component, "transform_name")
     else:
-        raise UnknownMetaObject(f"No meta object named {object_id!r}; known: {', '.join(OBJECTS)}.")
+        raise UnknownMetaObject(f"No meta object named {object_id!r}; known: {', '.join(_known_objects())}.")
     return {"subtype": component.type_name, "schema": {"path": schema_path, "schema": copy.deepcopy(schema)},
             "object": object_id, "new_template": {"path": template_path, "schema": template}}
 
 
 def _subtype(section: str, object_id: str, subtype: str | None) -> registry.Component:
-    known = ", ".join(c.type_name for c in registry.components(section))
+    known = ", ".join(c.type_name for c in registry.offered(section))
     if not subtype:
         raise UnknownMetaObject(f"{object_id} needs ?subtype=, one of: {known}.")
     component = registry.find(section, subtype)
-    if component is None:
+    if component is None or not component.offered:
         raise UnknownMetaObject(f"No {object_id} subtype named {subtype!r}; known: {known}.")
     return component
 

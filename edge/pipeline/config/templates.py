@@ -1,7 +1,8 @@
 """Configuration templates (/v1/config/templates): Basic, then each receiver's template.json.
 
 A receiver's template.json is `{"configuration", "name", "description"}`; the list follows the
-order of the registry.
+order of the registry. Only receivers the registry offers (those with a runtime) have their
+template served; any other name answers as an unknown template.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ BASIC = {
 
 
 def all_templates() -> list[dict]:
-    found = [BASIC] + [c.template for c in registry.components(registry.DATA_RECEIVER) if c.template]
+    found = [BASIC] + [c.template for c in registry.offered(registry.DATA_RECEIVER) if c.template]
     return copy.deepcopy(found)
 
 
@@ -29,6 +30,6 @@ def template_configuration(protocol: str) -> dict | None:
     if protocol.lower() == BASIC_NAME:
         return copy.deepcopy(BASIC["configuration"])
     component = registry.find(registry.DATA_RECEIVER, protocol)
-    if component is None or component.template is None:
+    if component is None or not component.offered or component.template is None:
         return None
     return copy.deepcopy(component.template["configuration"])

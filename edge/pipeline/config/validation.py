@@ -44,7 +44,9 @@ def _entry_violations(rules: Section, entry: Any, path: JsonPath) -> list[Violat
     component, problem = _component(rules, entry, path)
     if component is None:
         return [problem] if problem else []
-    found = schema_violations(component, entry, path)
+    # A component that cannot run is refused, and its entry still checked so every fault shows.
+    found = [problem] if problem else []
+    found += schema_violations(component, entry, path)
     takes_parsers = "parsers" in component.schema.get("properties", {})
     if takes_parsers and isinstance(entry.get("parsers"), list):
         for j, parser in enumerate(entry["parsers"]):
@@ -54,6 +56,7 @@ def _entry_violations(rules: Section, entry: Any, path: JsonPath) -> list[Violat
 
 
 def _component(rules: Section, entry: dict, path: JsonPath) -> tuple[registry.Component | None, Violation | None]:
+    """The entry's component and the reason it is refused: unknown, missing, or without a runtime."""
     type_name = entry.get(rules.type_key, rules.default_type)
     type_path = path + (rules.type_key,)
     if type_name is None:
@@ -63,4 +66,8 @@ def _component(rules: Section, entry: dict, path: JsonPath) -> tuple[registry.Co
     component = registry.find(rules.kind, type_name)
     if component is None:
         return None, error(type_path, f"No {rules.what} named {quoted(type_name)}.")
+    if not component.accepted:
+        runnable = ", ".join(quoted(c.type_name) for c in registry.offered(rules.kind)) or "none"
+        return component, error(type_path, f"The {rules.what} {quoted(type_name)} cannot run on this appliance yet "
+                                           f"(it has no runtime); the {rules.what}s that run are: {runnable}.")
     return component, None

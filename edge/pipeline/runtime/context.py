@@ -12,7 +12,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from edge.pipeline.runtime.ports import Books, ComponentPorts, Historian
 
 RECEIVER = "Receiver"
 TRANSMIT = "Transmit"
@@ -26,11 +29,13 @@ class PollResult:
 
 
 class ComponentContext:
-    """What running component code may use; it never sees the web layer."""
+    """What running component code may use (see `ports`); it never sees the web layer."""
 
-    def __init__(self, app: Any, name: str, component_type: str, config: dict[str, Any],
+    def __init__(self, ports: ComponentPorts, name: str, component_type: str, config: dict[str, Any],
                  full_config: dict[str, Any], stop: threading.Event):
-        self.app = app  # EdgeApp: catalog stores (receiver_state, markers ...), settings, store
+        self.historian: Historian = ports.historian  # the tag store, to append points to
+        self.historian_table: str = ports.historian_table  # the tag table those points go to
+        self.books: Books = ports.books  # markers, receiver state, historian ledger
         self.name = name  # data_receiver_name / transmit_name
         self.component_type = component_type  # RECEIVER or TRANSMIT
         self.config = config  # this component's section of the configuration, secrets in clear
@@ -39,10 +44,8 @@ class ComponentContext:
         self.log = logging.getLogger(f"edge.pipeline.{name}")
 
     def raise_marker(self, asset: str, stream_type: str, category: str, level: str, message: str) -> None:
-        self.app.markers.raise_marker(self.name, self.component_type, asset, stream_type, category, level, message)
-
-    def clear_marker(self, asset: str, stream_type: str, category: str | None = None) -> None:
-        self.app.markers.clear(self.name, asset, stream_type, category)
+        self.books.markers.raise_marker(self.name, self.component_type, asset, stream_type, category, level,
+                                        message)
 
 
 class ComponentRuntime(Protocol):

@@ -15,39 +15,28 @@ comes again after a crash.
 
 from __future__ import annotations
 
-import logging
-import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edge.pipeline.batch import BOOLEAN, NUMBER, RecordBatch
 from edge.pipeline.runtime.streamflow import FlowConfigError, Warn
 from edge.time.timestamps import NAT
-from edge.store.schema import ColumnSpec
 
-log = logging.getLogger("edge.pipeline.historian")
-
-NAME_LENGTH = 255
-_create_lock = threading.Lock()
+if TYPE_CHECKING:
+    from edge.pipeline.runtime.ports import Historian, HistorianTable
 
 
 class HistorianSink:
-    def __init__(self, app):
-        self._app = app
-        self.table_name = app.settings.historian_table
-        self._table = None
+    def __init__(self, historian: Historian, table_name: str):
+        self._historian = historian
+        self.table_name = table_name
+        self._table: HistorianTable | None = None
 
-    def table(self):
+    def table(self) -> HistorianTable:
         """The tag table, created on first use when nobody has made it yet."""
         if self._table is None:
-            store = self._app.store
-            with _create_lock:
-                if self.table_name.upper() not in {n.upper() for n in store.table_names()}:
-                    store.create_table(self.table_name, [ColumnSpec("NAME", "varchar", NAME_LENGTH, "name"),
-                                                         ColumnSpec("TIME", "datetime", 8, "time"),
-                                                         ColumnSpec("VALUE", "double", 8, "value")])
-                    log.info("created tag table %s for the pipeline", self.table_name)
-            self._table = store.table(self.table_name)
+            self._table = self._historian.table(self.table_name)
         return self._table
 
     def deliver(self, batch: RecordBatch, batch_key: str, warn: Warn) -> int:

@@ -8,11 +8,14 @@ happens completely or not at all.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge.errors import FTX_BAD_REQUEST, FTX_INTERNAL, EdgeError
 from edge.pipeline.runtime.context import RECEIVER
 from edge.pipeline.runtime.services import ConfiguredStream, configured_services, configured_streams
+
+if TYPE_CHECKING:
+    from edge.pipeline.runtime.ports import Books
 
 _STREAM_KEYS = {"asset", "stream_type"}
 
@@ -50,22 +53,21 @@ def plan_restream(request: Any, config: dict[str, Any]) -> list[ConfiguredStream
     return targets
 
 
-def purge_streams(app, targets: list[ConfiguredStream]) -> int:
+def purge_streams(books: Books, targets: list[ConfiguredStream]) -> int:
     """Deletes the receiver state and the markers of `targets` in one transaction.
 
     Markers raised by transforms and transmits on the stream go too (they described data that
     will be read again); markers another receiver raised on a same-named stream stay.
     Returns the number of receiver_state rows deleted.
     """
-    conn = app.catalog.connection()
     purged = 0
     try:
-        with conn:
+        with books.transaction():
             for target in targets:
-                purged += app.receiver_state.purge_stream(target.receiver, target.asset, target.stream_type)
-                for marker in app.markers.for_stream(target.asset, target.stream_type):
+                purged += books.receiver_state.purge_stream(target.receiver, target.asset, target.stream_type)
+                for marker in books.markers.for_stream(target.asset, target.stream_type):
                     if marker.component == target.receiver or marker.component_type != RECEIVER:
-                        app.markers.clear(marker.component, target.asset, target.stream_type)
+                        books.markers.clear(marker.component, target.asset, target.stream_type)
     except Exception as exc:
         raise EdgeError(FTX_INTERNAL, f"Restream failed, nothing was purged: {exc}", FTX_INTERNAL) from exc
     return purged

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge.errors import FTX_INTERNAL, EdgeError
 from edge.pipeline import registry
@@ -22,6 +22,10 @@ from edge.pipeline.runtime.restream import plan_restream, purge_streams
 from edge.pipeline.runtime.context import RECEIVER, TRANSMIT, PollResult
 from edge.pipeline.runtime.service_thread import RUNNING, STOPPED, ServiceThread
 from edge.pipeline.runtime.services import ServiceSpec, configured_services, service_key
+
+if TYPE_CHECKING:
+    from edge.catalog.runtime_state import RuntimeState
+    from edge.pipeline.runtime.ports import ComponentPorts, ConfigurationSource
 
 log = logging.getLogger("edge.pipeline.runtime.scheduler")
 
@@ -34,11 +38,17 @@ FindComponent = Callable[[str, str], Any]
 
 
 class Scheduler:
-    """Runs the services of the configuration in force; `app` is the EdgeApp (or its parts)."""
+    """Runs the services of the configuration in force.
 
-    def __init__(self, app: Any, find_component: FindComponent = registry.find,
-                 stop_timeout: float = STOP_TIMEOUT):
-        self._app = app
+    `configuration` is read at every start and status; `runtime_state` keeps the desired
+    state and the last transmit; `ports` go to every component the scheduler runs.
+    """
+
+    def __init__(self, configuration: ConfigurationSource, runtime_state: RuntimeState, ports: ComponentPorts,
+                 find_component: FindComponent = registry.find, stop_timeout: float = STOP_TIMEOUT):
+        self._configuration = configuration
+        self._runtime_state = runtime_state
+        self._ports = ports
         self._find_component = find_component
         self._stop_timeout = stop_timeout
         self._control = threading.RLock()
@@ -102,7 +112,7 @@ class Scheduler:
         Returns the number of receiver_state rows purged.
         """
         with self._control:
-            targets = plan_restream(request, self._app.configuration.body())
+            targets = plan_restream(request, self._configuration.body())
             paused: list[ServiceThread] = []
             try:
                 for key in dict.fromkeys(service_key(RECEIVER, t.receiver) for t in targets):
@@ -115,7 +125,7 @@ class Scheduler:
                         service.note_stuck(self._stop_timeout)
                         raise EdgeError(FTX_INTERNAL, f"Data receiver {service.spec.name!r} did not finish its "
                                                       "current pass in time; nothing was purged", FTX_INTERNAL)
-                purged = purge_streams(self._app, targets)
+                purged = purge_streams(self._ports.books, targets)
             finally:
                 for service in paused:
                     self._replace(service)
@@ -129,7 +139,7 @@ class Scheduler:
         """`factorytx` of /v1/status: overall status and one entry per configured service."""
         services = dict(self._services)
         shown: dict[str, Any] = {}
-        for spec in configured_services(self._app.configuration.body()):
+        for spec in configured_services(self._configuration.body()):
             service = services.pop(spec.key, None)
             if service is None or service.spec != spec:
                 service = self._service_for(spec, {})
@@ -142,7 +152,7 @@ class Scheduler:
     def last_data_transmit(self) -> dict[str, Any]:
         """What a transmit last sent and when; {} until one has sent something."""
         if self._last_transmit is None:
-            stored = self._app.runtime_state.get(LAST_TRANSMIT_KEY)
+            stored = self._runtime_state.get(LAST_TRANSMIT_KEY)
             self._last_transmit = json.loads(stored) if stored else {}
         return dict(self._last_transmit)
 
@@ -163,20 +173,20 @@ class Scheduler:
 
     def _desired(self) -> str:
         try:
-            return self._app.runtime_state.get(DESIRED_KEY, RUNNING)
+            return self._runtime_state.get(DESIRED_KEY, RUNNING)
         except Exception as exc:
             log.error("cannot read the desired pipeline state, assuming running: %s", exc)
             return RUNNING
 
     def _set_desired(self, state: str) -> None:
         try:
-            self._app.runtime_state.set(DESIRED_KEY, state)
+            self._runtime_state.set(DESIRED_KEY, state)
         except Exception as exc:
             raise EdgeError(FTX_INTERNAL, f"Cannot record the pipeline state: {exc}", FTX_INTERNAL) from exc
 
     def _start_services(self) -> None:
         try:
-            config = self._app.configuration.body()
+            config = self._configuration.body()
             services = {spec.key: self._service_for(spec, config) for spec in configured_services(config)}
         except Exception as exc:
             self._failure = f"cannot read the configuration: {exc}"
@@ -219,7 +229,7 @@ class Scheduler:
         """A fresh thread for a service paused by a restream, if the pipeline still runs."""
         if not self._running:
             return
-        service = self._service_for(old.spec, self._app.configuration.body(), predecessor=old.thread)
+        service = self._service_for(old.spec, self._configuration.body(), predecessor=old.thread)
         self._services[old.spec.key] = service
         try:
             service.start()
@@ -232,7 +242,7 @@ class Scheduler:
         runtime_class, unavailable = self._runtime_class(spec)
         if predecessor is None:
             predecessor = self._lingering.get(spec.key)
-        return ServiceThread(spec, runtime_class, self._app, config, unavailable=unavailable,
+        return ServiceThread(spec, runtime_class, self._ports, config, unavailable=unavailable,
                              predecessor=predecessor, on_pass=self._on_pass)
 
     def _runtime_class(self, spec: ServiceSpec) -> tuple[type | None, str | None]:
@@ -253,4 +263,4 @@ class Scheduler:
         sent = {"transmit_name": spec.name, "transmit_type": spec.type_name,
                 "records": result.records_out, "timestamp": when}
         self._last_transmit = sent
-        self._app.runtime_state.set(LAST_TRANSMIT_KEY, json.dumps(sent))
+        self._runtime_state.set(LAST_TRANSMIT_KEY, json.dumps(sent))

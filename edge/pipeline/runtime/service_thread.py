@@ -13,11 +13,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge.catalog.database import utc_timestamp
 from edge.pipeline.runtime.context import ComponentContext, PollResult
 from edge.pipeline.runtime.services import ServiceSpec
+
+if TYPE_CHECKING:
+    from edge.pipeline.runtime.ports import ComponentPorts
 
 RUNNING = "running"
 STOPPED = "stopped"
@@ -32,12 +35,12 @@ OnPass = Callable[[ServiceSpec, PollResult, str], None]
 class ServiceThread:
     """A configured receiver or transmit as the scheduler runs it."""
 
-    def __init__(self, spec: ServiceSpec, runtime_class: type | None, app: Any,
+    def __init__(self, spec: ServiceSpec, runtime_class: type | None, ports: ComponentPorts,
                  full_config: dict[str, Any], unavailable: str | None = None,
                  predecessor: threading.Thread | None = None, on_pass: OnPass | None = None):
         self.spec = spec
         self._runtime_class = runtime_class
-        self._app = app
+        self._ports = ports
         self._full_config = full_config
         self._predecessor = predecessor
         self._on_pass = on_pass
@@ -110,7 +113,7 @@ class ServiceThread:
         runtime = None
         try:
             self._await_predecessor()
-            context = ComponentContext(self._app, self.spec.name, self.spec.component_type,
+            context = ComponentContext(self._ports, self.spec.name, self.spec.component_type,
                                        self.spec.config, self._full_config, self.stop_event)
             while not self.stop_event.is_set():
                 try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 import pytest
 
@@ -66,7 +64,7 @@ def make_historian(tmp_path):
         folder.mkdir(parents=True)
         catalog = Catalog(folder / "catalog.db")
         store = TagStore(catalog, folder / "tags")
-        engine = SqlEngine(types.SimpleNamespace(settings=settings, store=store))
+        engine = SqlEngine(store, settings)
         made.append((engine, store, catalog))
         return Historian(engine, store)
 

@@ -17,7 +17,7 @@ import pytest
 
 from edge.errors import EdgeError
 from edge.store import batch_keys
-from edge.store.errors import INVALID_VALUE, STORAGE_FAILURE
+from edge.errors import INVALID_VALUE, STORAGE_FAILURE
 
 S = 1_000_000_000
 
@@ -155,7 +155,7 @@ FAILING_CHILD = textwrap.dedent("""
     table.append(["a"], [1], [1.0])
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     # the keyed record cannot be written whole: the disk "fills up" half way through it
-    resource.setrlimit(resource.RLIMIT_FSIZE, (table._wal._offset + 100, hard))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (table.state.wal._offset + 100, hard))
     try:
         table.append(["a"] * 1000, np.arange(1000) + 10, np.ones(1000), batch_key="chunk-1")
         outcome = "stored"
@@ -219,14 +219,14 @@ def start_racers_in_one_commit_group(table, count: int, key: str, names, times) 
     threads = [threading.Thread(target=racer, args=(t,)) for t in range(count)]
     for thread in threads:
         thread.start()
-    while len(table._queue) < count:
+    while len(table.state.queue) < count:
         time.sleep(0.001)
     return threads, results
 
 
 def test_one_key_twice_in_one_commit_group_is_applied_once(table):
     times = np.arange(10, dtype=np.int64) * S
-    with table._commit_lock:
+    with table.state.commit_lock:
         threads, results = start_racers_in_one_commit_group(table, 4, "chunk-1", ["a"] * 10, times)
     for thread in threads:
         thread.join(timeout=30)
@@ -246,9 +246,9 @@ RACING_FAILING_CHILD = textwrap.dedent("""
     table.append(["a"], [1], [1.0])
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     times = np.arange(1000, dtype=np.int64) + 10
-    with table._commit_lock:
+    with table.state.commit_lock:
         threads, results = start_racers_in_one_commit_group(table, 3, "chunk-1", ["a"] * 1000, times)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (table._wal._offset + 100, hard))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (table.state.wal._offset + 100, hard))
     for thread in threads:
         thread.join(timeout=30)
     resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))

@@ -23,13 +23,13 @@ POINTS = 50  # per tag and batch
 # The child appends deterministic batches; batch k is a function of k alone.
 CHILD = textwrap.dedent("""
     import os, sys, numpy as np
-    import edge.store.tag_store, edge.store.table
+    import edge.store.tag_store, edge.store.table_checkpoint
     from edge.catalog import Catalog
     from edge.store import TagStore
     TAGS, POINTS, S = {tags}, {points}, 1_000_000_000
     # checkpoints and run merges all the time, so the kills land in them too
     edge.store.tag_store.HOUSEKEEPING_INTERVAL_S = 0.02
-    edge.store.table.CHECKPOINT_INTERVAL_S = 0.05
+    edge.store.table_checkpoint.CHECKPOINT_INTERVAL_S = 0.05
 
     def batch(k):
         names = np.repeat(np.array([f"tag-{{i}}" for i in range(TAGS)]), POINTS)
@@ -159,7 +159,7 @@ FAILING_CHILD = textwrap.dedent("""
     table.append(["kept"] * 3, [1, 2, 3], [1.0, 2.0, 3.0])
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     # the next log record cannot be written whole: the disk "fills up" half way through it
-    resource.setrlimit(resource.RLIMIT_FSIZE, (table._wal._offset + 100, hard))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (table.state.wal._offset + 100, hard))
     try:
         table.append(["kept", "lost"] * 500, np.arange(1000) + 10, np.ones(1000))
         outcome = "stored"
@@ -178,7 +178,7 @@ def test_batch_whose_log_write_fails_leaves_nothing_behind(tmp_path, open_store)
     script.write_text(FAILING_CHILD)
     out = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
     outcome, count_after_failure, names_after_failure, count_after_retry = json.loads(out.stdout)
-    from edge.store.errors import STORAGE_FAILURE
+    from edge.errors import STORAGE_FAILURE
     assert outcome == STORAGE_FAILURE
     assert (count_after_failure, names_after_failure) == (3, ["kept"])
     assert count_after_retry == 4

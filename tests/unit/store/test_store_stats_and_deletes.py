@@ -84,7 +84,7 @@ def test_many_late_batches_are_merged_into_few_runs_with_the_same_answers(table,
         table.append(["late"] * 50, times, values)
         reference.append(["late"] * 50, times, values)
     assert table.compact_runs() > 0
-    assert len(table._by_name["late"].runs) <= 8
+    assert len(table.state.by_name["late"].runs) <= 8
     for direction in (0, 1, 2):
         got = table.read(["late"], 2000 * S, 8000 * S, direction, 100, 7)
         assert (got.times.tolist(), got.values.tolist()) == \

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from edge.time import timestamps
+from edge.time import strptime, timestamps
 from edge.time.textfields import from_text
 
 UTC = dt.timezone.utc
@@ -141,7 +141,7 @@ def test_fixed_reader_leaves_years_out_of_range_and_impossible_times_to_strptime
              "2024-01-01 00:60:00", "2024-01-01 00:00:60",
              "1678-01-01 00:00:00", "2261-12-31 23:59:59", "2024-02-29 00:00:00", "2000-02-29 23:59:59"]
     mat, lengths = from_text(np.array(texts, dtype=np.dtypes.StringDType()))
-    _, _, fits = timestamps._read_layout(timestamps.compile_layout(fmt), mat, lengths)
+    _, _, fits = strptime.read_layout(strptime.compile_layout(fmt), mat, lengths)
     assert fits.tolist() == [False] * 10 + [True] * 4
     # strptime still reads the years the fixed reader leaves alone, while they fit in int64 ns.
     utc, unreadable = parse(texts, fmt)

@@ -16,14 +16,14 @@ values for the rest, as pandas reads it. `bad_lines_action` decides how they are
 from __future__ import annotations
 
 import codecs
-import dataclasses
 from typing import Any
 
 import numpy as np
 
-from edge.time import timestamps
-from edge.time.decimals import parse_number_columns
 from edge.pipeline.parsers.spreadsheet import tokenizer
+from edge.pipeline.parsing import ParsedChunk, ParserConfigError, Position
+from edge.time import timestamps, timezone
+from edge.time.decimals import parse_number_columns
 from edge.time.textfields import ByteFields, to_text
 
 BAD_LINE_ACTIONS = ("warn", "skip", "error")
@@ -31,46 +31,6 @@ COUNTER_FIELD = "counter"
 _EXAMPLES = 3  # bad lines quoted in a marker
 _PROBE = "\n\r\t,;|\" 0123456789.-:/"
 _UTF8_BOM = codecs.BOM_UTF8
-
-
-class ParserConfigError(ValueError):
-    """Parser options, or a file, that cannot work together; reported as a config marker."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Position:
-    """How far a file has been read; kept in the receiver state between chunks."""
-    columns: tuple[str, ...] | None = None  # field names, once the header is read
-    skipped: int = 0  # non-blank rows passed over before the header
-    row: int = 0  # data rows read (good and bad): the next record's counter
-    line: int = 0  # physical lines read
-
-    def as_json(self) -> dict[str, Any]:
-        return {"columns": list(self.columns) if self.columns is not None else None,
-                "skipped": self.skipped, "row": self.row, "line": self.line}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> Position:
-        if not data:
-            return cls()
-        columns = data.get("columns")
-        return cls(tuple(columns) if columns is not None else None, int(data.get("skipped", 0)),
-                   int(data.get("row", 0)), int(data.get("line", 0)))
-
-
-@dataclasses.dataclass
-class ParsedChunk:
-    fields: dict[str, np.ndarray]
-    time_field: str | None
-    position: Position  # after this chunk
-    bad_lines: int = 0
-    bad_examples: list[str] = dataclasses.field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        for values in self.fields.values():
-            return len(values)
-        return 0
 
 
 class SpreadsheetParser:
@@ -105,7 +65,7 @@ class SpreadsheetParser:
         if self.bad_lines_action not in BAD_LINE_ACTIONS:
             raise ParserConfigError(f"parser {self.name}: bad_lines_action must be one of {BAD_LINE_ACTIONS}")
         try:
-            self.tz = timestamps.zone(options.get("localtz"))
+            self.tz = timezone.zone(options.get("localtz"))
         except ValueError as exc:
             raise ParserConfigError(f"parser {self.name}: localtz: {exc}") from None
         self.counter = bool(options.get("counter", False))

@@ -12,9 +12,10 @@ already: nothing is lost, nothing is stored twice.
 grown) is read again from the start.
 
 `taken` is how far the historian has had the file's records; with `head` and `pending` it is
-also kept in the historian ledger (see `ledger`), which outlives this state. While a file is read again after its state was lost
-(a restream), `offset` < `taken`: those records are not handed to the historian again, and
-`replay` is the ledger's pending chunk, to be handed over again under its own batch key.
+also kept in the historian ledger (`edge.catalog.historian_ledger`), which outlives this
+state. While a file is read again after its state was lost (a restream), `offset` < `taken`:
+those records are not handed to the historian again, and `replay` is the ledger's pending
+chunk, to be handed over again under its own batch key.
 """
 
 from __future__ import annotations

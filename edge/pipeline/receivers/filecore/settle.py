@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from edge.pipeline.receivers.filecore.source import FileEntry
+from edge.time.units import NS_PER_SECOND
 
 DEFAULT_SETTLE_SECONDS = 1.0
 DEFAULT_GROWING_AFTER_SECONDS = 60.0
@@ -59,7 +60,7 @@ class Settler:
                 still = before.unchanged_since == self._last_listing
                 record = _Seen(entry.size, entry.mtime_ns, now, before.changing_since if still else now)
             seen[entry.path] = record
-            old = local_clock and (wall - entry.mtime_ns) / 1e9 >= self.settle_seconds
+            old = local_clock and (wall - entry.mtime_ns) / NS_PER_SECOND >= self.settle_seconds
             if self.settle_seconds <= 0 or now - record.unchanged_since >= self.settle_seconds or old:
                 readiness[entry.path] = Readiness.SETTLED
             elif now - record.changing_since >= self.growing_after_seconds:

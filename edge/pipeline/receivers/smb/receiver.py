@@ -10,16 +10,15 @@ settled only once two listings have seen it unchanged (see filecore.settle).
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from typing import Any
 
 from edge.pipeline.receivers.filecore.receiver import FileReceiver
 from edge.pipeline.receivers.filecore.source import FileEntry, SourceError
+from edge.time.civil import datetime_to_ns
 
 DEFAULT_PORT = 445
 CONNECT_TIMEOUT_S = 10
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 
 def split_shared_folder(shared_folder: str) -> tuple[str, list[str]]:
@@ -109,9 +108,7 @@ class SmbShare:
                         folders.append(path)
                         continue
                     info = item.smb_info
-                    written = info.last_write_time - _EPOCH
-                    mtime_ns = (written.days * 86_400 + written.seconds) * 10**9 + written.microseconds * 1_000
-                    entries.append(FileEntry(path, int(info.end_of_file), mtime_ns))
+                    entries.append(FileEntry(path, int(info.end_of_file), datetime_to_ns(info.last_write_time)))
         except _errors() as exc:
             self.reset()
             raise SourceError(f"cannot list: {_describe(exc)}") from None

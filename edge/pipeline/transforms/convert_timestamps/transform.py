@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.time import timestamps
+from edge.time import timestamps, timezone
 from edge.pipeline.batch import BOOLEAN, NUMBER, TEXT, TIMESTAMP, RecordBatch, field_kind
 from edge.pipeline.runtime.streamflow import Warn
 from edge.time.textfields import from_text
@@ -34,7 +34,7 @@ class ConvertTimestampsTransform:
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
             raise ValueError("field_names must name one field or a list of fields")
         self.names = names
-        self.tz = timestamps.zone(entry.get("timezone"))
+        self.tz = timezone.zone(entry.get("timezone"))
         self.format = entry.get("format")
         self.unit = entry.get("unit")
         if self.format is not None and self.unit is not None:

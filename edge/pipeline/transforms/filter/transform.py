@@ -17,6 +17,7 @@ import numpy as np
 
 from edge.pipeline.batch import BOOLEAN, NUMBER, TEXT, TIMESTAMP, RecordBatch, field_kind, missing_mask
 from edge.pipeline.runtime.streamflow import Warn
+from edge.time.civil import datetime_to_ns
 
 OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
              ">=": operator.ge}
@@ -81,10 +82,7 @@ def _iso_ns(text: str) -> int | None:
         moment = _dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_dt.timezone.utc)
-    delta = moment - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    return datetime_to_ns(moment)  # a time without an offset is UTC
 
 
 class FilterTransform:

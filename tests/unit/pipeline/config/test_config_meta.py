@@ -7,15 +7,25 @@ from edge.pipeline import registry
 from edge.pipeline.config import meta
 
 
-def test_objects_list_receivers_assets_transmit_and_transforms():
+def test_objects_list_runnable_receivers_assets_and_transforms():
     objects = meta.meta_objects()
-    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "data_transmit", "transforms"]
-    assert [o["name"] for o in objects] == ["Data Receiver", "Asset", "Transmit", "Transform"]
-    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb", "sql", "opcua"]
-    assert objects[1]["subtypes"][2] == {"id": "sql", "name": "SQL", "data_receiver": ["sql"]}
-    assert "subtypes" not in objects[2]
-    assert [s["id"] for s in objects[3]["subtypes"]] == ["convert_timestamps", "rename", "filter", "replicate",
+    # data_transmit is left out until remotedatapost has a runtime.
+    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "transforms"]
+    assert [o["name"] for o in objects] == ["Data Receiver", "Asset", "Transform"]
+    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb"]
+    assert objects[1]["subtypes"][1] == {"id": "smb", "name": "SMB Network Share", "data_receiver": ["smb"]}
+    assert [s["id"] for s in objects[2]["subtypes"]] == ["convert_timestamps", "rename", "filter", "replicate",
                                                          "checksum_record"]
+
+
+def test_components_without_a_runtime_are_not_offered():
+    offered = {(c.section, c.type_name) for section in (registry.DATA_RECEIVER, registry.DATA_TRANSMIT)
+               for c in registry.offered(section)}
+    assert offered == {(registry.DATA_RECEIVER, "localfile"), (registry.DATA_RECEIVER, "smb")}
+    for component in registry.COMPONENTS:
+        assert component.offered == (component.runtime is not None)
+    listed = {s["id"] for o in meta.meta_objects() for s in o.get("subtypes", [])}
+    assert not listed & {"sql", "opcua", "remotedatapost"}
 
 
 def test_receiver_meta_carries_its_schema_and_a_tokenised_new_template():
@@ -31,16 +41,25 @@ def test_receiver_meta_carries_its_schema_and_a_tokenised_new_template():
 
 
 def test_asset_meta_schema_validates_a_stream_of_that_protocol():
-    described = meta.describe("data_receiver_asset", "opcua")
+    described = meta.describe("data_receiver_asset", "smb")
     schema = described["schema"]["schema"]
     validator = jsonschema.Draft7Validator(schema)
     assert list(validator.iter_errors(described["new_template"]["schema"])) == []
-    assert list(validator.iter_errors({"asset": "a", "stream_type": "b"}))  # opcua_tags missing
+    assert list(validator.iter_errors({"asset": "a"}))  # stream_type missing
 
 
-def test_transmit_meta_ignores_subtype():
-    assert meta.describe("data_transmit", None) == meta.describe("data_transmit", "anything")
-    assert meta.describe("data_transmit", None)["new_template"]["schema"]["transmit_name"] == "transmit_<<index>>"
+@pytest.mark.parametrize("object_id, subtype, text", [
+    ("data_receiver", "sql", "No data_receiver subtype named 'sql'; known: localfile, smb."),
+    ("data_receiver", "opcua", "No data_receiver subtype named 'opcua'; known: localfile, smb."),
+    ("data_receiver_asset", "opcua", "No data_receiver_asset subtype named 'opcua'; known: localfile, smb."),
+    ("data_transmit", None, "No meta object named 'data_transmit'; known: data_receiver, data_receiver_asset, "
+                            "transforms."),
+    ("data_transmit", "anything", "No meta object named 'data_transmit'"),
+])
+def test_components_without_a_runtime_are_not_described(object_id, subtype, text):
+    with pytest.raises(meta.UnknownMetaObject) as caught:
+        meta.describe(object_id, subtype)
+    assert text in str(caught.value)
 
 
 def test_transform_meta_by_subtype():
@@ -51,7 +70,7 @@ def test_transform_meta_by_subtype():
 
 @pytest.mark.parametrize("object_id, subtype, text", [
     ("parsers", None, "No meta object named 'parsers'"),
-    ("data_receiver", None, "data_receiver needs ?subtype=, one of: localfile, smb, sql, opcua."),
+    ("data_receiver", None, "data_receiver needs ?subtype=, one of: localfile, smb."),
     ("data_receiver", "localfile_csv", "No data_receiver subtype named 'localfile_csv'"),
     ("transforms", "pandas", "No transforms subtype named 'pandas'"),
 ])

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from edge.pipeline.parsers.spreadsheet.parser import ParserConfigError, Position, SpreadsheetParser
+from edge.pipeline.parsers.spreadsheet.parser import SpreadsheetParser
+from edge.pipeline.parsing import ParserConfigError, Position
 from edge.pipeline.parsers.spreadsheet.tokenizer import record_end
 
 

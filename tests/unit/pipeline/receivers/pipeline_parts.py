@@ -1,5 +1,6 @@
-"""Real pipeline parts for receiver tests: the catalog and tag store in a temp folder, a
-receiver configuration, and runtimes built as the scheduler builds them (Runtime(context))."""
+"""Real pipeline parts for receiver tests: the catalog and tag store in a temp folder, the
+ports a component is given (as edge.app builds them), a receiver configuration, and runtimes
+built as the scheduler builds them (Runtime(context))."""
 
 from __future__ import annotations
 
@@ -8,23 +9,29 @@ import threading
 import numpy as np
 
 from edge.catalog import Catalog
+from edge.catalog.historian_ledger import HistorianLedger
 from edge.catalog.markers import Markers
 from edge.catalog.receiver_state import ReceiverState
 from edge.pipeline.receivers.localfile.receiver import LocalFileReceiver
 from edge.pipeline.runtime.context import RECEIVER, ComponentContext
+from edge.pipeline.runtime.ports import Books, ComponentPorts, Historian
 from edge.settings import load_settings
 from edge.store import TagStore
 
 
 class PipelineParts:
-    """What a receiver runtime uses of the EdgeApp, made of the real components."""
+    """The catalog, the tag store and the component ports over them; what tests look at."""
 
     def __init__(self, data_dir, **settings):
-        self.settings = load_settings(overrides={"DATA_DIR": str(data_dir), **settings})
+        settings = load_settings(overrides={"DATA_DIR": str(data_dir), **settings})
         self.catalog = Catalog(data_dir / "catalog.db")
         self.markers = Markers(self.catalog)
         self.receiver_state = ReceiverState(self.catalog)
         self.store = TagStore(self.catalog, data_dir / "tags")
+        self.historian = Historian(self.store)
+        self.ports = ComponentPorts(self.historian, settings.historian_table,
+                                    Books(self.markers, self.receiver_state, HistorianLedger(self.catalog),
+                                          self.catalog))
 
     def close(self):
         self.store.close()
@@ -57,9 +64,9 @@ def receiver_config(name="line_1", root=None, streams=None, parse=None, localtz=
     }
 
 
-def start_receiver(app, config, transforms=(), cls=LocalFileReceiver, settle=0.0):
+def start_receiver(parts: PipelineParts, config, transforms=(), cls=LocalFileReceiver, settle=0.0):
     """A runtime as the scheduler builds it; settle=0 reads files on first sight."""
-    context = ComponentContext(app, config["data_receiver_name"], RECEIVER, config,
+    context = ComponentContext(parts.ports, config["data_receiver_name"], RECEIVER, config,
                                {"data_receiver": [config], "transforms": list(transforms), "data_transmit": []},
                                threading.Event())
     runtime = cls(context)

@@ -28,7 +28,7 @@ def test_numeric_and_boolean_fields_become_points_at_the_record_time(app):
                                          "label": np.array(["a", "b", "c"], dtype=TEXT),
                                          "seen": times}, "ts")
     warnings = []
-    stored = HistorianSink(app).deliver(batch, "key-1", warnings.append)
+    stored = HistorianSink(app.historian, app.ports.historian_table).deliver(batch, "key-1", warnings.append)
     assert stored == 5  # NaN and the record without time store nothing
     base = int(T0.astype(np.int64))
     assert app.points("oven:temp:t") == [(base, 1.5)]
@@ -43,7 +43,7 @@ def test_tag_names_too_long_for_the_table_are_skipped_with_a_warning(app):
     field = "x" * 90
     batch = RecordBatch("a", "b", {"ts": np.array([T0]), field: np.array([1.0]), "ok": np.array([2.0])}, "ts")
     warnings = []
-    HistorianSink(app).deliver(batch, "key-2", warnings.append)
+    HistorianSink(app.historian, app.ports.historian_table).deliver(batch, "key-2", warnings.append)
     assert app.tags() == ["a:b:ok"]
     assert warnings and "longer than 80 bytes" in warnings[0]
 
@@ -51,7 +51,7 @@ def test_tag_names_too_long_for_the_table_are_skipped_with_a_warning(app):
 def test_a_batch_without_a_time_field_is_a_config_error(app):
     batch = RecordBatch("a", "b", {"v": np.array([1.0])})
     with pytest.raises(FlowConfigError, match="no timestamp field"):
-        HistorianSink(app).deliver(batch, "key-3", lambda text: None)
+        HistorianSink(app.historian, app.ports.historian_table).deliver(batch, "key-3", lambda text: None)
 
 
 def test_filter_stream_picks_the_parser_and_the_transforms():

@@ -120,7 +120,8 @@ def make_scheduler(app):
     made = []
 
     def make(stop_timeout=5.0):
-        scheduler = Scheduler(app, find_component=find_test_component, stop_timeout=stop_timeout)
+        scheduler = Scheduler(app.configuration, app.runtime_state, app.pipeline_ports,
+                              find_component=find_test_component, stop_timeout=stop_timeout)
         made.append(scheduler)
         return scheduler
 
