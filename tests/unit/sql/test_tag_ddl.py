@@ -3,9 +3,20 @@
 import pytest
 
 from edge.errors import EdgeError
-from edge.sql.tag_ddl import (NOT_SUPPORTED, SYNTAX_ERROR, CreateTagTable, DropTable, is_tag_ddl,
-                              parse_tag_ddl)
+from edge.sql import tag_ddl
+from edge.sql.errors import NOT_SUPPORTED, SYNTAX_ERROR
+from edge.sql.lexer import single_statement, tokenize
+from edge.sql.tag_ddl import CreateTagTable, DropTable
 from edge.store.schema import ColumnSpec
+
+
+def parse_tag_ddl(statement: str):
+    """The plan of `statement`, read from the lexer's tokens as the engine reads it."""
+    return tag_ddl.plan(single_statement(tokenize(statement)))
+
+
+def is_tag_ddl(statement: str) -> bool:
+    return tag_ddl.is_tag_ddl(tokenize(statement))
 
 
 def test_create_tag_table_gives_name_time_value_roles():
@@ -52,6 +63,7 @@ def test_rollup_clause_and_table_properties_are_accepted():
 def test_drop_table():
     assert parse_tag_ddl("drop table tag;") == DropTable("TAG")
     assert parse_tag_ddl("  DROP   TABLE  Tag  ") == DropTable("TAG")
+    assert parse_tag_ddl("drop table if exists `Tag`") == DropTable("TAG", if_exists=True)
 
 
 @pytest.mark.parametrize("statement, code, fragment", [
@@ -77,6 +89,7 @@ def test_drop_table():
     ("select * from tag", NOT_SUPPORTED, "SELECT"),
     ("drop tag", SYNTAX_ERROR, "TABLE"),
     ("drop table a b", SYNTAX_ERROR, "'b'"),
+    ("drop table", SYNTAX_ERROR, "Expected DROP TABLE [IF EXISTS] name"),
     ("", SYNTAX_ERROR, "empty"),
     ("create tag table t (name varchar(20) primary key, time datetime basetime, value double summarized) @",
      SYNTAX_ERROR, "'@'"),
