@@ -25,11 +25,10 @@ import apsw
 from edge.errors import EdgeError
 from edge.sql import errors, log_tables, tag_ddl, tag_dml, tag_select, tables as sql_tables
 from edge.sql.functions import Functions
-from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, quote_identifier, single_statement, sql_string, \
-    tokenize
+from edge.sql.lexer import NUMBER, STRING, WORD, Token, quote_identifier, single_statement, sql_string, tokenize
 from edge.sql.results import Outcome, SizeBudget, collect
 from edge.sql.sandbox import Sandbox
-from edge.sql.select_list import column_reference, expression_type, select_items
+from edge.sql.select_list import column_reference, expression_type
 from edge.sql.tables import SqlTable, Tables
 from edge.time.timezone import TimeZone
 from edge.sql.translate import Statement
@@ -288,7 +287,7 @@ def _describe(statement: Statement, description) -> tuple[list[str], list]:
     hints = [from_decltype(d[1]) for d in description]
     if statement.tokens[0].is_word("EXPLAIN"):
         return names, hints
-    items = select_items(statement.tokens)
+    items = statement.select_list
     if not items:
         return names, hints
     stars = [i for i, item in enumerate(items) if item.is_star]
