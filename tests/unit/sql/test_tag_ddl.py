@@ -107,3 +107,24 @@ def test_is_tag_ddl_recognises_only_its_statements():
     assert is_tag_ddl("drop table x")
     assert not is_tag_ddl("create table x (a int)")
     assert not is_tag_ddl("select 1")
+
+
+def test_the_engine_runs_the_plans_it_reads(historian):
+    historian.run("create tag table if not exists Sensors (n varchar(20) primary key, t datetime basetime, "
+                  "v double summarized)")
+    historian.run("create tag table if not exists sensors (n varchar(20) primary key, t datetime basetime, "
+                  "v double summarized)")
+    assert "SENSORS" in historian.store.table_names()
+    historian.run("drop table if exists nosuch")
+    historian.run("drop table `Sensors`")
+    assert "SENSORS" not in historian.store.table_names()
+    with pytest.raises(EdgeError) as err:
+        historian.run("drop table sensors")
+    assert (err.value.code, err.value.text) == (2025, "Table SENSORS does not exist.")
+
+
+def test_the_engine_refuses_a_tag_table_named_like_a_log_table(historian):
+    historian.run("create table plain (a int)")
+    with pytest.raises(EdgeError) as err:
+        historian.run("create tag table plain (n varchar(20) primary key, t datetime basetime, v double summarized)")
+    assert (err.value.code, err.value.text) == (2026, "Table PLAIN already exists.")
