@@ -5,7 +5,8 @@ snapshot while appends commit), with the tag tables of the store as virtual tabl
 temp schema, Machbase's functions, and the sandbox. `catalog.db` is never attached to it.
 
 A statement goes to the first of these that takes it:
-  1. tag-table DDL (CREATE TAG[DATA] TABLE, DROP TABLE of a tag table): `edge.sql.tag_ddl`;
+  1. tag-table DDL (CREATE TAG[DATA] TABLE, DROP TABLE of a tag table): `edge.sql.tag_ddl`
+     reads it into a plan that runs once the engine has checked it against the other tables;
   2. log-table DDL (CREATE TABLE): `edge.sql.log_tables`, then SQLite;
   3. tag-table DELETE / TRUNCATE / METADATA statements: `edge.sql.tag_dml`;
   4. a SELECT on one tag table of a shape the store answers directly: `edge.sql.tag_select`;
@@ -23,15 +24,13 @@ from typing import TYPE_CHECKING
 import apsw
 
 from edge.errors import NOT_SUPPORTED, TABLE_EXISTS, TABLE_NOT_FOUND, EdgeError
-from edge.sql import errors, log_tables, tag_dml, tag_select, tables as sql_tables
+from edge.sql import errors, log_tables, tag_ddl, tag_dml, tag_select, tables as sql_tables
 from edge.sql.functions import Functions
-from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, quote_identifier, single_statement, sql_string, \
-    tokenize
+from edge.sql.lexer import NUMBER, STRING, WORD, Token, quote_identifier, single_statement, sql_string, tokenize
 from edge.sql.results import Outcome, SizeBudget, collect
 from edge.sql.sandbox import Sandbox
-from edge.sql.select_list import column_reference, expression_type, select_items
+from edge.sql.select_list import column_reference, expression_type
 from edge.sql.tables import SqlTable, Tables
-from edge.sql.tag_ddl import execute_tag_ddl, parse_tag_ddl
 from edge.time.timezone import TimeZone
 from edge.sql.translate import Statement
 from edge.sql.types import from_decltype
@@ -46,6 +45,8 @@ log = logging.getLogger("edge.sql")
 DATA_FILE = "data.db"
 BUSY_TIMEOUT_MS = 10_000
 _MODULES = {"edge_tag": TagModule, "edge_tag_stat": StatModule, "edge_tag_meta": MetaModule}
+# The first words of the statements `edge.sql.tag_ddl` reads.
+_TAG_DDL = (["CREATE", "TAG"], ["CREATE", "TAGDATA"], ["DROP", "TABLE"])
 # Statements whose answer says how many rows they changed (an INSERT's answer is Machbase's
 # plain status).
 _COUNTED = ("UPDATE", "DELETE", "TRUNCATE")
@@ -183,15 +184,11 @@ class SqlEngine:
         tables = self._tables(state)
         words = [t.value for t in tokens[:4] if t.kind == WORD]
         head = tokens[0].value if tokens[0].kind == WORD else ""
-        if words[:2] in (["CREATE", "TAG"], ["CREATE", "TAGDATA"]):
-            name = parse_tag_ddl(text).name.upper()
-            found = tables.get(name)
-            if found is not None and found.kind != sql_tables.TAG:
-                raise EdgeError(TABLE_EXISTS, f"Table {name} already exists.")
-            log.info("sql: %s", execute_tag_ddl(self.store, text))
-            return Outcome()
-        if words[:2] == ["DROP", "TABLE"]:
-            return self._drop_table(state, text, tokens, tables)
+        if words[:2] in _TAG_DDL:
+            ddl = tag_ddl.plan(tokens)
+            if isinstance(ddl, tag_ddl.DropTable):
+                return self._drop_table(state, ddl, tables)
+            return self._create_tag_table(ddl, tables)
         if words[:2] == ["CREATE", "TABLE"]:
             create = log_tables.parse_create(tokens)
             found = tables.get(create.name)
@@ -214,21 +211,21 @@ class SqlEngine:
         sql = _log_table_forms(tokens, tables) or statement.sqlite()
         return self._run_sqlite(state, statement, sql, head in _COUNTED)
 
-    def _drop_table(self, state: _ThreadState, text: str, tokens: list[Token], tables: Tables) -> Outcome:
-        position = 2
-        if_exists = len(tokens) > 4 and tokens[2].is_word("IF") and tokens[3].is_word("EXISTS")
-        if if_exists:
-            position = 4
-        if position >= len(tokens) or tokens[position].kind not in (WORD, IDENT) or position + 1 != len(tokens):
-            raise errors.syntax("Expected DROP TABLE [IF EXISTS] name")
-        found = tables.get(tokens[position].value)
+    def _create_tag_table(self, ddl: tag_ddl.CreateTagTable, tables: Tables) -> Outcome:
+        found = tables.get(ddl.name)
+        if found is not None and found.kind != sql_tables.TAG:
+            raise EdgeError(TABLE_EXISTS, f"Table {ddl.name} already exists.")
+        log.info("sql: %s", ddl.run(self.store))
+        return Outcome()
+
+    def _drop_table(self, state: _ThreadState, ddl: tag_ddl.DropTable, tables: Tables) -> Outcome:
+        found = tables.get(ddl.name)
         if found is None:
-            if if_exists:
+            if ddl.if_exists:
                 return Outcome()
-            name = tokens[position].value.upper()
-            raise EdgeError(TABLE_NOT_FOUND, f"Table {name} does not exist.", 404)
+            raise EdgeError(TABLE_NOT_FOUND, f"Table {ddl.name} does not exist.", 404)
         if found.kind == sql_tables.TAG:
-            log.info("sql: %s", execute_tag_ddl(self.store, f"DROP TABLE {found.name}"))
+            log.info("sql: %s", ddl.run(self.store))
             self._sync_virtual_tables(state)
             return Outcome()
         if found.kind != sql_tables.LOG:
@@ -296,7 +293,7 @@ def _describe(statement: Statement, description) -> tuple[list[str], list]:
     hints = [from_decltype(d[1]) for d in description]
     if statement.tokens[0].is_word("EXPLAIN"):
         return names, hints
-    items = select_items(statement.tokens)
+    items = statement.select_list
     if not items:
         return names, hints
     stars = [i for i, item in enumerate(items) if item.is_star]

@@ -61,6 +61,10 @@ def _size(value, what: str) -> int:
     return value
 
 
+# TO_CHAR(value) without a format, told apart from TO_CHAR(value, NULL).
+_NO_FORMAT = object()
+
+
 class Functions:
     """The functions of one TIMEZONE, registered on each connection of the engine."""
 
@@ -68,12 +72,22 @@ class Functions:
         self.zone = zone
 
     def register(self, conn: apsw.Connection) -> None:
-        scalar = {
-            "TO_DATE": self.to_date, "TO_CHAR": self.to_char, "DATE_TRUNC": self.date_trunc,
-            "DATE_BIN": self.date_bin, "ROLLUP": self.rollup, "FROM_UNIXTIME": from_unixtime,
-            "UNIX_TIMESTAMP": unix_timestamp, "TO_HEX": to_hex,
+        # Registered once per argument count they take, and once for any other count with a
+        # function that says how to call them: SQLite picks the registration whose count fits.
+        counted = {
+            "TO_DATE": (self.to_date, 1, 2, "TO_DATE takes (text [, format])"),
+            "TO_CHAR": (self.to_char, 1, 2, "TO_CHAR takes (value [, format])"),
+            "DATE_TRUNC": (self.date_trunc, 2, 3, "DATE_TRUNC takes (unit, time [, count])"),
+            "DATE_BIN": (self.date_bin, 3, 4, "DATE_BIN takes (unit, size, time [, origin])"),
+            "ROLLUP": (self.rollup, 3, 4,
+                       "ROLLUP takes (unit, size, time [, origin]) with unit sec, min, hour or day"),
         }
-        for name, function in scalar.items():
+        for name, (function, fewest, most, usage) in counted.items():
+            for count in range(fewest, most + 1):
+                conn.create_scalar_function(name, function, count, deterministic=True)
+            conn.create_scalar_function(name, _refusal(usage), -1, deterministic=True)
+        for name, function in {"FROM_UNIXTIME": from_unixtime, "UNIX_TIMESTAMP": unix_timestamp,
+                               "TO_HEX": to_hex}.items():
             conn.create_scalar_function(name, function, -1, deterministic=True)
         conn.create_scalar_function("NOW", now, 0, deterministic=False)
         conn.create_scalar_function("SYSDATE", now, 0, deterministic=False)
@@ -82,17 +96,13 @@ class Functions:
 
     # Scalars -------------------------------------------------------------------------------
 
-    def to_date(self, *args):
-        if not 1 <= len(args) <= 2:
-            raise errors.syntax("TO_DATE takes (text [, format])")
-        text = args[0]
+    def to_date(self, text, date_format=None):
         if text is None:
             return None
         if isinstance(text, int):
             return text
         if not isinstance(text, str):
             raise EdgeError(BAD_TIME, f"TO_DATE needs text, got {text!r}")
-        date_format = args[1] if len(args) == 2 else None
         if date_format is not None and not isinstance(date_format, str):
             raise EdgeError(BAD_TIME, "TO_DATE: the format must be text such as 'YYYY-MM-DD HH24:MI:SS'")
         utc, ok = parse_times([text.strip()], self.zone, date_format)
@@ -101,27 +111,21 @@ class Functions:
             raise EdgeError(BAD_TIME, f"TO_DATE cannot read {text!r} as a time: expected {wanted}")
         return int(utc[0])
 
-    def to_char(self, *args):
-        if not 1 <= len(args) <= 2:
-            raise errors.syntax("TO_CHAR takes (value [, format])")
-        value = args[0]
+    def to_char(self, value, date_format=_NO_FORMAT):
         if value is None:
             return None
-        if len(args) == 2:
+        if date_format is not _NO_FORMAT:
             if not isinstance(value, (int, float)):
                 raise errors.syntax(f"TO_CHAR with a format needs a datetime, got {value!r}")
-            if not isinstance(args[1], str) or not args[1]:
+            if not isinstance(date_format, str) or not date_format:
                 raise EdgeError(BAD_TIME, "TO_CHAR: the format must be text such as 'YYYY-MM-DD'")
-            return format_times(np.array([int(value)], dtype=np.int64), self.zone, args[1])[0]
+            return format_times(np.array([int(value)], dtype=np.int64), self.zone, date_format)[0]
         if isinstance(value, bytes):
             return value.hex().upper()
         return str(value)
 
-    def date_trunc(self, *args):
-        if not 2 <= len(args) <= 3:
-            raise errors.syntax("DATE_TRUNC takes (unit, time [, count])")
-        unit, value = args[0], args[1]
-        count = _size(args[2], "DATE_TRUNC") if len(args) == 3 else 1
+    def date_trunc(self, unit, value, count=1):
+        count = _size(count, "DATE_TRUNC")
         if value is None:
             return None
         value = int(value)
@@ -146,17 +150,19 @@ class Functions:
             truncated = (local // width) * width
         return int(self.zone.utc_from_local(np.array([truncated], dtype=np.int64))[0])
 
-    def date_bin(self, *args):
-        if not 3 <= len(args) <= 4:
-            raise errors.syntax("DATE_BIN takes (unit, size, time [, origin])")
-        return _bucket(unit_ns(args[0], "DATE_BIN") * _size(args[1], "DATE_BIN"), args[2],
-                       args[3] if len(args) == 4 else 0, self)
+    def date_bin(self, unit, size, value, origin=0):
+        return _bucket(unit_ns(unit, "DATE_BIN") * _size(size, "DATE_BIN"), value, origin, self)
 
-    def rollup(self, *args):
-        if not 3 <= len(args) <= 4:
-            raise errors.syntax("ROLLUP takes (unit, size, time [, origin]) with unit sec, min, hour or day")
-        width = unit_ns(args[0], "ROLLUP", ROLLUP_UNITS) * _size(args[1], "ROLLUP")
-        return _bucket(width, args[2], args[3] if len(args) == 4 else 0, self)
+    def rollup(self, unit, size, value, origin=0):
+        width = unit_ns(unit, "ROLLUP", ROLLUP_UNITS) * _size(size, "ROLLUP")
+        return _bucket(width, value, origin, self)
+
+
+def _refusal(usage: str):
+    """A function for SQLite that refuses a call with the wrong number of arguments."""
+    def refuse(*args):
+        raise errors.syntax(usage)
+    return refuse
 
 
 def _bucket(width: int, value, origin, functions: Functions):

@@ -127,17 +127,28 @@ def split_top_level(tokens: list[Token], separator: str = ",") -> list[list[Toke
     return parts
 
 
-def top_level_positions(tokens: list[Token], *words: str) -> list[int]:
-    """Indices of the keywords `words` that stand outside any parentheses."""
-    found = []
+def next_top_level(tokens: list[Token], words: tuple[str, ...], start: int = 0) -> int:
+    """Index of the first of the keywords `words` at or after `start` that stands outside any
+    parentheses opened from `start` on; len(tokens) if there is none."""
     depth = 0
-    for i, token in enumerate(tokens):
+    for i in range(start, len(tokens)):
+        token = tokens[i]
         if token.is_op("("):
             depth += 1
         elif token.is_op(")"):
             depth -= 1
         elif depth == 0 and token.kind == WORD and token.value in words:
-            found.append(i)
+            return i
+    return len(tokens)
+
+
+def top_level_positions(tokens: list[Token], *words: str) -> list[int]:
+    """Indices of the keywords `words` that stand outside any parentheses."""
+    found = []
+    position = next_top_level(tokens, words)
+    while position < len(tokens):
+        found.append(position)
+        position = next_top_level(tokens, words, position + 1)
     return found
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from edge.sql import types
 from edge.sql.functions import DATETIME_FUNCTIONS, TEXT_FUNCTIONS
-from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, matching_paren, split_top_level
+from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, matching_paren, next_top_level, split_top_level
 from edge.sql.types import MachType
 
 ColumnTypes = Callable[[str], MachType | None]
@@ -41,29 +41,13 @@ class SelectItem:
 
 def outer_select(tokens: list[Token]) -> tuple[int, int] | None:
     """(first, end) token indices of the outer SELECT's item list, or None if there is none."""
-    depth = 0
-    for i, token in enumerate(tokens):
-        if token.is_op("("):
-            depth += 1
-        elif token.is_op(")"):
-            depth -= 1
-        elif depth == 0 and token.is_word("SELECT"):
-            start = i + 1
-            if start < len(tokens) and tokens[start].is_word("DISTINCT", "ALL"):
-                start += 1
-            end = start
-            inner = 0
-            while end < len(tokens):
-                t = tokens[end]
-                if t.is_op("("):
-                    inner += 1
-                elif t.is_op(")"):
-                    inner -= 1
-                elif inner == 0 and t.kind == WORD and t.value in _LIST_END:
-                    break
-                end += 1
-            return start, end
-    return None
+    select = next_top_level(tokens, ("SELECT",))
+    if select == len(tokens):
+        return None
+    start = select + 1
+    if start < len(tokens) and tokens[start].is_word("DISTINCT", "ALL"):
+        start += 1
+    return start, next_top_level(tokens, _LIST_END, start)
 
 
 def select_items(tokens: list[Token]) -> list[SelectItem] | None:

@@ -20,8 +20,6 @@ from edge.store.rollups import LEVELS, bucket_floor, ceil_to, combine, from_poin
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 READ_CHUNK = 1 << 20
-# One bucket for everything: the key every row of a range falls in.
-WHOLE_RANGE = None
 
 
 def _level_for(width: int | None) -> tuple[str, int] | None:

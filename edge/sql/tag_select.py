@@ -26,7 +26,7 @@ from edge.sql.conditions import Predicate, parse_conjunction
 from edge.sql.functions import NS, ROLLUP_UNITS
 from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, split_top_level, top_level_positions
 from edge.sql.results import CodedText, ResultColumn, ResultSet, SizeBudget
-from edge.sql.select_list import SelectItem, column_reference, expression_type, function_call, select_items
+from edge.sql.select_list import SelectItem, column_reference, expression_type, function_call
 from edge.sql.tables import TAG
 from edge.sql.translate import Statement
 
@@ -354,7 +354,7 @@ def plan(statement: Statement) -> TagSelect | None:
     froms = top_level_positions(tokens, "FROM")
     if len(froms) != 1:
         return None
-    items = select_items(tokens)
+    items = statement.select_list
     if not items:
         return None
     position = froms[0] + 1

@@ -12,9 +12,11 @@ Which columns hold datetimes comes from the tables the statement names (`edge.sq
 
 from __future__ import annotations
 
+import functools
+
 from edge.time.dateformat import DEFAULT_FORMAT
 from edge.sql.lexer import IDENT, STRING, WORD, Edits, Token, matching_paren, split_top_level, sql_string
-from edge.sql.select_list import expression_type
+from edge.sql.select_list import SelectItem, expression_type, select_items
 from edge.sql.tables import SqlTable, Tables
 from edge.sql.types import MachType
 
@@ -41,6 +43,12 @@ class Statement:
             if found is not None:
                 return found
         return None
+
+    @functools.cached_property
+    def select_list(self) -> list[SelectItem] | None:
+        """The outer SELECT's items (None if there is no select list), read once for the
+        direct path and for naming SQLite's result columns."""
+        return select_items(self.tokens)
 
     def sqlite(self, start: int = 0, end: int | None = None) -> str:
         """The statement in SQLite's dialect, or the translation of the span [start, end)."""

@@ -63,3 +63,23 @@ def test_unix_time_conversions_and_hex(historian):
     assert one(historian, "select from_unixtime(1600000000), unix_timestamp(to_date('2020-09-13 12:26:40'))") == \
         (BASE, 1_600_000_000)
     assert one(historian, "select to_hex(x'00ff10')") == ("00FF10",)
+
+
+@pytest.mark.parametrize("call, usage", [
+    ("to_date()", "TO_DATE takes (text [, format])"),
+    ("to_char(1, 'YYYY', 2)", "TO_CHAR takes (value [, format])"),
+    (f"date_trunc('day', {BASE}, 1, 2)", "DATE_TRUNC takes (unit, time [, count])"),
+    ("date_bin('hour', 1)", "DATE_BIN takes (unit, size, time [, origin])"),
+    ("rollup('min')", "ROLLUP takes (unit, size, time [, origin])"),
+])
+def test_a_call_with_the_wrong_number_of_arguments_says_how_to_call(historian, call, usage):
+    with pytest.raises(EdgeError) as err:
+        historian.run(f"select {call}")
+    assert err.value.code == 2010
+    assert usage in err.value.text
+
+
+def test_to_char_with_a_null_format_is_refused_not_printed_plainly(historian):
+    with pytest.raises(EdgeError) as err:
+        historian.run(f"select to_char({BASE}, NULL)")
+    assert "format must be text" in err.value.text

@@ -3,8 +3,19 @@
 import pytest
 
 from edge.errors import NOT_SUPPORTED, SYNTAX_ERROR, EdgeError
-from edge.sql.tag_ddl import CreateTagTable, DropTable, is_tag_ddl, parse_tag_ddl
+from edge.sql import tag_ddl
+from edge.sql.lexer import single_statement, tokenize
+from edge.sql.tag_ddl import CreateTagTable, DropTable
 from edge.store.schema import ColumnSpec
+
+
+def parse_tag_ddl(statement: str):
+    """The plan of `statement`, read from the lexer's tokens as the engine reads it."""
+    return tag_ddl.plan(single_statement(tokenize(statement)))
+
+
+def is_tag_ddl(statement: str) -> bool:
+    return tag_ddl.is_tag_ddl(tokenize(statement))
 
 
 def test_create_tag_table_gives_name_time_value_roles():
@@ -51,6 +62,7 @@ def test_rollup_clause_and_table_properties_are_accepted():
 def test_drop_table():
     assert parse_tag_ddl("drop table tag;") == DropTable("TAG")
     assert parse_tag_ddl("  DROP   TABLE  Tag  ") == DropTable("TAG")
+    assert parse_tag_ddl("drop table if exists `Tag`") == DropTable("TAG", if_exists=True)
 
 
 @pytest.mark.parametrize("statement, code, fragment", [
@@ -76,6 +88,7 @@ def test_drop_table():
     ("select * from tag", NOT_SUPPORTED, "SELECT"),
     ("drop tag", SYNTAX_ERROR, "TABLE"),
     ("drop table a b", SYNTAX_ERROR, "'b'"),
+    ("drop table", SYNTAX_ERROR, "Expected DROP TABLE [IF EXISTS] name"),
     ("", SYNTAX_ERROR, "empty"),
     ("create tag table t (name varchar(20) primary key, time datetime basetime, value double summarized) @",
      SYNTAX_ERROR, "'@'"),
@@ -93,3 +106,24 @@ def test_is_tag_ddl_recognises_only_its_statements():
     assert is_tag_ddl("drop table x")
     assert not is_tag_ddl("create table x (a int)")
     assert not is_tag_ddl("select 1")
+
+
+def test_the_engine_runs_the_plans_it_reads(historian):
+    historian.run("create tag table if not exists Sensors (n varchar(20) primary key, t datetime basetime, "
+                  "v double summarized)")
+    historian.run("create tag table if not exists sensors (n varchar(20) primary key, t datetime basetime, "
+                  "v double summarized)")
+    assert "SENSORS" in historian.store.table_names()
+    historian.run("drop table if exists nosuch")
+    historian.run("drop table `Sensors`")
+    assert "SENSORS" not in historian.store.table_names()
+    with pytest.raises(EdgeError) as err:
+        historian.run("drop table sensors")
+    assert (err.value.code, err.value.text) == (2025, "Table SENSORS does not exist.")
+
+
+def test_the_engine_refuses_a_tag_table_named_like_a_log_table(historian):
+    historian.run("create table plain (a int)")
+    with pytest.raises(EdgeError) as err:
+        historian.run("create tag table plain (n varchar(20) primary key, t datetime basetime, v double summarized)")
+    assert (err.value.code, err.value.text) == (2026, "Table PLAIN already exists.")
