@@ -16,7 +16,7 @@ stores points at); see `record_times`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -39,10 +39,6 @@ def field_kind(values: np.ndarray) -> str:
     if kind == "M":
         return TIMESTAMP
     return TEXT_KIND
-
-
-def text_array(values: Iterable[str] | np.ndarray) -> np.ndarray:
-    return np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=TEXT)
 
 
 def missing_mask(values: np.ndarray) -> np.ndarray:
