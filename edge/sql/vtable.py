@@ -426,7 +426,7 @@ class StatModule:
 
 class _ByNameTable:
     """A read-only view with one row per tag: name = / IN are answered from the tag list.
-    Subclasses give `rows_for(tags)` and `view_name()`."""
+    Subclasses give `row_for(tag)` (None for a tag that has gone) and `view_name()`."""
 
     def __init__(self, context: Context, table):
         self.context = context
@@ -471,18 +471,15 @@ class _ByNameTable:
 
 
 class StatVirtualTable(_ByNameTable):
-    def rows_for(self, tags: list[str]) -> list[tuple]:
-        rows = []
-        for tag in tags:
-            stats = self.table.stats(tag)
-            if stats is None:
-                continue
-            empty = stats.count == 0
-            rows.append((tag, stats.count,
-                         None if empty else stats.min_time, None if empty else stats.max_time,
-                         stats.min_value, stats.min_value_time, stats.max_value, stats.max_value_time,
-                         None if empty else stats.recent_row_time))
-        return rows
+    def row_for(self, tag: str) -> tuple | None:
+        stats = self.table.stats(tag)
+        if stats is None:
+            return None
+        empty = stats.count == 0
+        return (tag, stats.count,
+                None if empty else stats.min_time, None if empty else stats.max_time,
+                stats.min_value, stats.min_value_time, stats.max_value, stats.max_value_time,
+                None if empty else stats.recent_row_time)
 
     def view_name(self) -> str:
         return f"V${self.table.name}_STAT"
@@ -505,15 +502,11 @@ class MetaModule:
 
 
 class MetaVirtualTable(_ByNameTable):
-    def rows_for(self, tags: list[str]) -> list[tuple]:
-        rows = []
-        metadata = [c.name for c in self.table.metadata_columns]
-        for tag in tags:
-            info = self.table.tag_info(tag)
-            if info is None:
-                continue
-            rows.append((tag, *(info.get(c) for c in metadata)))
-        return rows
+    def row_for(self, tag: str) -> tuple | None:
+        info = self.table.tag_info(tag)
+        if info is None:
+            return None
+        return (tag, *(info.get(c.name) for c in self.table.metadata_columns))
 
     def view_name(self) -> str:
         return f"_{self.table.name}_META"
@@ -536,7 +529,8 @@ class _RowsCursor:
             tags = sorted(v for v in constraintargs[0] if isinstance(v, str) and v in present)
         else:
             tags = known
-        self.rows = self.vt.rows_for(tags)
+        rows = (self.vt.row_for(tag) for tag in tags)
+        self.rows = [row for row in rows if row is not None]
         self.position = 0
         self.vt.context.scan_log.start(self.vt.view_name(), indexname or "scan", len(tags)).rows = len(self.rows)
 
