@@ -23,13 +23,13 @@ POINTS = 50  # per tag and batch
 # The child appends deterministic batches; batch k is a function of k alone.
 CHILD = textwrap.dedent("""
     import os, sys, numpy as np
-    import edge.store.tag_store, edge.store.table_checkpoint
+    import edge.store.tag_store, edge.store.table.checkpoint
     from edge.catalog import Catalog
     from edge.store import TagStore
     TAGS, POINTS, S = {tags}, {points}, 1_000_000_000
     # checkpoints and run merges all the time, so the kills land in them too
     edge.store.tag_store.HOUSEKEEPING_INTERVAL_S = 0.02
-    edge.store.table_checkpoint.CHECKPOINT_INTERVAL_S = 0.05
+    edge.store.table.checkpoint.CHECKPOINT_INTERVAL_S = 0.05
 
     def batch(k):
         names = np.repeat(np.array([f"tag-{{i}}" for i in range(TAGS)]), POINTS)

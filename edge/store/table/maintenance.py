@@ -1,7 +1,7 @@
 """Maintenance of a tag table: delete-before (rewrite into a new generation) and the merge of
 sorted runs that late data left behind.
 
-A part of `TagTable` over its `TableState` (see table_state.py for the locks). A delete runs
+A part of `TagTable` over its `TableState` (see state.py for the locks). A delete runs
 under the checkpoint, commit and flush locks after a checkpoint, so the log holds nothing of
 the tags it rewrites; the switch to the new files is one catalog transaction. A merge runs
 under the commit lock; the next checkpoint records it.
@@ -17,11 +17,11 @@ from edge.store.columns import sync_directory
 from edge.store.rollups import LEVELS, Rollups
 from edge.store.runs import MAX_RUN_ROWS, NO_EXTEND, Run, sort_order
 from edge.store.stats import StatsColumns, of_groups
-from edge.store.table_checkpoint import Checkpointer
-from edge.store.table_files import OpenFiles
-from edge.store.table_flush import ColumnFlusher
-from edge.store.table_state import TableState
-from edge.store.tag_state import TagState, column_files, perm_file
+from edge.store.table.checkpoint import Checkpointer
+from edge.store.table.files import OpenFiles
+from edge.store.table.flush import ColumnFlusher
+from edge.store.table.state import TableState
+from edge.store.table.tag_state import TagState, column_files, perm_file
 
 MAX_RUNS = 8  # a tag with more sorted runs gets them merged by the housekeeping thread
 

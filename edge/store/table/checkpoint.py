@@ -1,6 +1,6 @@
 """Checkpoints and recovery of a tag table: what is durable where, and getting back to it.
 
-A part of `TagTable` over its `TableState` (see table_state.py for the locks).
+A part of `TagTable` over its `TableState` (see state.py for the locks).
 
 Checkpoint (housekeeping thread, when the log grows or every few seconds): seal the log
 segment, fsync the column files, record committed lengths, runs, stats, hour-rollup
@@ -25,14 +25,14 @@ from edge.store.batch import decode
 from edge.store.columns import ColumnFile, sync_directory, sync_files
 from edge.store.rollups import Rollups
 from edge.store.runs import PERM_DTYPE, Run, sort_order
-from edge.store.table_files import OpenFiles
-from edge.store.table_flush import FLUSH_BYTES, ColumnFlusher
-from edge.store.table_state import TableState
-from edge.store.tag_state import TagState
+from edge.store.table.files import OpenFiles
+from edge.store.table.flush import FLUSH_BYTES, ColumnFlusher
+from edge.store.table.state import TableState
+from edge.store.table.tag_state import TagState
 
 if TYPE_CHECKING:
-    from edge.store.table_append import Appender
-    from edge.store.table_tags import TagRegistry
+    from edge.store.table.append import Appender
+    from edge.store.table.tags import TagRegistry
 
 log = logging.getLogger("edge.store")
 

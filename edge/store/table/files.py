@@ -1,7 +1,7 @@
 """The files a tag table keeps open: descriptors of recently written tags and maps of recently
 read columns, each within a budget, and the deletion of files no tag refers to any more.
 
-A part of `TagTable` over its `TableState` (see table_state.py for the locks).
+A part of `TagTable` over its `TableState` (see state.py for the locks).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from edge.store.query import TagSnapshot
-from edge.store.table_state import TableState
-from edge.store.tag_state import TagState
+from edge.store.table.state import TableState
+from edge.store.table.tag_state import TagState
 
 
 class OpenFiles:

@@ -1,7 +1,7 @@
 """The write path of a tag table: group commit of durable batches, their stats, rollup and
 run changes, and their publication.
 
-A part of `TagTable` over its `TableState` (see table_state.py for the locks). One batch, or
+A part of `TagTable` over its `TableState` (see state.py for the locks). One batch, or
 several queued by concurrent callers (a commit group):
   1. the batch is checked and grouped by tag (`ingest.prepare`; `prepare_by_tag` for points
      that come grouped; `append_batch` takes one `ingest` built), outside any lock;
@@ -15,7 +15,7 @@ several queued by concurrent callers (a commit group):
      in-memory changes are rolled back, and the caller gets an error: nothing of the batch
      is visible now or after a restart.
   5. the acknowledged rows wait in memory and reach the column files through the flusher
-     (table_flush.py).
+     (flush.py).
 Recovery replays logged batches through the same `apply` and `publish`.
 """
 
@@ -35,11 +35,11 @@ from edge.store.ingest import prepare, prepare_by_tag
 from edge.store.rollups import Rollups
 from edge.store.runs import NO_EXTEND, PERM_DTYPE, Run
 from edge.store.stats import of_groups
-from edge.store.table_checkpoint import LOG_CHECKPOINT_BYTES
-from edge.store.table_flush import FLUSH_BYTES, ColumnFlusher
-from edge.store.table_state import TableState
-from edge.store.table_tags import TagRegistry
-from edge.store.tag_state import TagState, perm_file
+from edge.store.table.checkpoint import LOG_CHECKPOINT_BYTES
+from edge.store.table.flush import FLUSH_BYTES, ColumnFlusher
+from edge.store.table.state import TableState
+from edge.store.table.tags import TagRegistry
+from edge.store.table.tag_state import TagState, perm_file
 
 log = logging.getLogger("edge.store")
 

@@ -1,6 +1,6 @@
 """The read side of a tag table: raw reads, rollups and aggregates, stats, disk size.
 
-A part of `TagTable` over its `TableState` (see table_state.py for the locks): readers take a
+A part of `TagTable` over its `TableState` (see state.py for the locks): readers take a
 snapshot of each tag under the short state lock (flushing held-back rows first when they need
 them), and the hour rollups (catalog rows plus in-memory deltas) under the rollup lock, then
 work without any lock.
@@ -17,9 +17,9 @@ from edge.store import rollups as rollup_math
 from edge.store.query import ReadResult, TagSnapshot
 from edge.store.rollups import LEVELS, Rollups
 from edge.store.stats import TagStats
-from edge.store.table_files import OpenFiles
-from edge.store.table_flush import ColumnFlusher
-from edge.store.table_state import TableState
+from edge.store.table.files import OpenFiles
+from edge.store.table.flush import ColumnFlusher
+from edge.store.table.state import TableState
 
 FUNCTIONS = ("min", "max", "sum", "count", "avg")
 ROLLUP_ROW_BYTES = 96  # an hour row in the catalog, with its share of the index

@@ -1,7 +1,7 @@
 """The tags of a tag table: the registry the write path resolves names in, and tag metadata
 as the Machbase tags/list API needs it.
 
-A part of `TagTable` over its `TableState` (see table_state.py for the locks). A tag is a
+A part of `TagTable` over its `TableState` (see state.py for the locks). A tag is a
 `TagState` in `by_name`/`by_id` plus its slots in the per-tag-id arrays (`stats`,
 `tail_max`). The metadata lives in the catalog (one JSON object per tag); registering and
 removing tags runs under the commit lock, so it never races an append registering the same
@@ -16,10 +16,10 @@ from edge.errors import EdgeError
 from edge.store import errors, tag_catalog
 from edge.store.runs import EMPTY_TAIL
 from edge.store.schema import check_metadata_value, check_tag_name, metadata_row
-from edge.store.table_checkpoint import Checkpointer
-from edge.store.table_files import OpenFiles
-from edge.store.table_state import TableState
-from edge.store.tag_state import TagState, column_files
+from edge.store.table.checkpoint import Checkpointer
+from edge.store.table.files import OpenFiles
+from edge.store.table.state import TableState
+from edge.store.table.tag_state import TagState, column_files
 
 
 class TagRegistry:

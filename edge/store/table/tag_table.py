@@ -1,17 +1,17 @@
 """One tag table: durable batched appends, reads, rollups, stats, deletes and tag metadata.
 
 `TagTable` is the table's public face and only that: it builds the table's state
-(`TableState`, table_state.py, which also writes down the locks and their order) and the
+(`TableState`, state.py, which also writes down the locks and their order) and the
 parts that work on it, and hands each call to the part whose job it is:
 
-    Appender        table_append.py      append, append_by_tag: group commit, log write and sync,
+    Appender        append.py      append, append_by_tag: group commit, log write and sync,
                                          stats/rollup/run changes, publication; log replay
-    ColumnFlusher   table_flush.py       acknowledged rows to the column files, in the background
-    Reader          table_reads.py       read, rollup, aggregate, stats, disksize
-    Checkpointer    table_checkpoint.py  checkpoint, recovery at start-up, close
-    Maintenance     table_maintenance.py delete_before, merging sorted runs
-    TagRegistry     table_tags.py        the tags (registration) and their metadata
-    OpenFiles       table_files.py       descriptors and maps kept open, deleting files
+    ColumnFlusher   flush.py       acknowledged rows to the column files, in the background
+    Reader          reads.py       read, rollup, aggregate, stats, disksize
+    Checkpointer    checkpoint.py  checkpoint, recovery at start-up, close
+    Maintenance     maintenance.py delete_before, merging sorted runs
+    TagRegistry     tags.py        the tags (registration) and their metadata
+    OpenFiles       files.py       descriptors and maps kept open, deleting files
 
 Write path in short: a batch is checked and grouped outside any lock, written to the log and
 synced under the commit lock (one sync for the group of concurrent appenders), its changes
@@ -33,14 +33,14 @@ from edge.store.batch import Batch
 from edge.store.rollups import Rollups
 from edge.store.schema import ColumnSpec, TableSchema
 from edge.store.stats import TagStats
-from edge.store.table_append import Appender
-from edge.store.table_checkpoint import Checkpointer
-from edge.store.table_files import OpenFiles
-from edge.store.table_flush import ColumnFlusher
-from edge.store.table_maintenance import Maintenance
-from edge.store.table_reads import Reader
-from edge.store.table_state import TableState
-from edge.store.table_tags import TagRegistry
+from edge.store.table.append import Appender
+from edge.store.table.checkpoint import Checkpointer
+from edge.store.table.files import OpenFiles
+from edge.store.table.flush import ColumnFlusher
+from edge.store.table.maintenance import Maintenance
+from edge.store.table.reads import Reader
+from edge.store.table.state import TableState
+from edge.store.table.tags import TagRegistry
 
 
 class TagTable:

@@ -1,9 +1,9 @@
 """The state of one tag table, declared once, and the locks that guard it.
 
 `TagTable` is a thin front over parts that each do one job on this one object: the appender
-(table_append.py), the column flusher (table_flush.py), the reader (table_reads.py), the
-checkpointer with recovery (table_checkpoint.py), maintenance (table_maintenance.py: deletes,
-run merges), the tag registry (table_tags.py) and the open files (table_files.py). No part
+(append.py), the column flusher (flush.py), the reader (reads.py), the
+checkpointer with recovery (checkpoint.py), maintenance (maintenance.py: deletes,
+run merges), the tag registry (tags.py) and the open files (files.py). No part
 keeps table state of its own; whatever two parts share is a field here.
 
 Locks, in the one order they are taken (a thread holding a lock takes only locks to its
@@ -62,7 +62,7 @@ from edge.store.rollups import Rollups
 from edge.store.runs import EMPTY_TAIL
 from edge.store.schema import TableSchema
 from edge.store.stats import StatsColumns
-from edge.store.tag_state import TagState
+from edge.store.table.tag_state import TagState
 from edge.store.wal import WriteAheadLog
 
 _field = dataclasses.field
@@ -79,7 +79,7 @@ class TableState:
     name: str
     directory: Path
     wal: WriteAheadLog
-    flusher: BackgroundWork  # the thread that writes held-back rows (table_flush.py)
+    flusher: BackgroundWork  # the thread that writes held-back rows (flush.py)
     on_log_full: Callable[[], None]  # wakes the housekeeping thread for a checkpoint
     state_budget: int  # tags whose file descriptors stay open
     map_budget: int  # column maps readers keep
@@ -93,7 +93,7 @@ class TableState:
     queue_lock: threading.Lock = _field(default_factory=threading.Lock)
     map_lock: threading.Lock = _field(default_factory=threading.Lock)
 
-    # ---- tags (table_tags.py) ----
+    # ---- tags (tags.py) ----
     by_name: dict[str, TagState] = _field(default_factory=dict)
     by_id: dict[int, TagState] = _field(default_factory=dict)
     next_tag_id: int = 0
@@ -102,14 +102,14 @@ class TableState:
     # (EMPTY_TAIL: open and empty, NO_EXTEND: the last run is closed)
     tail_max: np.ndarray = _field(default_factory=lambda: np.full(64, EMPTY_TAIL, dtype=np.int64))
 
-    # ---- the write path (table_append.py) ----
+    # ---- the write path (append.py) ----
     queue: list = _field(default_factory=list)  # batches waiting for a commit group
     next_seq: int = 0  # of the next log record
     batch_keys: AppliedKeys = _field(default_factory=AppliedKeys)
     failed: BaseException | None = None  # an ABORT that could not be written: no more appends
     closed: bool = False
 
-    # ---- acknowledged rows not yet in the column files (table_flush.py) ----
+    # ---- acknowledged rows not yet in the column files (flush.py) ----
     unflushed: dict[TagState, None] = _field(default_factory=dict)  # tags with `pending` rows
     unflushed_bytes: int = 0
     flush_queued: bool = False
@@ -118,14 +118,14 @@ class TableState:
     rollup_pending: list[Rollups] = _field(default_factory=list)
     rollup_inflight: Rollups | None = None  # taken by a checkpoint that is writing it
 
-    # ---- changed since the last checkpoint (table_checkpoint.py) ----
+    # ---- changed since the last checkpoint (checkpoint.py) ----
     dirty: set[TagState] = _field(default_factory=set)
     unsynced_perms: set[Path] = _field(default_factory=set)
     unsaved_tags: list[tuple[int, str, dict]] = _field(default_factory=list)
     garbage: list[Path] = _field(default_factory=list)  # files to delete once checkpointed
     last_checkpoint: float = _field(default_factory=time.monotonic)
 
-    # ---- descriptors and maps kept open (table_files.py) ----
+    # ---- descriptors and maps kept open (files.py) ----
     open_states: collections.OrderedDict = _field(default_factory=collections.OrderedDict)
     mapped: collections.OrderedDict = _field(default_factory=collections.OrderedDict)
 

@@ -1,6 +1,6 @@
 """Acknowledged rows to the column files: several batches of a tag in one write per column.
 
-A part of `TagTable` over its `TableState` (see table_state.py for the locks). The appender
+A part of `TagTable` over its `TableState` (see state.py for the locks). The appender
 publishes each batch's rows as pieces held back in memory (`TagState.pending`); they are
 written here (pwrite, no sync: the log has them, a checkpoint syncs), on the table's flusher
 thread while the appender goes on. The appender writes them itself when the flusher falls far
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from edge.store.table_files import OpenFiles
-from edge.store.table_state import TableState
+from edge.store.table.files import OpenFiles
+from edge.store.table.state import TableState
 
 log = logging.getLogger("edge.store")
 
