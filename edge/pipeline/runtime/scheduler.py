@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from edge.catalog.runtime_state import RuntimeState
     from edge.pipeline.runtime.ports import ComponentPorts, ConfigurationSource
 
-log = logging.getLogger("edge.pipeline.runtime.scheduler")
+log = logging.getLogger("edge.pipeline.scheduler")
 
 DESIRED_KEY = "ftx.desired"
 LAST_TRANSMIT_KEY = "ftx.last_data_transmit"
