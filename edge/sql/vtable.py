@@ -407,8 +407,8 @@ def _chunks(table, tags: list[str], lo: int, hi: int, direction: int, cap: int, 
 
 # The STAT view -------------------------------------------------------------------------------
 
-class StatModule:
-    """`V$<TABLE>_STAT`: one row per tag from the store's per-tag statistics."""
+class _ByNameModule:
+    """A module whose view has one row per tag: the table's name column, then `data_columns`."""
 
     def __init__(self, context: Context):
         self.context = context
@@ -416,12 +416,27 @@ class StatModule:
     def Create(self, connection, modulename, databasename, tablename, *args):
         table = self.context.store.table(_table_name(args))
         name_column = next(c for c in table.columns if c.role == "name")
-        columns = [(name_column.name, f"VARCHAR({name_column.length})")]
-        columns += [(c, "LONG INTEGER" if c == "ROW_COUNT" else "DOUBLE" if c.endswith("_VALUE")
-                     else "DATETIME INTEGER") for c in STAT_COLUMNS]
-        return _create_table_sql(columns), StatVirtualTable(self.context, table)
+        columns = [(name_column.name, f"VARCHAR({name_column.length})"), *self.data_columns(table)]
+        return _create_table_sql(columns), self.view(table)
 
     Connect = Create
+
+    def data_columns(self, table) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def view(self, table) -> _ByNameTable:
+        raise NotImplementedError
+
+
+class StatModule(_ByNameModule):
+    """`V$<TABLE>_STAT`: one row per tag from the store's per-tag statistics."""
+
+    def data_columns(self, table) -> list[tuple[str, str]]:
+        return [(c, "LONG INTEGER" if c == "ROW_COUNT" else "DOUBLE" if c.endswith("_VALUE")
+                 else "DATETIME INTEGER") for c in STAT_COLUMNS]
+
+    def view(self, table) -> _ByNameTable:
+        return StatVirtualTable(self.context, table)
 
 
 class _ByNameTable:
@@ -485,20 +500,14 @@ class StatVirtualTable(_ByNameTable):
         return f"V${self.table.name}_STAT"
 
 
-class MetaModule:
+class MetaModule(_ByNameModule):
     """`_<TABLE>_META`: one row per tag, its name and metadata columns."""
 
-    def __init__(self, context: Context):
-        self.context = context
+    def data_columns(self, table) -> list[tuple[str, str]]:
+        return [(c.name, sqlite_declaration(of_store_column(c.type, c.length))) for c in table.metadata_columns]
 
-    def Create(self, connection, modulename, databasename, tablename, *args):
-        table = self.context.store.table(_table_name(args))
-        name_column = next(c for c in table.columns if c.role == "name")
-        columns = [(name_column.name, f"VARCHAR({name_column.length})")]
-        columns += [(c.name, sqlite_declaration(of_store_column(c.type, c.length))) for c in table.metadata_columns]
-        return _create_table_sql(columns), MetaVirtualTable(self.context, table)
-
-    Connect = Create
+    def view(self, table) -> _ByNameTable:
+        return MetaVirtualTable(self.context, table)
 
 
 class MetaVirtualTable(_ByNameTable):
