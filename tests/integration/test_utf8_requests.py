@@ -40,8 +40,8 @@ def plant(client):
     answer = get_q(client, "create tag table plant (name varchar(40) primary key, time datetime basetime, "
                            "value double summarized)")
     assert answer["error_code"] == 0, answer
-    answer = client.post("/machiot/datapoints/raw/plant",
-                         {"values": [["온도", "2021-01-02 03:04:05", 21.5], ["온도", "2021-01-02 03:04:06", 22.5]]}).json
+    rows = [["온도", "2021-01-02 03:04:05", 21.5], ["온도", "2021-01-02 03:04:06", 22.5]]
+    answer = client.post("/machiot/datapoints/raw/plant", {"values": rows}).json
     assert answer["append_success"] == 2, answer
     assert get_q(client, "create table memo (name varchar(40), note varchar(40))")["error_code"] == 0
     return "plant"
