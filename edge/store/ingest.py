@@ -6,9 +6,13 @@ One entry point per caller:
 - `append_rows(rows, columns, zone, date_format)`: the rows of a Machbase append body
   (/machiot datapoints/raw, /machbase). Machbase appends the good rows and counts the bad
   ones: a row of the wrong length, a name that is not text or too long, a time that does not
-  parse, a value of the wrong type or out of its column's range. Returns `AppendRows`.
+  parse, a value of the wrong type or out of its column's range (infinity, an integer beyond
+  64 bits, which a double would keep rounded). Returns `AppendRows`.
 - `insert_rows(schema, rows, zone)`: the rows of an SQL INSERT into a tag table. A statement
   is all or nothing: the first bad row fails it (EdgeError) and nothing is stored.
+
+Infinity is refused by every entry point (NaN is null): it would read back as null and turn
+the rollups and stats it entered into null.
 - `prepare(schema, names, times, values, extras)` and `prepare_by_tag(schema, tags, times,
   values)`: column arrays from Python callers (`TagTable.append`) and per-tag arrays from the
   pipeline (`TagTable.append_by_tag`).
