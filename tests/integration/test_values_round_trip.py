@@ -55,6 +55,19 @@ def test_machbase_append_counts_them_as_failures_in_tag_and_log_tables(plant):
     assert q(plant, "select name, v, i from journal where name <> 'z'")["data"] == []
 
 
+def test_tag_metadata_counts_infinity_and_big_integers_as_failures(plant):
+    assert q(plant, "create tag table gauges (name varchar(20) primary key, time datetime basetime, "
+                    "value double summarized) metadata (span double)")["error_code"] == 0
+    answer = post(plant, "/machiot/tags/list/gauges",
+                  f'{{"values":[["g1",1e400],["g2",{BIG}],["g3",-1e400],["g4",2.5]]}}')
+    assert (answer["error_code"], answer["append_success"], answer["append_failure"]) == (0, 1, 3)
+    answer = plant.patch("/machiot/tags/list/gauges/g4", b'{"span": 1e400}').json
+    assert answer["error_code"] == 2100 and "not a finite number" in answer["error_message"]
+    answer = plant.patch("/machiot/tags/list/gauges/g4", f'{{"span": {BIG}}}'.encode()).json
+    assert answer["error_code"] == 2100 and "beyond 64 bits" in answer["error_message"]
+    assert q(plant, "select * from _gauges_meta", m="1")["data"] == [["g4", 2.5]]
+
+
 @pytest.mark.parametrize("table, row", [("plant", "'a', '2021-03-04 05:00:09', {}"), ("journal", "'x', {}, 1"),
                                         ("journal", "'x', 1, {}")])
 def test_sql_insert_of_infinity_or_a_big_integer_fails_the_statement(plant, table, row):

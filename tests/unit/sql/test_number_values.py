@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.errors import CONSTRAINT_FAILED, INVALID_VALUE, EdgeError
+from edge.errors import CONSTRAINT_FAILED, INVALID_VALUE, TAG_EXISTS, EdgeError
 from tests.unit.sql.conftest import BASE, SECOND
 
 TAG_TABLE = "create tag table tt (name varchar(20) primary key, time datetime basetime, value double summarized, " \
@@ -128,3 +128,18 @@ def test_every_way_to_ask_for_an_aggregate_agrees_after_infinities_were_refused(
     assert historian.rows("select max(value) + 0, min(value) + 0, sum(value) + 0, count(*) from tt") == [expected]
     assert historian.rows("select min(value) from tt where name = 'a'") == \
         historian.rows("select min(value) + 0 from tt where name = 'a'") == [(-2.0,)]
+
+
+def test_tag_metadata_refuses_infinity_and_keeps_what_it_is_given(historian):
+    historian.run("create tag table tm (name varchar(20) primary key, time datetime basetime, value double summarized) "
+                  "metadata (md double, mf float, ml long)")
+    historian.run("insert into tm metadata values ('a', 1.5, 2.5, 3)")
+    for sql in ("insert into tm metadata values ('b', 1e308 * 10, null, null)",
+                "insert into tm metadata values ('b', null, -1e308 * 10, null)"):
+        error = refused(historian, sql)
+        assert error.code == TAG_EXISTS and "a value does not fit its column (0 registered)" in error.text
+    error = refused(historian, "update tm metadata set md = 1e308 * 10 where name = 'a'")
+    assert error.code == INVALID_VALUE and error.text == "Column MD: invalid double value inf (not a finite number)."
+    historian.run("insert into tm metadata values ('c', 123456789012345678901234567890.0, 1e300, -9223372036854775807)")
+    assert historian.rows("select * from _tm_meta") == [("a", 1.5, 2.5, 3),
+                                                        ("c", 1.2345678901234568e29, 1e300, -(2**63) + 1)]
