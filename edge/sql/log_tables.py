@@ -112,9 +112,8 @@ _DOUBLE_MAX = "1.7976931348623157e308"
 
 def _value_check(name: str, kind: types.MachType) -> str:
     column = quote_identifier(name)
-    if kind.name == "datetime":
-        return f" CONSTRAINT {quote_identifier(f'{name} must be a time')}" \
-               f" CHECK (typeof({column}) <> 'real' OR abs({column}) <= {_DOUBLE_MAX})"
+    if kind.name == "datetime":  # int64 ns: a number that is no integer (1.5, 1e30, 1e999) is no time
+        return f" CONSTRAINT {quote_identifier(f'{name} must be a time')} CHECK (typeof({column}) <> 'real')"
     if kind.name in types.DECIMAL_TYPES:
         return f" CONSTRAINT {quote_identifier(f'{name} must be a finite number')}" \
                f" CHECK (typeof({column}) <> 'real' OR abs({column}) <= {_DOUBLE_MAX})"

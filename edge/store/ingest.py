@@ -437,8 +437,8 @@ def _insert_values(cells: tuple, table: str) -> np.ndarray:
 
 
 def _insert_times(cells, zone: TimeZone, table: str) -> np.ndarray:
-    """ns of integers, finite floats (truncated) and texts in the default formats; EdgeError
-    naming the first text that does not parse, else the first cell of another kind."""
+    """ns of integers, finite floats within int64 (truncated) and texts in the default formats;
+    EdgeError naming the first text that does not parse, else the first cell of another kind."""
     n = len(cells)
     if set(map(type, cells)) <= {int}:
         return np.array(cells, dtype=np.int64)
@@ -456,11 +456,11 @@ def _insert_times(cells, zone: TimeZone, table: str) -> np.ndarray:
     is_int, is_float = kinds == int, kinds == float
     good = is_text | is_int
     floats = objects[is_float].astype(np.float64)
-    good[is_float] = np.isfinite(floats)
+    good[is_float] = (floats >= -(2.0**63)) & (floats < 2.0**63)  # NaN and infinity fail too
     if not good.all():
         bad = cells[int(np.flatnonzero(~good)[0])]
         raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: every row needs a time, got {bad!r}")
-    # int() truncates a float as before, and a number beyond int64 raises OverflowError as before
+    # int() truncates a float as before
     out[is_int] = np.array(objects[is_int].tolist(), dtype=np.int64)
     out[is_float] = np.array(list(map(int, floats.tolist())), dtype=np.int64)
     return out

@@ -55,6 +55,9 @@ def test_insert_into_a_tag_table_refuses_a_computed_infinity_and_stores_nothing(
         error = refused(historian, f"insert into tt values {values}")
         assert error.code == CONSTRAINT_FAILED and "Table TT: the value must be a finite number or NULL, got" \
             in error.text
+    for values in ("'a', 1e30, 1.0, null", "'a', -1e308 * 10, 1.0, null"):  # times beyond int64 ns
+        error = refused(historian, f"insert into tt values ({values})")
+        assert error.code == CONSTRAINT_FAILED and "Table TT: every row needs a time, got" in error.text
     error = refused(historian, f"insert into tt values ('a', {BASE + SECOND}, 1.0, 1e300)")
     assert error.code == INVALID_VALUE and "Column F must be finite numbers within the range of a float" in error.text
     assert historian.rows("select name, value, f from tt") == [("a", 1.5, 2.5)]
@@ -70,6 +73,8 @@ def test_insert_into_a_tag_table_refuses_a_computed_infinity_and_stores_nothing(
     ("s", "40000", "S must be a short (-32767 to 32767)"),
     ("u", "-1", "U must be a ulong (0 to 9223372036854775807)"),
     ("t", "1e308 * 10", "T must be a time"),
+    ("t", "1e30", "T must be a time"),  # beyond int64 ns
+    ("t", "1.5", "T must be a time"),
 ])
 def test_insert_and_update_of_a_log_table_refuse_what_its_column_cannot_hold(historian, column, value, fragment):
     historian.run(LOG_TABLE)
