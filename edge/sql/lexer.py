@@ -74,7 +74,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(IDENT, raw, match.start(), position, inner))
         else:
             if kind == "number":
-                _check_number(raw, negated=bool(tokens) and tokens[-1].is_op("-"))
+                check_number(raw, negated=bool(tokens) and tokens[-1].is_op("-"))
             tokens.append(Token({"blob": BLOB, "number": NUMBER, "param": PARAM, "op": OP}[kind],
                                 raw, match.start(), position, raw))
     return tokens
@@ -83,7 +83,7 @@ def tokenize(text: str) -> list[Token]:
 _INT64_MAX_DIGITS = str(2**63 - 1)
 
 
-def _check_number(text: str, negated: bool) -> None:
+def check_number(text: str, negated: bool) -> None:
     """EdgeError for a literal SQLite would take as another number than written: an integer
     beyond 64 bits (kept rounded, as a double) or a number beyond a double's range (infinity,
     which a table keeps as null). Hex literals SQLite checks itself."""

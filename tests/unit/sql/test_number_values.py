@@ -148,3 +148,19 @@ def test_tag_metadata_refuses_infinity_and_keeps_what_it_is_given(historian):
     historian.run("insert into tm metadata values ('c', 123456789012345678901234567890.0, 1e300, -9223372036854775807)")
     assert historian.rows("select * from _tm_meta") == [("a", 1.5, 2.5, 3),
                                                         ("c", 1.2345678901234568e29, 1e300, -(2**63) + 1)]
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999", "9" * 5000])
+def test_a_time_written_as_digits_beyond_64_bits_fails_without_python_internals(historian, text):
+    for sql in (f"insert into tag values ('a', '{text}', 1)", f"select * from tag where time > '{text}'"):
+        error = refused(historian, sql)
+        assert error.code == INVALID_VALUE and error.text.startswith("Number 9999") and "integers are 64-bit" \
+            in error.text and "sys." not in error.text
+
+
+def test_a_time_of_digits_and_other_signs_is_read_as_text(historian):
+    for text in ("--5", "²", "1-2"):
+        error = refused(historian, f"insert into tag values ('a', '{text}', 1)")
+        assert error.code == 2132 and error.text.startswith(f"TO_DATE cannot read '{text}' as a time")
+    historian.run("insert into tag values ('a', '-5', 1)")
+    assert historian.rows("select time, value from tag") == [(-5, 1.0)]
