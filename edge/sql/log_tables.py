@@ -92,7 +92,8 @@ def _column(part: list[Token]) -> str:
     position = 2
     length = None
     if position < len(part) and part[position].is_op("("):
-        if position + 2 >= len(part) or part[position + 1].kind != NUMBER or not part[position + 2].is_op(")"):
+        if position + 2 >= len(part) or part[position + 1].kind != NUMBER or not part[position + 2].is_op(")") \
+                or not (part[position + 1].text.isascii() and part[position + 1].text.isdigit()):  # not 1e5, 1.5
             raise errors.syntax(f"Column {name}: expected a length like VARCHAR(20)")
         length = int(part[position + 1].text)
         position += 3
