@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import apsw
 
-from edge.errors import (BUSY, CONSTRAINT_FAILED, NOT_PERMITTED, NOT_SUPPORTED, RESULT_TOO_LARGE, SYNTAX_ERROR,
-                         TABLE_EXISTS, TABLE_NOT_FOUND, TIMEOUT, EdgeError)
+from edge.errors import (BUSY, CONSTRAINT_FAILED, INVALID_VALUE, NOT_PERMITTED, NOT_SUPPORTED, RESULT_TOO_LARGE,
+                         SYNTAX_ERROR, TABLE_EXISTS, TABLE_NOT_FOUND, TIMEOUT, EdgeError)
 
 
 def syntax(text: str) -> EdgeError:
@@ -22,6 +22,11 @@ def not_supported(text: str) -> EdgeError:
 
 def not_permitted(text: str) -> EdgeError:
     return EdgeError(NOT_PERMITTED, text, 403)
+
+
+def number_out_of_range(text: str, why: str) -> EdgeError:
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return EdgeError(INVALID_VALUE, f"Number {shown} is out of range: {why}")
 
 
 def timeout(limit_ms: int) -> EdgeError:
@@ -43,7 +48,8 @@ def from_sqlite(exc: apsw.Error, denied: str | None = None) -> EdgeError:
     if denied is not None or isinstance(exc, apsw.AuthError):
         return not_permitted(denied or f"Not permitted: {text}")
     if isinstance(exc, apsw.ConstraintError):
-        return EdgeError(CONSTRAINT_FAILED, f"Constraint failed: {text}")
+        # A log table's value checks are named by what they require (edge.sql.log_tables).
+        return EdgeError(CONSTRAINT_FAILED, f"Constraint failed: {text.removeprefix('CHECK constraint failed: ')}")
     if isinstance(exc, (apsw.BusyError, apsw.LockedError)):
         return EdgeError(BUSY, "The log-table database is busy with another writer; try again", 503)
     if isinstance(exc, apsw.TooBigError):

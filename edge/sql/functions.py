@@ -61,6 +61,24 @@ def _size(value, what: str) -> int:
     return value
 
 
+def _nanoseconds(value, what: str) -> int:
+    """A time argument as int64 ns: an integer, or a number within int64 (truncated, as an
+    INSERT does); EdgeError for anything else (NaN, infinity, 1e30, text, bytes)."""
+    if isinstance(value, int):  # SQLite's integers are 64-bit
+        return value
+    if isinstance(value, float) and -(2.0**63) <= value < 2.0**63:
+        return int(value)
+    shown = repr(value) if not isinstance(value, (str, bytes)) or len(value) <= 40 else repr(value[:37]) + "..."
+    raise EdgeError(BAD_TIME, f"{what} needs a time (nanoseconds since the epoch, within 64 bits), got {shown}")
+
+
+def _within_int64(ns: int, what: str) -> int:
+    """A computed time, or EdgeError when it leaves the range of int64 nanoseconds."""
+    if not -(2**63) <= ns < 2**63:
+        raise EdgeError(BAD_TIME, f"{what}: the time is beyond the range of int64 nanoseconds (years 1677-2262)")
+    return ns
+
+
 # TO_CHAR(value) without a format, told apart from TO_CHAR(value, NULL).
 _NO_FORMAT = object()
 
@@ -119,7 +137,8 @@ class Functions:
                 raise errors.syntax(f"TO_CHAR with a format needs a datetime, got {value!r}")
             if not isinstance(date_format, str) or not date_format:
                 raise EdgeError(BAD_TIME, "TO_CHAR: the format must be text such as 'YYYY-MM-DD'")
-            return format_times(np.array([int(value)], dtype=np.int64), self.zone, date_format)[0]
+            moment = _nanoseconds(value, "TO_CHAR with a format")
+            return format_times(np.array([moment], dtype=np.int64), self.zone, date_format)[0]
         if isinstance(value, bytes):
             return value.hex().upper()
         return str(value)
@@ -128,7 +147,7 @@ class Functions:
         count = _size(count, "DATE_TRUNC")
         if value is None:
             return None
-        value = int(value)
+        value = self._time(value, "DATE_TRUNC")
         offset = int(self.zone.local_offsets(np.array([value], dtype=np.int64))[0])
         local = value + offset
         key = str(unit).strip().lower()
@@ -148,14 +167,21 @@ class Functions:
         else:
             width = unit_ns(unit, "DATE_TRUNC") * count
             truncated = (local // width) * width
+        # a day of margin: the zone's offset is taken off in int64, which must not wrap around
+        _within_int64(truncated - NS_PER_DAY, "DATE_TRUNC")
+        _within_int64(truncated + NS_PER_DAY, "DATE_TRUNC")
         return int(self.zone.utc_from_local(np.array([truncated], dtype=np.int64))[0])
 
+    def _time(self, value, what: str) -> int:
+        """A time argument: a number of ns, or text in the default formats."""
+        return self.to_date(value) if isinstance(value, str) else _nanoseconds(value, what)
+
     def date_bin(self, unit, size, value, origin=0):
-        return _bucket(unit_ns(unit, "DATE_BIN") * _size(size, "DATE_BIN"), value, origin, self)
+        return _bucket(unit_ns(unit, "DATE_BIN") * _size(size, "DATE_BIN"), value, origin, self, "DATE_BIN")
 
     def rollup(self, unit, size, value, origin=0):
         width = unit_ns(unit, "ROLLUP", ROLLUP_UNITS) * _size(size, "ROLLUP")
-        return _bucket(width, value, origin, self)
+        return _bucket(width, value, origin, self, "ROLLUP")
 
 
 def _refusal(usage: str):
@@ -165,14 +191,12 @@ def _refusal(usage: str):
     return refuse
 
 
-def _bucket(width: int, value, origin, functions: Functions):
+def _bucket(width: int, value, origin, functions: Functions, what: str):
     if value is None:
         return None
-    if isinstance(origin, str):
-        origin = functions.to_date(origin)
-    origin = int(origin or 0)
-    value = int(value)
-    return origin + ((value - origin) // width) * width
+    origin = functions._time(origin or 0, what)
+    value = functions._time(value, what)
+    return _within_int64(origin + ((value - origin) // width) * width, what)
 
 
 def now() -> int:
@@ -180,11 +204,19 @@ def now() -> int:
 
 
 def from_unixtime(seconds):
-    return None if seconds is None else int(round(float(seconds) * NS_PER_SECOND))
+    if seconds is None:
+        return None
+    if isinstance(seconds, int):
+        return _within_int64(seconds * NS_PER_SECOND, "FROM_UNIXTIME")
+    if isinstance(seconds, float) and abs(seconds) < 2.0**63 / NS_PER_SECOND:
+        return int(round(seconds * NS_PER_SECOND))
+    shown = repr(seconds) if not isinstance(seconds, (str, bytes)) or len(seconds) <= 40 else repr(seconds[:37]) + "..."
+    raise EdgeError(BAD_TIME, f"FROM_UNIXTIME needs seconds since the epoch within the range of int64 "
+                              f"nanoseconds (years 1677-2262), got {shown}")
 
 
 def unix_timestamp(value):
-    return None if value is None else int(value) // NS_PER_SECOND
+    return None if value is None else _nanoseconds(value, "UNIX_TIMESTAMP") // NS_PER_SECOND
 
 
 def to_hex(value):

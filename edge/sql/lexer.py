@@ -9,6 +9,7 @@ result column by the expression as the client wrote it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 from edge.sql import errors
@@ -72,9 +73,32 @@ def tokenize(text: str) -> list[Token]:
             inner = raw[1:-1].replace("``", "`") if raw[0] == "`" else raw[1:-1]
             tokens.append(Token(IDENT, raw, match.start(), position, inner))
         else:
+            if kind == "number":
+                check_number(raw, negated=bool(tokens) and tokens[-1].is_op("-"))
             tokens.append(Token({"blob": BLOB, "number": NUMBER, "param": PARAM, "op": OP}[kind],
                                 raw, match.start(), position, raw))
     return tokens
+
+
+_INT64_MAX_DIGITS = str(2**63 - 1)
+
+
+def check_number(text: str, negated: bool) -> None:
+    """EdgeError for a literal SQLite would take as another number than written: an integer
+    beyond 64 bits (kept rounded, as a double) or a number beyond a double's range (infinity,
+    which a table keeps as null). Hex literals SQLite checks itself."""
+    if text[:2] in ("0x", "0X"):
+        return
+    if text.isdigit():
+        digits = text.lstrip("0")
+        limit = _INT64_MAX_DIGITS if not negated else str(2**63)
+        # Compared as text: int() of thousands of digits is slow, or refused.
+        if len(digits) > len(limit) or len(digits) == len(limit) and digits > limit:
+            raise errors.number_out_of_range(text, "integers are 64-bit (-9223372036854775808 to "
+                                                   "9223372036854775807); write a larger number as a double "
+                                                   "with a decimal point or an exponent (1.5e30)")
+    elif math.isinf(float(text)):
+        raise errors.number_out_of_range(text, "numbers are 64-bit doubles (at most about 1.8e308 in size)")
 
 
 def single_statement(tokens: list[Token]) -> list[Token]:

@@ -6,6 +6,12 @@ followed by its affinity (`edge.sql.types`), names upper-cased as Machbase keeps
 Machbase does: good rows go in, in one transaction; bad rows are counted in append_failure.
 Base64 text appended to a BINARY column is stored decoded. The reasons rows were refused come
 back with the counts, for the caller to log.
+
+A number goes in only as what reads back the same: infinity (`1e400` in JSON), an integer
+beyond 64 bits, and for an integer column a fraction or a number beyond the type's range fail
+their row. INSERT and UPDATE are held to the same by a CHECK constraint on every numeric
+column, which CREATE TABLE adds (SQLite would store infinity, which reads back as null, and
+keep a number that does not fit an integer column as a double).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import base64
 import binascii
 import dataclasses
 import ipaddress
+import math
 
 import apsw
 
@@ -31,6 +38,7 @@ _TABLE_CONSTRAINTS = ("PRIMARY", "UNIQUE", "CHECK", "CONSTRAINT", "FOREIGN")
 _INT_LIMITS = {"short": (-(2**15) + 1, 2**15 - 1), "ushort": (0, 2**16 - 2),
                "integer": (-(2**31) + 1, 2**31 - 1), "uinteger": (0, 2**32 - 2),
                "long": (-(2**63) + 1, 2**63 - 1), "ulong": (0, 2**63 - 1)}
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +92,8 @@ def _column(part: list[Token]) -> str:
     position = 2
     length = None
     if position < len(part) and part[position].is_op("("):
-        if position + 2 >= len(part) or part[position + 1].kind != NUMBER or not part[position + 2].is_op(")"):
+        if position + 2 >= len(part) or part[position + 1].kind != NUMBER or not part[position + 2].is_op(")") \
+                or not (part[position + 1].text.isascii() and part[position + 1].text.isdigit()):  # not 1e5, 1.5
             raise errors.syntax(f"Column {name}: expected a length like VARCHAR(20)")
         length = int(part[position + 1].text)
         position += 3
@@ -94,7 +103,26 @@ def _column(part: list[Token]) -> str:
         if token.kind == WORD and token.value not in _COLUMN_CONSTRAINTS:
             raise errors.syntax(f"Column {name}: unexpected {token.text!r}")
     return f"{quote_identifier(name)} {types.sqlite_declaration(kind)}" + \
-        ("" if not rest else " " + " ".join(_token_sql(t) for t in rest))
+        ("" if not rest else " " + " ".join(_token_sql(t) for t in rest)) + _value_check(name, kind)
+
+
+# What a numeric column may hold, for INSERT and UPDATE as for appends. SQLite names a failed
+# constraint in its message, so the name says what is wrong.
+_DOUBLE_MAX = "1.7976931348623157e308"
+
+
+def _value_check(name: str, kind: types.MachType) -> str:
+    column = quote_identifier(name)
+    if kind.name == "datetime":  # int64 ns: a number that is no integer (1.5, 1e30, 1e999) is no time
+        return f" CONSTRAINT {quote_identifier(f'{name} must be a time')} CHECK (typeof({column}) <> 'real')"
+    if kind.name in types.DECIMAL_TYPES:
+        return f" CONSTRAINT {quote_identifier(f'{name} must be a finite number')}" \
+               f" CHECK (typeof({column}) <> 'real' OR abs({column}) <= {_DOUBLE_MAX})"
+    if kind.name in types.INTEGER_TYPES:
+        low, high = _INT_LIMITS[kind.name]
+        return f" CONSTRAINT {quote_identifier(f'{name} must be a {kind.name} ({low} to {high})')}" \
+               f" CHECK (typeof({column}) <> 'real' AND (typeof({column}) <> 'integer' OR {column} BETWEEN {low} AND {high}))"
+    return ""
 
 
 def _constraint_text(part: list[Token]) -> str:
@@ -160,7 +188,7 @@ def _convert(kind: types.MachType, cells: list, zone, date_format: str | None) -
     name = kind.name
     if name == "datetime":
         out = [None] * len(cells)
-        ok = [c is None or (isinstance(c, int) and not isinstance(c, bool)) for c in cells]
+        ok = [c is None or type(c) is int and _INT64_MIN <= c <= _INT64_MAX for c in cells]
         for i, c in enumerate(cells):
             if ok[i]:
                 out[i] = c
@@ -175,11 +203,13 @@ def _convert(kind: types.MachType, cells: list, zone, date_format: str | None) -
         out = [c if isinstance(c, int) and not isinstance(c, bool) else
                int(c) if isinstance(c, float) and c.is_integer() else c for c in cells]
         ok = [c is None or (isinstance(c, int) and not isinstance(c, bool) and low <= c <= high) for c in out]
-        return out, ok, f"must be a {name} or null"
+        return out, ok, f"must be a {name} ({low} to {high}) or null"
     if name in types.DECIMAL_TYPES:
-        ok = [c is None or (isinstance(c, (int, float)) and not isinstance(c, bool)) for c in cells]
+        # Infinity would read back as null; an integer beyond 64 bits would be kept rounded.
+        ok = [c is None or type(c) is float and math.isfinite(c) or type(c) is int and _INT64_MIN <= c <= _INT64_MAX
+              for c in cells]
         return [float(c) if ok[i] and c is not None else None for i, c in enumerate(cells)], ok, \
-            "must be a number or null"
+            "must be a finite number, or an integer within 64 bits, or null"
     if name == "binary":
         out, ok = [], []
         for c in cells:

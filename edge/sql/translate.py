@@ -13,14 +13,17 @@ Which columns hold datetimes comes from the tables the statement names (`edge.sq
 from __future__ import annotations
 
 import functools
+import re
 
 from edge.time.dateformat import DEFAULT_FORMAT
-from edge.sql.lexer import IDENT, STRING, WORD, Edits, Token, matching_paren, split_top_level, sql_string
+from edge.sql.lexer import IDENT, STRING, WORD, Edits, Token, check_number, matching_paren, split_top_level, \
+    sql_string
 from edge.sql.select_list import SelectItem, expression_type, select_items
 from edge.sql.tables import SqlTable, Tables
 from edge.sql.types import MachType
 
 COMPARISONS = ("=", "==", "!=", "<>", "<", "<=", ">", ">=")
+_NANOSECONDS = re.compile(r"-?[0-9]+")  # a time written as digits (ASCII only: int() takes others too)
 
 
 class Statement:
@@ -159,7 +162,8 @@ def _as_time(edits: Edits, token: Token) -> None:
     if token.kind != STRING:
         return
     text = token.value.strip()
-    if text.lstrip("-").isdigit():
+    if _NANOSECONDS.fullmatch(text):
+        check_number(text.lstrip("-"), negated=text.startswith("-"))  # within 64 bits, or EdgeError
         edits.replace(token, str(int(text)))
     else:
         edits.replace(token, f"TO_DATE({sql_string(token.value)})")

@@ -6,9 +6,13 @@ One entry point per caller:
 - `append_rows(rows, columns, zone, date_format)`: the rows of a Machbase append body
   (/machiot datapoints/raw, /machbase). Machbase appends the good rows and counts the bad
   ones: a row of the wrong length, a name that is not text or too long, a time that does not
-  parse, a value of the wrong type or out of its column's range. Returns `AppendRows`.
+  parse, a value of the wrong type or out of its column's range (infinity, an integer beyond
+  64 bits, which a double would keep rounded). Returns `AppendRows`.
 - `insert_rows(schema, rows, zone)`: the rows of an SQL INSERT into a tag table. A statement
   is all or nothing: the first bad row fails it (EdgeError) and nothing is stored.
+
+Infinity is refused by every entry point (NaN is null): it would read back as null and turn
+the rollups and stats it entered into null.
 - `prepare(schema, names, times, values, extras)` and `prepare_by_tag(schema, tags, times,
   values)`: column arrays from Python callers (`TagTable.append`) and per-tag arrays from the
   pipeline (`TagTable.append_by_tag`).
@@ -42,6 +46,8 @@ from edge.time.timezone import TimeZone
 
 # How many failed rows of an append are described (for the log).
 REASONS_KEPT = 5
+# An integer given for a number must fit 64 bits (a double would keep it rounded otherwise).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 # Machbase appends -------------------------------------------------------------------------
@@ -169,8 +175,11 @@ def _column(column: ColumnSpec, cells: tuple, zone: TimeZone, date_format: str |
     if column.type in ("float", "double") or column.role == "value":  # the value is kept as a double
         array, ok = _floats(cells)
         if column.role == "extra":
-            array = array.astype(column.stored_dtype, copy=False)
-        return array, ok, lambda i: f"{label} must be a number or null, got {_show(cells[i])}"
+            with np.errstate(over="ignore"):  # beyond a float's range: infinity, which fails the row
+                array = array.astype(column.stored_dtype, copy=False)
+            ok &= ~np.isinf(array)
+        kind = "double" if column.role == "value" else column.type
+        return array, ok, lambda i: f"{label} {_number_problem(cells[i], kind)}"
     if column.type in ("short", "integer", "long"):
         limits = np.iinfo(column.stored_dtype)  # its minimum is NULL, as in Machbase
         array, ok, null = _integers(cells, int(limits.max))
@@ -188,8 +197,19 @@ def _column(column: ColumnSpec, cells: tuple, zone: TimeZone, date_format: str |
 
 
 def _show(cell) -> str:
+    if type(cell) is int and cell.bit_length() > 190:  # repr of a huge int is slow, or refused
+        return f"an integer of about {int(cell.bit_length() * 0.30103) + 1} digits"
     text = repr(cell)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number_problem(cell, kind: str) -> str:
+    """Why a cell is no value of a float or double column (the value column is a double)."""
+    if type(cell) is int and not INT64_MIN <= cell <= INT64_MAX:
+        return f"must be a number or null, got {_show(cell)}: an integer beyond 64 bits"
+    if type(cell) in (int, float):
+        return f"must be a finite number within the range of a {kind}, got {_show(cell)}"
+    return f"must be a number or null, got {_show(cell)}"
 
 
 def _types(cells: tuple) -> set:
@@ -306,20 +326,31 @@ def _times(cells: tuple, zone: TimeZone, date_format: str | None) -> tuple[np.nd
 
 
 def _floats(cells: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """float64 of numbers; None becomes NaN (null); anything else fails its row."""
+    """float64 of numbers; None becomes NaN (null). A row fails for anything else, for an
+    infinite number (1e400 in JSON) and for an integer beyond 64 bits, which a double would
+    keep rounded: what is stored must read back as it was given."""
     n = len(cells)
-    if _types(cells) <= {int, float, type(None)}:
-        try:
-            return np.array(cells, dtype=np.float64), np.ones(n, dtype=bool)
-        except OverflowError:
-            pass  # an integer beyond float range: found row by row below
-    ok = _of_type(cells, (int, float, type(None)))
-    values = np.full(n, np.nan)
-    for row in np.flatnonzero(ok).tolist():
-        try:
-            values[row] = np.nan if cells[row] is None else float(cells[row])
-        except OverflowError:
-            ok[row] = False
+    types = _types(cells)
+    values = None
+    if types <= {int, float, type(None)}:
+        with contextlib.suppress(OverflowError):  # an integer beyond float range: row by row below
+            values = np.array(cells, dtype=np.float64)
+    if values is not None:
+        ok = np.ones(n, dtype=bool)
+    else:
+        ok = _of_type(cells, (int, float, type(None)))
+        values = np.full(n, np.nan)
+        for row in np.flatnonzero(ok).tolist():
+            try:
+                values[row] = np.nan if cells[row] is None else float(cells[row])
+            except OverflowError:
+                ok[row] = False
+    ok &= ~np.isinf(values)
+    if int in types:
+        # Only an integer whose double is at least 2^63 in size can be beyond 64 bits.
+        for row in np.flatnonzero(np.abs(values) >= 2.0**63).tolist():
+            if type(cells[row]) is int and not INT64_MIN <= cells[row] <= INT64_MAX:
+                ok[row] = False
     return values, ok
 
 
@@ -391,17 +422,23 @@ def _objects(cells) -> np.ndarray:
 
 
 def _insert_values(cells: tuple, table: str) -> np.ndarray:
-    """float64 of numbers, NaN for NULL; EdgeError naming the first cell that is neither."""
+    """float64 of finite numbers, NaN for NULL; EdgeError naming the first cell that is
+    neither (SQLite computes 1e999 as infinity: it would read back as NULL)."""
     if not set(map(type, cells)) <= {int, float, type(None)}:
         for cell in cells:  # only to name the culprit
             if cell is not None and (not isinstance(cell, (int, float)) or isinstance(cell, bool)):
                 raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: the value must be a number or NULL, got {cell!r}")
-    return np.array(cells, dtype=np.float64)
+    values = np.array(cells, dtype=np.float64)
+    infinite = np.flatnonzero(np.isinf(values))
+    if infinite.size:
+        raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: the value must be a finite number or NULL, "
+                                           f"got {cells[int(infinite[0])]!r}")
+    return values
 
 
 def _insert_times(cells, zone: TimeZone, table: str) -> np.ndarray:
-    """ns of integers, finite floats (truncated) and texts in the default formats; EdgeError
-    naming the first text that does not parse, else the first cell of another kind."""
+    """ns of integers, finite floats within int64 (truncated) and texts in the default formats;
+    EdgeError naming the first text that does not parse, else the first cell of another kind."""
     n = len(cells)
     if set(map(type, cells)) <= {int}:
         return np.array(cells, dtype=np.int64)
@@ -419,11 +456,11 @@ def _insert_times(cells, zone: TimeZone, table: str) -> np.ndarray:
     is_int, is_float = kinds == int, kinds == float
     good = is_text | is_int
     floats = objects[is_float].astype(np.float64)
-    good[is_float] = np.isfinite(floats)
+    good[is_float] = (floats >= -(2.0**63)) & (floats < 2.0**63)  # NaN and infinity fail too
     if not good.all():
         bad = cells[int(np.flatnonzero(~good)[0])]
         raise EdgeError(CONSTRAINT_FAILED, f"Table {table}: every row needs a time, got {bad!r}")
-    # int() truncates a float as before, and a number beyond int64 raises OverflowError as before
+    # int() truncates a float as before
     out[is_int] = np.array(objects[is_int].tolist(), dtype=np.int64)
     out[is_float] = np.array(list(map(int, floats.tolist())), dtype=np.int64)
     return out
@@ -447,6 +484,7 @@ def prepare(schema: TableSchema, names: Sequence[str] | np.ndarray, times_ns, va
         raise errors.invalid_value("Values must be numbers.") from None
     if vals.ndim != 1 or len(vals) != n:
         raise errors.invalid_value(f"Expected {n} values, got {vals.size}.")
+    _check_finite(vals, "Values")
     if len(names) != n:
         raise errors.invalid_value(f"Expected {n} tag names, got {len(names)}.")
     given = {}
@@ -455,7 +493,11 @@ def prepare(schema: TableSchema, names: Sequence[str] | np.ndarray, times_ns, va
         if upper not in {c.name for c in schema.extras}:
             raise errors.column_not_found(schema.name, upper)
         given[upper] = column_values
-    encoded = [encode_extra(column, given.get(column.name), n) for column in schema.extras]
+    with np.errstate(over="ignore"):  # a number beyond a float column's range becomes infinity, refused here
+        encoded = [encode_extra(column, given.get(column.name), n) for column in schema.extras]
+    for column, stored in zip(schema.extras, encoded):
+        if column.type in ("float", "double"):  # NaN is null; infinity, or beyond a float's range, is refused
+            _check_finite(stored, f"Column {column.name}", column.type)
 
     group_names, order, starts, lengths = _group(names, n)
     if known_names is None or not known_names.keys() >= set(group_names):
@@ -466,6 +508,15 @@ def prepare(schema: TableSchema, names: Sequence[str] | np.ndarray, times_ns, va
         vals = vals[order]
         encoded = [e[order] for e in encoded]
     return Batch(group_names, starts, lengths, times, vals, encoded)
+
+
+def _check_finite(values: np.ndarray, what: str, kind: str = "double") -> None:
+    """EdgeError unless every number is finite or NaN (null): infinity would read back as null
+    and spoil the rollups and stats it entered."""
+    infinite = np.flatnonzero(np.isinf(values))
+    if infinite.size:
+        raise errors.invalid_value(f"{what} must be finite numbers within the range of a {kind} or NaN (null), "
+                                   f"got {float(values[int(infinite[0])])}.")
 
 
 def _group(names, n: int) -> tuple[list, np.ndarray | None, np.ndarray, np.ndarray]:
@@ -531,6 +582,7 @@ def prepare_by_tag(schema: TableSchema, tags: Sequence[str], times: Sequence, va
     if all_values.ndim != 1 or not np.array_equal(lengths, value_lengths):
         bad = int(np.flatnonzero(lengths != value_lengths)[0]) if len(all_values.shape) == 1 else 0
         raise errors.invalid_value(f"Tag {tags[bad]!r}: expected {lengths[bad]} values, got {value_lengths[bad]}.")
+    _check_finite(all_values, "Values")
     all_times = all_times.astype(np.int64, copy=False)
     names = list(tags)
     sources = None

@@ -282,9 +282,14 @@ def check_metadata_value(column: ColumnSpec, value):
         if column.type == "ipv4":
             return str(ipaddress.IPv4Address(int(value) if isinstance(value, int) else str(value)))
         if column.type in _FLOAT_DTYPES:
-            if isinstance(value, bool):
-                raise ValueError("not a number")
-            return float(value)
+            # What is kept must read back the same: no infinity (1e400 in JSON, 1e308 * 10 in
+            # SQL), no integer beyond 64 bits (a double would keep it rounded).
+            if isinstance(value, bool) or isinstance(value, int) and not -(2**63) <= value < 2**63:
+                raise ValueError("not a number, or an integer beyond 64 bits")
+            number = float(value)
+            if not np.isfinite(number):
+                raise ValueError("not a finite number")
+            return number
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError("not an integer")
         number = int(value)

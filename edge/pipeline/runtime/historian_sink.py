@@ -4,7 +4,9 @@ A record of stream `asset:stream_type` with numeric (or boolean, as 0/1) field `
 one point of tag `<asset>:<stream_type>:<f>` in the tag table named by HISTORIAN_TABLE
 (default TAG; created as NAME varchar(255), TIME datetime, VALUE double when missing), at
 the record's time: the batch's `time_field` (see `RecordBatch.record_times`). Missing values
-(NaN) store nothing; records without a time store nothing and raise a warning marker. Text
+(NaN) store nothing; records without a time store nothing and raise a warning marker, and so
+do infinite values (a CSV cell `1e999` or `inf`: the store refuses them, as it would read them
+back as null). Text
 and timestamp fields are not stored here; they stay in the batch for the transmits.
 
 One batch is one `append_by_tag` to the store (the points come grouped by tag, every field of
@@ -56,6 +58,7 @@ class HistorianSink:
         tags, tag_times, tag_values, too_long = [], [], [], []
         prefix = f"{batch.asset}:{batch.stream_type}:"
         all_timed = not untimed
+        infinite = 0
         for field, values in batch.fields.items():
             if field == batch.time_field or batch.kind(field) not in (NUMBER, BOOLEAN):
                 continue
@@ -64,7 +67,8 @@ class HistorianSink:
                 too_long.append(tag)
                 continue
             numbers = values if values.dtype == np.float64 else values.astype(np.float64)
-            present = ~np.isnan(numbers)
+            present = np.isfinite(numbers)
+            infinite += int(np.isinf(numbers).sum())
             if all_timed and present.all():
                 # Every field of a record shares its times: the store writes them once a batch.
                 tag_times.append(times)
@@ -76,6 +80,8 @@ class HistorianSink:
                 tag_times.append(times[keep])
                 tag_values.append(numbers[keep])
                 tags.append(tag)
+        if infinite:
+            warn(f"{infinite} infinite value(s) of {batch.stream_id} were not stored in the historian")
         if too_long:
             warn(f"tag name(s) longer than {limit} bytes not stored: {', '.join(too_long[:3])}")
         if not tags:

@@ -91,9 +91,9 @@ class MachiotApi:
     def append(self, table: str):
         target = self.table(table)
         with cyclic_gc_paused():
-            # An integer beyond 64 bits fails its row whether it comes as an int or a float
-            # (a double column takes the same nearest float): exactness is not needed here.
-            rows = append_rows(read_json_body(MB_BAD_REQUEST, exact_integers=False), target.columns, self.zone)
+            # Integers exact: one beyond 64 bits fails its row, which needs it as an int (orjson
+            # would give the nearest float, which a double column takes).
+            rows = append_rows(read_json_body(MB_BAD_REQUEST), target.columns, self.zone)
         return self.status(**store_rows(target, rows))
 
     # Raw select ------------------------------------------------------------------------------

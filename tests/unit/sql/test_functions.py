@@ -83,3 +83,29 @@ def test_to_char_with_a_null_format_is_refused_not_printed_plainly(historian):
     with pytest.raises(EdgeError) as err:
         historian.run(f"select to_char({BASE}, NULL)")
     assert "format must be text" in err.value.text
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("select date_trunc('hour', 1e300)", "DATE_TRUNC needs a time (nanoseconds since the epoch, within 64 bits), "
+                                         "got 1e+300"),
+    ("select date_trunc('hour', -9223372036854775807)", "DATE_TRUNC: the time is beyond the range of int64"),
+    ("select date_trunc('hour', 'abc')", "TO_DATE cannot read 'abc' as a time"),
+    ("select date_bin('hour', 1, 1e300)", "DATE_BIN needs a time"),
+    ("select rollup('min', 1, -1e300)", "ROLLUP needs a time"),
+    ("select to_char(1e300, 'YYYY')", "TO_CHAR with a format needs a time"),
+    ("select from_unixtime(1e300)", "FROM_UNIXTIME needs seconds since the epoch within the range of int64"),
+    ("select from_unixtime(10000000000000)", "FROM_UNIXTIME: the time is beyond the range of int64"),
+    ("select from_unixtime('abc')", "FROM_UNIXTIME needs seconds since the epoch"),
+    ("select unix_timestamp('abc')", "UNIX_TIMESTAMP needs a time"),
+])
+def test_a_time_beyond_int64_or_not_a_number_is_refused_with_a_clear_error(historian, sql, message):
+    with pytest.raises(EdgeError) as err:
+        historian.run(sql)
+    assert err.value.code == 2132 and err.value.text.startswith(message)
+    assert "int()" not in err.value.text and "float" not in err.value.text
+
+
+def test_time_functions_take_a_time_as_text_or_a_whole_number_of_ns(historian):
+    assert historian.rows("select date_trunc('hour', '2020-01-01 05:30:00'), unix_timestamp(1.5e18), "
+                          "from_unixtime(1.5), rollup('sec', 1, 2500000000.7)") == \
+        [(1577854800 * 10**9, 1_500_000_000, 1_500_000_000, 2 * 10**9)]

@@ -130,3 +130,10 @@ def test_syntax_errors_come_back_as_edge_errors(historian):
     with pytest.raises(EdgeError) as err:
         historian.run("selec * from nothing")
     assert err.value.code == 2010 and "syntax error" in err.value.text
+
+
+@pytest.mark.parametrize("length", ["1e5", "1.5", "0x10"])
+def test_a_varchar_length_that_is_no_whole_number_is_a_syntax_error(historian, length):
+    with pytest.raises(EdgeError) as err:
+        historian.run(f"create table odd (a varchar({length}))")
+    assert err.value.code == 2010 and err.value.text == "Column A: expected a length like VARCHAR(20)"

@@ -39,6 +39,20 @@ def test_numeric_and_boolean_fields_become_points_at_the_record_time(app):
                         "in the historian"]
 
 
+def test_infinite_values_are_not_stored_and_raise_a_warning_with_their_count(app):
+    # a CSV cell 1e999 or inf parses as infinity, which the store refuses (it reads back as null)
+    times = np.array([T0, T0 + np.timedelta64(1, "s"), T0 + np.timedelta64(2, "s")])
+    batch = RecordBatch("oven", "temp", {"ts": times, "t": np.array([1.5, np.inf, -np.inf]),
+                                         "p": np.array([np.inf, 2.0, np.nan])}, "ts")
+    warnings = []
+    stored = HistorianSink(app.historian, app.ports.historian_table).deliver(batch, "key-inf", warnings.append)
+    base = int(T0.astype(np.int64))
+    assert stored == 2
+    assert app.points("oven:temp:t") == [(base, 1.5)]
+    assert app.points("oven:temp:p") == [(base + 10**9, 2.0)]
+    assert warnings == ["3 infinite value(s) of oven:temp were not stored in the historian"]
+
+
 def test_tag_names_too_long_for_the_table_are_skipped_with_a_warning(app):
     field = "x" * 90
     batch = RecordBatch("a", "b", {"ts": np.array([T0]), field: np.array([1.0]), "ok": np.array([2.0])}, "ts")
