@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import bottle
 
 from edge.errors import EdgeError
+from edge.web import access
 from edge.web.auth import Authenticator, AuthResult
 from edge.web.envelope import FTX, JSON_TYPE, Flavour, error_bytes
 
@@ -66,15 +67,21 @@ class Dispatcher:
                                 f"Request body larger than MAX_REQUEST_SIZE ({self._max_request_size} bytes)")
 
         verdict = self._auth.check(environ.get("HTTP_AUTHORIZATION"))
-        if verdict == AuthResult.MISSING:
+        if verdict.outcome == AuthResult.MISSING:
             return self._refuse(start_response, flavour, 401, flavour.no_auth_header,
                                 "There is No Authorization Header.", challenge=True)
-        if verdict == AuthResult.BAD:
+        if verdict.outcome == AuthResult.BAD:
             return self._refuse(start_response, flavour, 401, flavour.bad_credentials,
                                 "Invalid user name or password.", challenge=True)
 
         if mount is None:
             return self._refuse(start_response, flavour, 404, flavour.not_found, "No such endpoint")
+        environ[access.ROLE_KEY] = verdict.role
+        method = environ.get("REQUEST_METHOD", "GET")
+        if not access.permits(verdict.role, method, path):
+            return self._refuse(start_response, flavour, 403, flavour.forbidden,
+                                f"User {verdict.user} has the role {verdict.role}, which may only query and "
+                                f"read status; {method} {path} needs the admin role")
         return mount.app(environ, start_response)
 
     @staticmethod
