@@ -17,7 +17,7 @@ from edge.catalog.historian_ledger import HistorianLedger
 from edge.catalog.markers import Markers
 from edge.catalog.receiver_state import ReceiverState
 from edge.catalog.runtime_state import RuntimeState
-from edge.catalog.users import ADMIN_USER, Users
+from edge.catalog.users import ADMIN, ADMIN_USER, Users
 from edge.settings import Settings
 from edge.system import sdnotify
 from edge.system.allocator import keep_freed_memory
@@ -54,7 +54,8 @@ class EdgeApp:
 
         from edge.sql.engine import SqlEngine
 
-        self.sql = SqlEngine(self.store, settings)  # Machbase SQL on <data-dir>/data.db and the store
+        # Machbase SQL on <data-dir>/data.db and the store; CREATE/ALTER/DROP USER change self.users.
+        self.sql = SqlEngine(self.store, settings, users=self.users)
 
         from edge.pipeline.config.configuration import FtxConfiguration
         from edge.pipeline.runtime.ports import Books, ComponentPorts, Historian
@@ -160,18 +161,20 @@ class EdgeApp:
 
 
 def ensure_admin_user(users: Users, data_dir: Path) -> Path | None:
-    """On first start creates `sys` from $EDGE_ADMIN_PASSWORD or a generated password.
+    """On first start (no admin yet) creates the admin `sys` from $EDGE_ADMIN_PASSWORD or a
+    generated password.
 
     A generated password is written to <data-dir>/initial-password (mode 0600), the only place
     it is ever shown; returns that path, or None when the password came from the environment
-    or the user existed already.
+    or an admin existed already. Once there is an admin, nothing is created: a `sys` removed
+    in favour of another admin stays removed.
     """
-    if users.exists(ADMIN_USER):
+    if users.admin_count() > 0:
         path = data_dir / INITIAL_PASSWORD_FILE
         return path if path.exists() else None
     password = os.environ.get("EDGE_ADMIN_PASSWORD")
     if password:
-        users.create(ADMIN_USER, password)
+        users.create(ADMIN_USER, password, ADMIN)
         return None
     password = secrets.token_urlsafe(18)
     path = data_dir / INITIAL_PASSWORD_FILE
@@ -179,6 +182,6 @@ def ensure_admin_user(users: Users, data_dir: Path) -> Path | None:
     with os.fdopen(fd, "w") as handle:
         handle.write(password + "\n")
     os.chmod(path, 0o600)
-    users.create(ADMIN_USER, password)
+    users.create(ADMIN_USER, password, ADMIN)
     log.warning("created user %s; its password is in %s", ADMIN_USER, path)
     return path

@@ -65,6 +65,11 @@ TAG_NOT_FOUND = _machbase(2320, "TAG_NOT_FOUND", "Tag does not exist.")
 TAG_EXISTS = _machbase(2321, "TAG_EXISTS", "Tag already exists.")
 TAG_HAS_DATA = _machbase(2324, "TAG_HAS_DATA", "Cannot delete tagmeta. there exist data with deleted_tag key.")
 # The disk refused a write (full, read-only, failing); nothing of the batch was kept.
+# Users (CREATE/ALTER/DROP USER, `edge user ...`).
+USER_EXISTS = _machbase(2210, "USER_EXISTS", "User already exists.")
+USER_NOT_FOUND = _machbase(2211, "USER_NOT_FOUND", "User does not exist.")
+LAST_ADMIN = _machbase(2212, "LAST_ADMIN", "The last admin cannot be removed or demoted.")
+INVALID_USER = _machbase(2213, "INVALID_USER", "Invalid user name, password or role.")
 STORAGE_FAILURE = _machbase(2900, "STORAGE_FAILURE", "Storage failure, nothing of the request was kept")
 
 # Machbase: the HTTP envelope ------------------------------------------------------------------
@@ -74,11 +79,15 @@ MB_NOT_FOUND = _machbase(3001, "MB_NOT_FOUND", "Not found")
 MB_TOO_LARGE = _machbase(3002, "MB_TOO_LARGE", "Request body too large")
 MB_NO_AUTH_HEADER = _machbase(3118, "MB_NO_AUTH_HEADER", "Authorization header is missing")
 MB_BAD_CREDENTIALS = _machbase(3119, "MB_BAD_CREDENTIALS", "Invalid user name or password")
+# The caller's role does not permit the request (a reader appending, changing tables ...).
+MB_FORBIDDEN = _machbase(3125, "MB_FORBIDDEN", "The user's role does not permit this request")
 MB_INTERNAL = _machbase(3999, "MB_INTERNAL", "Internal error; see factorytx_web.log")
 
 # FactoryTX: the code is the HTTP status ------------------------------------------------------
 FTX_BAD_REQUEST = _factorytx(400, "FTX_BAD_REQUEST", "Bad request")
 FTX_UNAUTHORIZED = _factorytx(401, "FTX_UNAUTHORIZED", "Unauthorized")
+# The caller's role does not permit the request (a reader saving config, starting the pipeline ...).
+FTX_FORBIDDEN = _factorytx(403, "FTX_FORBIDDEN", "Forbidden")
 FTX_NOT_FOUND = _factorytx(404, "FTX_NOT_FOUND", "Not found")
 FTX_METHOD_NOT_ALLOWED = _factorytx(405, "FTX_METHOD_NOT_ALLOWED", "Method not allowed")
 FTX_TOO_LARGE = _factorytx(413, "FTX_TOO_LARGE", "Request body too large")

@@ -132,6 +132,11 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             PRIMARY KEY (receiver, asset, stream_type, resource)
         ) WITHOUT ROWID;
     """),
+    (5, """
+        -- A user's role (edge.catalog.users): admin may do everything, reader only query and
+        -- read status. The users made before roles existed (sys) were admins.
+        ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'reader'));
+    """),
 )
 
 

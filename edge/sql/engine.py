@@ -14,6 +14,11 @@ A statement goes to the first of these that takes it:
      through their virtual tables (`edge.sql.vtable`).
 Every statement is listed in `V$STMT` while it runs (`edge.sql.statements`); each thread's
 connection is one session there.
+
+User statements (CREATE/ALTER/DROP USER, `edge.sql.user_ddl`) are taken before all of these,
+by their first words, so that their text (a password) is never read by anything else. A
+reader's statement (`read_only`) may only query: anything but a query is refused here, and
+the sandbox refuses every write a query might hide.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from typing import TYPE_CHECKING
 import apsw
 
 from edge.errors import NOT_SUPPORTED, TABLE_EXISTS, TABLE_NOT_FOUND, EdgeError
-from edge.sql import errors, log_tables, statements, tag_ddl, tag_dml, tag_select, tables as sql_tables
+from edge.sql import (errors, log_tables, statements, tag_ddl, tag_dml, tag_select, tables as sql_tables,
+                      user_ddl)
 from edge.sql.functions import Functions
 from edge.sql.lexer import NUMBER, STRING, WORD, Token, quote_identifier, single_statement, sql_string, tokenize
 from edge.sql.results import Outcome, SizeBudget, collect
@@ -50,6 +56,8 @@ BUSY_TIMEOUT_MS = 10_000
 _MODULES = {"edge_tag": TagModule, "edge_tag_stat": StatModule, "edge_tag_meta": MetaModule}
 # The first words of the statements `edge.sql.tag_ddl` reads.
 _TAG_DDL = (["CREATE", "TAG"], ["CREATE", "TAGDATA"], ["DROP", "TABLE"])
+# The first words of the statements a reader may run (the sandbox refuses any write in them).
+_QUERIES = frozenset({"SELECT", "WITH", "EXPLAIN", "VALUES", "PRAGMA"})
 # Statements whose answer says how many rows they changed (an INSERT's answer is Machbase's
 # plain status).
 _COUNTED = ("UPDATE", "DELETE", "TRUNCATE")
@@ -80,10 +88,11 @@ class _ThreadState:
 
 
 class SqlEngine:
-    def __init__(self, store: TagStore, settings: Settings):
+    def __init__(self, store: TagStore, settings: Settings, users: user_ddl.UserBook | None = None):
         """Machbase SQL on <DATA_DIR>/data.db and the tag tables of `store`, answering in
-        TIMEZONE, within REQUEST_TIMEOUT_MS and HTTP_MAX_MEM."""
+        TIMEZONE, within REQUEST_TIMEOUT_MS and HTTP_MAX_MEM; user statements change `users`."""
         self.store = store
+        self.users = users
         self.path = Path(settings.data_dir) / DATA_FILE
         self.zone = TimeZone(settings.timezone)
         self.functions = Functions(self.zone)
@@ -175,15 +184,19 @@ class SqlEngine:
 
     # Statements ----------------------------------------------------------------------------
 
-    def execute(self, text: str, fast: bool = True) -> Outcome:
+    def execute(self, text: str, fast: bool = True, read_only: bool = False) -> Outcome:
         """Runs one statement. `fast=False` sends tag-table SELECTs through SQLite even when
-        the store could answer them directly (the tests compare both)."""
+        the store could answer them directly (the tests compare both); `read_only` (a
+        reader's statement) refuses anything that is not a query."""
         if not isinstance(text, str) or not text.strip():
             raise errors.syntax("The statement is empty")
+        if user_ddl.is_user_statement(text):
+            return self._user_statement(text, read_only)
         tokens = single_statement(tokenize(text))
         state = self._state()
         state.scan_log.clear()
-        with state.sandbox.user_statement(), self.statements.running(state.session, text.strip()) as running:
+        running_statement = self.statements.running(state.session, text.strip())
+        with state.sandbox.user_statement(read_only), running_statement as running:
             state.running = running
             try:
                 return self._dispatch(state, text, tokens, fast)
@@ -201,6 +214,8 @@ class SqlEngine:
         tables = self._tables(state)
         words = [t.value for t in tokens[:4] if t.kind == WORD]
         head = tokens[0].value if tokens[0].kind == WORD else ""
+        if state.sandbox.read_only and head not in _QUERIES:
+            raise errors.forbidden(f"{head or 'This statement'} needs the admin role; this user may only query")
         if words[:2] in _TAG_DDL:
             ddl = tag_ddl.plan(tokens)
             if isinstance(ddl, tag_ddl.DropTable):
@@ -227,6 +242,14 @@ class SqlEngine:
                     return Outcome(result=result)
         sql = _log_table_forms(tokens, tables) or statement.sqlite()
         return self._run_sqlite(state, statement, sql, head in _COUNTED)
+
+    def _user_statement(self, text: str, read_only: bool) -> Outcome:
+        if read_only:
+            raise errors.forbidden("CREATE, ALTER and DROP USER need the admin role")
+        if self.users is None:
+            raise errors.not_supported("This engine manages no users")
+        log.info("sql: %s", user_ddl.plan(text).run(self.users))
+        return Outcome()
 
     def _create_tag_table(self, ddl: tag_ddl.CreateTagTable, tables: Tables) -> Outcome:
         found = tables.get(ddl.name)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import apsw
 
-from edge.errors import (BUSY, CONSTRAINT_FAILED, INVALID_VALUE, NOT_PERMITTED, NOT_SUPPORTED, RESULT_TOO_LARGE,
-                         SYNTAX_ERROR, TABLE_EXISTS, TABLE_NOT_FOUND, TIMEOUT, EdgeError)
+from edge.errors import (BUSY, CONSTRAINT_FAILED, INVALID_VALUE, MB_FORBIDDEN, NOT_PERMITTED, NOT_SUPPORTED,
+                         RESULT_TOO_LARGE, SYNTAX_ERROR, TABLE_EXISTS, TABLE_NOT_FOUND, TIMEOUT, EdgeError)
 
 
 def syntax(text: str) -> EdgeError:
@@ -29,6 +29,11 @@ def number_out_of_range(text: str, why: str) -> EdgeError:
     return EdgeError(INVALID_VALUE, f"Number {shown} is out of range: {why}")
 
 
+def forbidden(text: str) -> EdgeError:
+    """A statement the caller's role may not run (a reader's that writes)."""
+    return EdgeError(MB_FORBIDDEN, text, 403)
+
+
 def timeout(limit_ms: int) -> EdgeError:
     return EdgeError(TIMEOUT, f"The statement ran longer than REQUEST_TIMEOUT_MS ({limit_ms} ms) and was stopped")
 
@@ -38,11 +43,14 @@ def too_large(limit_bytes: int) -> EdgeError:
                                        f"narrow it with WHERE or LIMIT")
 
 
-def from_sqlite(exc: apsw.Error, denied: str | None = None) -> EdgeError:
+def from_sqlite(exc: apsw.Error, denied: str | EdgeError | None = None) -> EdgeError:
     """The EdgeError a client sees for an SQLite failure (never a traceback).
 
-    `denied`: what the sandbox refused during this statement, which explains an AuthError.
+    `denied`: what the sandbox refused during this statement, which explains an AuthError
+    (an EdgeError when it refused for the caller's role: that is the answer).
     """
+    if isinstance(denied, EdgeError):
+        return denied
     text = str(exc).split(": ", 1)[1] if ": " in str(exc) and str(exc).split(": ", 1)[0].endswith("Error") \
         else str(exc)
     if denied is not None or isinstance(exc, apsw.AuthError):

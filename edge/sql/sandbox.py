@@ -6,6 +6,10 @@ that way: no ATTACH (which VACUUM needs too), no extension loading, no PRAGMA be
 that only describe tables, no temp objects, triggers or virtual tables of the user's own, no
 transaction control (each request is one statement, committed or rolled back whole).
 
+A reader's statement (`read_only`) may in addition only read: the authorizer refuses every
+insert, update, delete and schema change, virtual (tag) tables included, whatever words the
+statement starts with.
+
 Every user statement runs against a deadline (REQUEST_TIMEOUT_MS): SQLite's progress handler
 interrupts the virtual machine, and the Python parts (virtual-table cursors, the tag-query
 fast path) call `check_deadline` between chunks.
@@ -18,6 +22,7 @@ import time
 
 import apsw
 
+from edge.errors import EdgeError
 from edge.sql import errors
 
 # Virtual-machine steps between two looks at the clock (a few hundred microseconds of work).
@@ -46,6 +51,14 @@ _DENIED_ACTIONS = {
     apsw.SQLITE_DROP_TRIGGER: "Triggers are not permitted",
     apsw.SQLITE_ALTER_TABLE: "ALTER TABLE is not supported; create the table anew",
 }
+# What a read-only statement may not do (besides the above).
+_WRITE_ACTIONS = {
+    apsw.SQLITE_INSERT: "INSERT", apsw.SQLITE_UPDATE: "UPDATE", apsw.SQLITE_DELETE: "DELETE",
+    apsw.SQLITE_CREATE_TABLE: "CREATE TABLE", apsw.SQLITE_CREATE_INDEX: "CREATE INDEX",
+    apsw.SQLITE_CREATE_VIEW: "CREATE VIEW", apsw.SQLITE_DROP_TABLE: "DROP TABLE",
+    apsw.SQLITE_DROP_INDEX: "DROP INDEX", apsw.SQLITE_DROP_VIEW: "DROP VIEW",
+    apsw.SQLITE_ALTER_TABLE: "ALTER TABLE", apsw.SQLITE_REINDEX: "REINDEX", apsw.SQLITE_ANALYZE: "ANALYZE",
+}
 
 
 class Sandbox:
@@ -55,8 +68,9 @@ class Sandbox:
         self.timeout_ms = timeout_ms
         self._deadline: float | None = None
         self._trusted = False
+        self.read_only = False
         self.timed_out = False
-        self.denied: str | None = None
+        self.denied: str | EdgeError | None = None
         conn.config(apsw.SQLITE_DBCONFIG_DEFENSIVE, 1)
         conn.config(apsw.SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0)
         conn.config(apsw.SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0)
@@ -69,15 +83,18 @@ class Sandbox:
     # Modes ---------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def user_statement(self):
-        """Runs the body as the user's: authorized, and stopped at the deadline."""
+    def user_statement(self, read_only: bool = False):
+        """Runs the body as the user's: authorized, and stopped at the deadline; `read_only`
+        (a reader's statement) refuses every write."""
         self._deadline = time.monotonic() + self.timeout_ms / 1000
         self.timed_out = False
         self.denied = None
+        self.read_only = read_only
         try:
             yield self
         finally:
             self._deadline = None
+            self.read_only = False
 
     @contextlib.contextmanager
     def trusted(self):
@@ -111,6 +128,11 @@ class Sandbox:
     def _authorize(self, action: int, one, two, database, trigger_or_view) -> int:
         if self._trusted:
             return apsw.SQLITE_OK
+        if self.read_only and action in _WRITE_ACTIONS:
+            if self.denied is None:
+                self.denied = errors.forbidden(f"{_WRITE_ACTIONS[action]} needs the admin role; "
+                                               f"this user may only query")
+            return apsw.SQLITE_DENY
         reason = _DENIED_ACTIONS.get(action)
         if action == apsw.SQLITE_PRAGMA:
             if str(one).lower() in READ_ONLY_PRAGMAS:

@@ -1,13 +1,17 @@
 """HTTP Basic authentication: `user:password` and Machbase's `user@host:password`.
 
 A password check costs tens of milliseconds (scrypt) by design, so a header that verified is
-remembered for a while by its keyed digest; a client appending many batches pays once.
+remembered for a while by its keyed digest, with the password hash it verified against; a
+client appending many batches pays once. Each request still looks the user up (one indexed
+read): a password changed, a user removed or a role changed - by SQL or by `edge user` in
+another process - counts from the next request.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -15,7 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from edge.catalog.users import Users
+from edge.catalog.users import ADMIN, Users
 
 CACHE_SECONDS = 300
 CACHE_SIZE = 256
@@ -25,6 +29,20 @@ class AuthResult:
     OK = "ok"
     MISSING = "missing"
     BAD = "bad"
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The outcome of a check and, when it is OK, who called and with what role."""
+    outcome: str
+    user: str | None = None
+    role: str | None = None
+
+
+MISSING = Verdict(AuthResult.MISSING)
+BAD = Verdict(AuthResult.BAD)
+# With HTTP_AUTH = 0 everyone may do everything, as before roles existed.
+ANYONE = Verdict(AuthResult.OK, None, ADMIN)
 
 
 def parse_basic(header: str) -> tuple[str, str] | None:
@@ -48,26 +66,33 @@ class Authenticator:
         self.enabled = enabled
         self._users = users
         self._key = secrets.token_bytes(32)
-        self._verified: OrderedDict[bytes, float] = OrderedDict()
+        # header digest -> (expiry, the password hash it verified against)
+        self._verified: OrderedDict[bytes, tuple[float, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check(self, header: str | None) -> str:
+    def check(self, header: str | None) -> Verdict:
         if not self.enabled:
-            return AuthResult.OK
+            return ANYONE
         if not header:
-            return AuthResult.MISSING
+            return MISSING
+        credentials = parse_basic(header)
+        if credentials is None:
+            return BAD
+        name, password = credentials
         digest = hmac.new(self._key, header.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()
         now = time.monotonic()
         with self._lock:
-            expires = self._verified.get(digest)
-            if expires is not None and expires > now:
-                return AuthResult.OK
-        credentials = parse_basic(header)
-        if credentials is None or not self._users.verify(*credentials):
-            return AuthResult.BAD
+            remembered = self._verified.get(digest)
+        if remembered is not None and remembered[0] > now:
+            current = self._users.credential(name)
+            if current is not None and hmac.compare_digest(current.password_hash, remembered[1]):
+                return Verdict(AuthResult.OK, current.name, current.role)
+        found = self._users.verify(name, password)
+        if found is None:
+            return BAD
         with self._lock:
-            self._verified[digest] = now + CACHE_SECONDS
+            self._verified[digest] = (now + CACHE_SECONDS, found.password_hash)
             self._verified.move_to_end(digest)
             while len(self._verified) > CACHE_SIZE:
                 self._verified.popitem(last=False)
-        return AuthResult.OK
+        return Verdict(AuthResult.OK, found.name, found.role)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import bottle
 
 from edge.errors import EdgeError
+from edge.web import access
 from edge.web.auth import Authenticator, AuthResult
 from edge.web.envelope import FTX, JSON_TYPE, Flavour, error_bytes
 from edge.web.request_text import decode_request, shown_path
@@ -69,10 +70,10 @@ class Dispatcher:
                                 f"Request body larger than MAX_REQUEST_SIZE ({self._max_request_size} bytes)")
 
         verdict = self._auth.check(environ.get("HTTP_AUTHORIZATION"))
-        if verdict == AuthResult.MISSING:
+        if verdict.outcome == AuthResult.MISSING:
             return self._refuse(start_response, flavour, 401, flavour.no_auth_header,
                                 "There is No Authorization Header.", challenge=True)
-        if verdict == AuthResult.BAD:
+        if verdict.outcome == AuthResult.BAD:
             return self._refuse(start_response, flavour, 401, flavour.bad_credentials,
                                 "Invalid user name or password.", challenge=True)
 
@@ -82,6 +83,12 @@ class Dispatcher:
             decode_request(environ, flavour.bad_request)
         except EdgeError as err:
             return self._refuse(start_response, flavour, err.status, err.code, err.text)
+        environ[access.ROLE_KEY] = verdict.role
+        method = environ.get("REQUEST_METHOD", "GET")
+        if not access.permits(verdict.role, method, path):
+            return self._refuse(start_response, flavour, 403, flavour.forbidden,
+                                f"User {verdict.user} has the role {verdict.role}, which may only query and "
+                                f"read status; {method} {shown_path(environ)} needs the admin role")
         return mount.app(environ, start_response)
 
     @staticmethod

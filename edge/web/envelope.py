@@ -16,9 +16,9 @@ from typing import Any
 import bottle
 import orjson
 
-from edge.errors import (FTX_BAD_REQUEST, FTX_INTERNAL, FTX_METHOD_NOT_ALLOWED, FTX_NOT_FOUND, FTX_TOO_LARGE,
-                         FTX_UNAUTHORIZED, MB_BAD_CREDENTIALS, MB_BAD_REQUEST, MB_INTERNAL, MB_NO_AUTH_HEADER,
-                         MB_NOT_FOUND, MB_TOO_LARGE, EdgeError)
+from edge.errors import (FTX_BAD_REQUEST, FTX_FORBIDDEN, FTX_INTERNAL, FTX_METHOD_NOT_ALLOWED, FTX_NOT_FOUND,
+                         FTX_TOO_LARGE, FTX_UNAUTHORIZED, MB_BAD_CREDENTIALS, MB_BAD_REQUEST, MB_FORBIDDEN,
+                         MB_INTERNAL, MB_NO_AUTH_HEADER, MB_NOT_FOUND, MB_TOO_LARGE, EdgeError)
 
 log = logging.getLogger("edge.web")
 
@@ -42,7 +42,7 @@ class Flavour:
 
     def __init__(self, name: str, render: Callable[[EdgeError], dict], *, bad_request: int,
                  not_found: int, method_not_allowed: int, too_large: int, internal: int,
-                 no_auth_header: int, bad_credentials: int):
+                 no_auth_header: int, bad_credentials: int, forbidden: int):
         self.name = name
         self.render = render
         self.bad_request = bad_request
@@ -52,14 +52,16 @@ class Flavour:
         self.internal = internal
         self.no_auth_header = no_auth_header
         self.bad_credentials = bad_credentials
+        self.forbidden = forbidden  # the caller's role does not permit the request
 
 
 FTX = Flavour("factorytx", ftx_failure, bad_request=FTX_BAD_REQUEST, not_found=FTX_NOT_FOUND,
               method_not_allowed=FTX_METHOD_NOT_ALLOWED, too_large=FTX_TOO_LARGE,
-              internal=FTX_INTERNAL, no_auth_header=FTX_UNAUTHORIZED, bad_credentials=FTX_UNAUTHORIZED)
+              internal=FTX_INTERNAL, no_auth_header=FTX_UNAUTHORIZED, bad_credentials=FTX_UNAUTHORIZED,
+              forbidden=FTX_FORBIDDEN)
 MACHBASE = Flavour("machbase", machbase_failure, bad_request=MB_BAD_REQUEST, not_found=MB_NOT_FOUND,
                    method_not_allowed=MB_BAD_REQUEST, too_large=MB_TOO_LARGE, internal=MB_INTERNAL,
-                   no_auth_header=MB_NO_AUTH_HEADER, bad_credentials=MB_BAD_CREDENTIALS)
+                   no_auth_header=MB_NO_AUTH_HEADER, bad_credentials=MB_BAD_CREDENTIALS, forbidden=MB_FORBIDDEN)
 
 
 def encode(body: Any) -> bytes:

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 
 import bottle
 
-from edge.errors import MB_BAD_REQUEST, EdgeError
+from edge.errors import MB_BAD_REQUEST, MB_FORBIDDEN, EdgeError
 from edge.time.timezone import TimeZone
+from edge.web import access
 from edge.web.machbase import sql_results as machbase_sql
 from edge.web.envelope import MACHBASE, json_app, read_json_body
 from edge.web.machbase.format import NO_ERROR
@@ -35,10 +36,14 @@ def build(ports: HistorianPorts) -> bottle.Bottle:
         # `curl -X GET --data-urlencode 'q=...'`); the query string wins.
         params = ChainMap(bottle.request.query, form_fields(MB_BAD_REQUEST))
         statement = params.get("q")
+        # A reader's statement runs read-only; its append is refused (edge.web.access).
+        may_write = access.may_write(bottle.request.environ)
         if statement is not None:
-            return run_statement(ports.sql, statement, zone, params)
+            return run_statement(ports.sql, statement, zone, params, read_only=not may_write)
         if bottle.request.method == "GET":
             raise EdgeError(MB_BAD_REQUEST, "Give a statement as ?q=...")
+        if not may_write:
+            raise EdgeError(MB_FORBIDDEN, "An append needs the admin role; this user may only query", 403)
         return append(ports, zone)
 
     web.get("/machbase")(statement_or_append)
@@ -46,14 +51,14 @@ def build(ports: HistorianPorts) -> bottle.Bottle:
     return web
 
 
-def run_statement(sql, statement: str, zone: TimeZone, params: Mapping[str, str]):
+def run_statement(sql, statement: str, zone: TimeZone, params: Mapping[str, str], read_only: bool = False):
     text = statement.strip()
     if not text:
         raise EdgeError(MB_BAD_REQUEST, "The statement (q) is empty")
     if len(text) > MAX_STATEMENT_LENGTH:
         raise EdgeError(MB_BAD_REQUEST, f"The statement is longer than {MAX_STATEMENT_LENGTH} characters")
     options = output_options(params, zone)
-    return machbase_sql.answer(sql.execute(text), options)
+    return machbase_sql.answer(sql.execute(text, read_only=read_only), options)
 
 
 def append(ports: HistorianPorts, zone: TimeZone) -> dict:

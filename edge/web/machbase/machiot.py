@@ -37,7 +37,7 @@ def machiot_flavour(zone: TimeZone) -> Flavour:
     return Flavour("machiot", render, bad_request=MACHBASE.bad_request, not_found=MACHBASE.not_found,
                    method_not_allowed=MACHBASE.method_not_allowed, too_large=MACHBASE.too_large,
                    internal=MACHBASE.internal, no_auth_header=MACHBASE.no_auth_header,
-                   bad_credentials=MACHBASE.bad_credentials)
+                   bad_credentials=MACHBASE.bad_credentials, forbidden=MACHBASE.forbidden)
 
 
 def build(ports: HistorianPorts, flavour: Flavour) -> bottle.Bottle:

@@ -68,10 +68,11 @@ def test_config_history_keeps_every_revision(catalog):
 
 def test_password_is_stored_hashed_and_verifies(catalog):
     users = Users(catalog)
-    users.create("sys", "manager")
+    users.create("sys", "manager", "admin")
     stored = catalog.connection().execute("SELECT password_hash FROM users").fetchone()[0]
     assert "manager" not in stored and stored.startswith("scrypt$")
     assert users.verify("sys", "manager")
+    assert users.verify("SYS", "manager")  # names are case-insensitive
     assert not users.verify("sys", "Manager")
     assert not users.verify("nobody", "manager")
 
