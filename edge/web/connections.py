@@ -1,0 +1,290 @@
+"""Connections: how long a client may take, how many it may hold, and what the server says
+about a request it cannot hand to the application - all in the API's JSON envelope.
+
+waitress reads requests on one loop thread and serves them on worker threads; a connection
+costs no worker until its request is complete. What it does not bound by itself, and this
+module does:
+
+- the time a client takes to send one request (line, headers, body): REQUEST_TIMEOUT_MS from
+  its first byte, then 408 and close. Idle connections close after REQUEST_TIMEOUT_MS too,
+  checked every second (waitress's own sweep runs every 30 s);
+- the connections one address holds (HTTP_CONNECTIONS_PER_ADDRESS) and all of them
+  (HTTP_MAX_CONNECTIONS). A new connection past the first is answered 503 at once; past the
+  second, the oldest connection that is idle or still sending its request is closed to make
+  room, so a flood of half-open connections cannot lock everyone else out;
+- the answers waitress writes itself (bad request line, bad Content-Length, headers too
+  large, an unsupported Transfer-Encoding): JSON in the envelope of the path asked, the
+  FactoryTX one when the request line names no path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import socket
+import time
+from urllib.parse import urlsplit
+
+import bottle
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
+
+from edge.errors import (CATALOGUE, FTX_BAD_REQUEST, FTX_INTERNAL, MB_REQUEST_TIMEOUT, MB_UNAVAILABLE,
+                         EdgeError)
+from edge.web.envelope import FTX, JSON_TYPE, Flavour, error_bytes
+
+log = logging.getLogger("edge.web")
+
+MAX_REQUEST_LINE = 8192  # bytes kept to learn the path of a request that fails to parse
+REFUSAL_GRACE_S = 1.0  # a refused connection's request line may take this long to arrive
+REFUSAL_LINGER_S = 1.0  # then its input is drained this long, so the 503 is not lost to a reset
+REFUSAL_MAX_DRAIN = 65536
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionLimits:
+    max_connections: int
+    per_address: int
+    request_timeout_ms: int
+
+
+def path_of_request_line(head: bytes) -> str:
+    """The path in the first line of `head` ("" when it names none): `GET /v1/x?y HTTP/1.1`."""
+    line = head.lstrip(b"\r\n").split(b"\n", 1)[0]
+    parts = line.split()
+    if len(parts) < 2:
+        return ""
+    target = parts[1].decode("latin-1")
+    if "://" in target:
+        target = urlsplit(target).path
+    return target.split("?", 1)[0]
+
+
+def connection_error_code(flavour: Flavour, status: int) -> int:
+    """The code a connection-level error with HTTP `status` carries in `flavour`'s envelope."""
+    if flavour.name == FTX.name:  # FactoryTX codes are the HTTP status, where the catalogue has it
+        entry = CATALOGUE.get(status)
+        if entry is not None and entry.api == "factorytx":
+            return status
+        return FTX_INTERNAL if status >= 500 else FTX_BAD_REQUEST
+    return {408: MB_REQUEST_TIMEOUT, 413: flavour.too_large, 503: MB_UNAVAILABLE,
+            500: flavour.internal}.get(status, flavour.bad_request)
+
+
+def connection_error_body(flavour: Flavour, status: int, text: str) -> bytes:
+    return error_bytes(flavour, EdgeError(connection_error_code(flavour, status), text, status))
+
+
+def closing_response(status: int, body: bytes) -> bytes:
+    """A whole HTTP response after which the server closes the connection."""
+    head = (f"HTTP/1.1 {status} {bottle.HTTP_CODES.get(status, '')}\r\n"
+            f"Content-Type: {JSON_TYPE}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+class EdgeRequestParser(HTTPRequestParser):
+    """waitress's parser, remembering the path of the request line even when the request
+    fails to parse later (a bad header, headers too large), for the envelope of the answer."""
+
+    request_line_path: str | None = None
+    _head = b""
+
+    def received(self, data):
+        if self.request_line_path is None and data:
+            self._head += data[:MAX_REQUEST_LINE]
+            if b"\n" in self._head.lstrip(b"\r\n") or len(self._head) >= MAX_REQUEST_LINE:
+                self.request_line_path = path_of_request_line(self._head)
+                self._head = b""
+        return super().received(data)
+
+    @property
+    def path_asked(self) -> str:
+        return self.request_line_path or ""
+
+
+class EnvelopeErrorTask(ErrorTask):
+    """waitress's answer to a request it could not parse, as JSON in the API's envelope."""
+
+    def execute(self):
+        error = self.request.error
+        flavour = self.channel.server.wsgi.flavour_for(getattr(self.request, "path_asked", ""))
+        body = connection_error_body(flavour, error.code, f"{error.reason}: {error.body}")
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", JSON_TYPE))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class EdgeChannel(HTTPChannel):
+    """One client connection; knows since when its current request has been arriving."""
+
+    parser_class = EdgeRequestParser
+    error_task_class = EnvelopeErrorTask
+    receiving_since: float | None = None  # time.time() of the first byte of an incomplete request
+
+    def received(self, data):
+        if self.request is None and data:
+            self.receiving_since = time.time()
+        result = super().received(data)
+        if self.request is None:
+            self.receiving_since = None
+        return result
+
+    def is_idle_or_receiving(self) -> bool:
+        """Nothing being served or sent: closing it loses no answer."""
+        return not (self.requests or self.total_outbufs_len or self.will_close or self.close_when_flushed)
+
+    def answer_and_close(self, status: int, text: str) -> None:
+        """From the loop thread, while no request of this channel is being served."""
+        path = self.request.path_asked if self.request is not None else ""
+        body = connection_error_body(self.server.wsgi.flavour_for(path), status, text)
+        response = closing_response(status, body)
+        with self.outbuf_lock:
+            self.outbufs[-1].append(response)
+            self.current_outbuf_count += len(response)
+            self.total_outbufs_len += len(response)
+        if self.request is not None:
+            self.request.close()
+            self.request = None
+        self.receiving_since = None
+        self.close_when_flushed = True
+
+
+class RefusedConnection(wasyncore.dispatcher):
+    """A connection over a limit. It is answered 503 in the envelope of its path as soon as
+    its request line arrives (at once after REFUSAL_GRACE_S without one), then its input is
+    drained a moment before the close, so that the client reads the answer instead of a reset."""
+
+    def __init__(self, server: EdgeServer, sock: socket.socket, text: str):
+        super().__init__(sock, map=server._map)
+        self.server = server
+        self.text = text
+        self.head = b""
+        self.answered = False
+        self.drained = 0
+        self.deadline = time.time() + REFUSAL_GRACE_S
+        server.refused.add(self)
+
+    def readable(self):
+        return True
+
+    def writable(self):
+        return False
+
+    def handle_read(self):
+        try:
+            data = self.recv(8192)
+        except OSError:
+            self.handle_close()
+            return
+        if not data:
+            return  # recv closed it
+        if self.answered:
+            self.drained += len(data)
+            if self.drained > REFUSAL_MAX_DRAIN:
+                self.handle_close()
+            return
+        self.head += data
+        if b"\n" in self.head.lstrip(b"\r\n") or len(self.head) >= MAX_REQUEST_LINE:
+            self.answer(path_of_request_line(self.head))
+
+    def answer(self, path: str) -> None:
+        body = connection_error_body(self.server.wsgi.flavour_for(path), 503, self.text)
+        try:
+            self.socket.send(closing_response(503, body))
+            self.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.handle_close()
+            return
+        self.answered = True
+        self.deadline = time.time() + REFUSAL_LINGER_S
+
+    def expire(self, now: float) -> None:
+        if now < self.deadline:
+            return
+        if self.answered:
+            self.handle_close()
+        else:
+            self.answer("")
+
+    def handle_close(self):
+        self.server.refused.discard(self)
+        self.close()
+
+
+class EdgeServer(TcpWSGIServer):
+    """waitress's TCP server with the limits above. `wsgi` is the dispatcher: it says which
+    envelope a path answers in, and (for the lanes) which requests are queries."""
+
+    channel_class = EdgeChannel
+
+    def __init__(self, wsgi, limits: ConnectionLimits, **kw):
+        self.wsgi = wsgi
+        self.limits = limits
+        self.refused: set[RefusedConnection] = set()
+        super().__init__(wsgi, **kw)
+
+    def handle_accept(self):
+        try:
+            pair = self.accept()
+            if pair is None:
+                return
+            conn, addr = pair
+            self.set_socket_options(conn)
+        except OSError:
+            return
+        addr = self.fix_addr(addr)
+        host = addr[0]
+        limits = self.limits
+        held = sum(1 for channel in self.active_channels.values() if channel.addr[0] == host)
+        if held >= limits.per_address:
+            self.refuse(conn, f"Too many connections from {host} (HTTP_CONNECTIONS_PER_ADDRESS = "
+                              f"{limits.per_address}); try again later")
+            return
+        if len(self.active_channels) >= limits.max_connections and not self.close_oldest_unused():
+            self.refuse(conn, f"Too many connections (HTTP_MAX_CONNECTIONS = {limits.max_connections}); "
+                              f"try again later")
+            return
+        self.channel_class(self, conn, addr, self.adj, map=self._map)
+
+    def refuse(self, conn: socket.socket, text: str) -> None:
+        if len(self.refused) >= self.limits.max_connections:
+            # Refusals pile up faster than they drain: the answer is best effort, then close.
+            try:
+                conn.send(closing_response(503, connection_error_body(FTX, 503, text)))
+            except OSError:
+                pass
+            conn.close()
+            return
+        RefusedConnection(self, conn, text)
+
+    def close_oldest_unused(self) -> bool:
+        """Closes the connection idle (or sending its request) the longest, if there is one."""
+        unused = [c for c in self.active_channels.values() if c.is_idle_or_receiving()]
+        if not unused:
+            return False
+        oldest = min(unused, key=lambda c: c.receiving_since or c.last_activity)
+        log.warning("%s connections open (HTTP_MAX_CONNECTIONS): closing the oldest unused one, from %s",
+                    len(self.active_channels), oldest.addr[0])
+        oldest.handle_close()
+        return True
+
+    def maintenance(self, now):
+        """Every second (cleanup_interval): requests too slow to arrive get 408, idle
+        connections close, refused ones are answered or closed."""
+        timeout = self.limits.request_timeout_ms / 1000
+        for channel in list(self.active_channels.values()):
+            if not channel.is_idle_or_receiving():
+                continue
+            if channel.receiving_since is not None:
+                if now - channel.receiving_since >= timeout:
+                    channel.answer_and_close(408, f"The request did not arrive within REQUEST_TIMEOUT_MS "
+                                                  f"({self.limits.request_timeout_ms} ms)")
+            elif now - channel.last_activity >= timeout:
+                channel.will_close = True
+        for refused in list(self.refused):
+            refused.expire(now)
