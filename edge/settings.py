@@ -102,7 +102,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("HTTP_PORT_NO", _integer(0, 65535), "5657", "TCP port of the HTTP API (Machbase's default)."),
     Setting("HTTP_BIND", _address, "127.0.0.1", "Address to listen on; 0.0.0.0 for every interface."),
-    Setting("HTTP_AUTH", _flag, "1", "1: HTTP Basic authentication on every endpoint; 0: none."),
+    Setting("HTTP_AUTH", _flag, "1", "1: HTTP Basic authentication on every endpoint but /health; 0: none."),
     Setting("HTTP_THREADS", _integer(1, 256), "8", "Worker threads serving HTTP requests."),
     Setting("HTTP_MAX_MEM", _integer(1048576, 2**40), "536870912",
             "Largest result one request may build, in bytes (Machbase's HTTP_MAX_MEM)."),

@@ -23,8 +23,10 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 def is_query(request, dispatcher) -> bool:
     """Whether a parsed waitress request is a historian read (the query lane)."""
+    if request.error:  # answered by waitress's error task at once, never a query
+        return False
     mount = dispatcher.mount_for(request.path or "/")
-    if mount is None or not mount.queries or request.error:
+    if mount is None or not mount.queries:
         return False
     if request.command in QUERY_METHODS:
         return True
