@@ -117,9 +117,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HTTP_CONNECTIONS_PER_ADDRESS", _integer(1, 60000), "100",
             "Open HTTP connections one client address may hold; more are answered 503 at once."),
     Setting("HTTP_QUERY_THREADS", _integer(1, 256), None,
-            "Of HTTP_THREADS, how many may run /machbase and /machiot reads at once (more wait "
-            "their turn); the rest stay free for /v1, appends and /health. Default: HTTP_THREADS "
-            "less a quarter, at least 1 kept free."),
+            "Of HTTP_THREADS, how many may run /machbase statements and /machiot GETs at once "
+            "(more wait their turn); the rest stay free for /v1, appends and /health; "
+            "default HTTP_THREADS less a quarter (at least 1 kept free)."),
     Setting("DATA_DIR", _path, "./var", "Where the catalog, tag data and log tables live."),
     Setting("LOG_DIR", _path, None, "Where factorytx_core.log and factorytx_web.log go; default <DATA_DIR>/logs."),
     Setting("TIMEZONE", _timezone, None,

@@ -9,9 +9,10 @@ module does:
   its first byte, then 408 and close. Idle connections close after REQUEST_TIMEOUT_MS too,
   checked every second (waitress's own sweep runs every 30 s);
 - the connections one address holds (HTTP_CONNECTIONS_PER_ADDRESS) and all of them
-  (HTTP_MAX_CONNECTIONS). A new connection past the first is answered 503 at once; past the
-  second, the oldest connection that is idle or still sending its request is closed to make
-  room, so a flood of half-open connections cannot lock everyone else out;
+  (HTTP_MAX_CONNECTIONS). A new connection past either limit closes the oldest connection
+  (of that address, or of all) that is idle or still sending its request, so that a flood of
+  half-open connections cannot lock anyone out; when every one is busy being served, the new
+  connection is answered 503 at once;
 - the answers waitress writes itself (bad request line, bad Content-Length, headers too
   large, an unsupported Transfer-Encoding): JSON in the envelope of the path asked, the
   FactoryTX one when the request line names no path.
@@ -226,6 +227,8 @@ class EdgeServer(TcpWSGIServer):
         self.wsgi = wsgi
         self.limits = limits
         self.refused: set[RefusedConnection] = set()
+        self.refusals = 0  # answered 503 since the last log line
+        self.closed_for_room: dict[str, int] = {}  # limit -> unused connections closed since the last log line
         super().__init__(wsgi, **kw)
 
     def handle_accept(self):
@@ -240,18 +243,20 @@ class EdgeServer(TcpWSGIServer):
         addr = self.fix_addr(addr)
         host = addr[0]
         limits = self.limits
-        held = sum(1 for channel in self.active_channels.values() if channel.addr[0] == host)
-        if held >= limits.per_address:
+        mine = [channel for channel in self.active_channels.values() if channel.addr[0] == host]
+        if len(mine) >= limits.per_address and not self.close_oldest_unused(mine, "HTTP_CONNECTIONS_PER_ADDRESS"):
             self.refuse(conn, f"Too many connections from {host} (HTTP_CONNECTIONS_PER_ADDRESS = "
-                              f"{limits.per_address}); try again later")
+                              f"{limits.per_address}), all of them busy; try again later")
             return
-        if len(self.active_channels) >= limits.max_connections and not self.close_oldest_unused():
-            self.refuse(conn, f"Too many connections (HTTP_MAX_CONNECTIONS = {limits.max_connections}); "
-                              f"try again later")
+        if len(self.active_channels) >= limits.max_connections and not self.close_oldest_unused(
+                self.active_channels.values(), "HTTP_MAX_CONNECTIONS"):
+            self.refuse(conn, f"Too many connections (HTTP_MAX_CONNECTIONS = {limits.max_connections}), "
+                              f"all of them busy; try again later")
             return
         self.channel_class(self, conn, addr, self.adj, map=self._map)
 
     def refuse(self, conn: socket.socket, text: str) -> None:
+        self.refusals += 1
         if len(self.refused) >= self.limits.max_connections:
             # Refusals pile up faster than they drain: the answer is best effort, then close.
             try:
@@ -262,14 +267,14 @@ class EdgeServer(TcpWSGIServer):
             return
         RefusedConnection(self, conn, text)
 
-    def close_oldest_unused(self) -> bool:
-        """Closes the connection idle (or sending its request) the longest, if there is one."""
-        unused = [c for c in self.active_channels.values() if c.is_idle_or_receiving()]
+    def close_oldest_unused(self, channels, limit: str) -> bool:
+        """Closes the connection of `channels` idle (or sending its request) the longest, if
+        there is one: a new client is worth more than a connection that does nothing."""
+        unused = [channel for channel in channels if channel.is_idle_or_receiving()]
         if not unused:
             return False
-        oldest = min(unused, key=lambda c: c.receiving_since or c.last_activity)
-        log.warning("%s connections open (HTTP_MAX_CONNECTIONS): closing the oldest unused one, from %s",
-                    len(self.active_channels), oldest.addr[0])
+        oldest = min(unused, key=lambda channel: channel.receiving_since or channel.last_activity)
+        self.closed_for_room[limit] = self.closed_for_room.get(limit, 0) + 1
         oldest.handle_close()
         return True
 
@@ -288,3 +293,11 @@ class EdgeServer(TcpWSGIServer):
                 channel.will_close = True
         for refused in list(self.refused):
             refused.expire(now)
+        for limit, count in self.closed_for_room.items():
+            # One line a second at most, however fast a flood comes.
+            log.warning("%s reached: closed %d unused connection(s) for new ones", limit, count)
+        self.closed_for_room.clear()
+        if self.refusals:
+            log.warning("refused %d connection(s) with 503: every connection of their address, or of all, busy",
+                        self.refusals)
+            self.refusals = 0

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import ADMIN_PASSWORD
 
 AUTH = "Basic " + __import__("base64").b64encode(f"sys:{ADMIN_PASSWORD}".encode()).decode()
+SLOW_QUERY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 HALF_OPEN = b"GET /v1/status HTTP/1.1\r\nHost: edge\r\n"  # the request line and one header, never finished
 
 
@@ -55,30 +56,61 @@ def sockets():
 
 # Item 5: half-open connections and floods ----------------------------------------------------
 
+def closed_by_server(sock: socket.socket) -> bool:
+    sock.settimeout(15)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
 def test_half_open_connections_from_one_address_leave_status_answering(edge_server_factory, sockets):
     server = edge_server_factory(conf_lines=["HTTP_CONNECTIONS_PER_ADDRESS = 20"])
     for _ in range(110):
         sock = connect(server, "127.0.0.2")
         sock.sendall(HALF_OPEN)
         sockets.append(sock)
-    # Past its 20 the address is answered 503 at once, in the envelope of the path it asked.
-    status, headers, body = read_response(sockets[-1])
-    assert status == 503
-    assert headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {"success": False, "response": {}, "error": {
-        "code": 503, "text": "Too many connections from 127.0.0.2 (HTTP_CONNECTIONS_PER_ADDRESS = 20); "
-                             "try again later"}}
-    machbase = connect(server, "127.0.0.2")
-    sockets.append(machbase)
-    machbase.sendall(b"GET /machbase?q=select+1 HTTP/1.1\r\nHost: edge\r\n\r\n")
-    status, _, body = read_response(machbase)
-    assert status == 503
-    assert json.loads(body)["error_code"] == 3011
-    # Everyone else is served while the 20 are still open.
+    # Everyone is served while the address holds its 20, that address too.
     response = server.client.get("/v1/status", timeout=10)
     assert response.status == 200
     assert response.json["success"] is True
-    assert not has_answer(sockets[0])
+    from_the_same = connect(server, "127.0.0.2")
+    sockets.append(from_the_same)
+    from_the_same.sendall(f"GET /v1/status HTTP/1.1\r\nHost: edge\r\nAuthorization: {AUTH}\r\n"
+                          f"Connection: close\r\n\r\n".encode())
+    status, _, body = read_response(from_the_same)
+    assert status == 200 and json.loads(body)["success"] is True
+    # Each new connection past the 20 closed the oldest half-open one of the address.
+    assert all(closed_by_server(sock) for sock in sockets[:90])
+    assert not any(has_answer(sock) for sock in sockets[91:110])
+
+
+def test_an_address_whose_connections_are_all_busy_is_answered_503_at_once(edge_server_factory, sockets):
+    server = edge_server_factory(conf_lines=["HTTP_CONNECTIONS_PER_ADDRESS = 2", "REQUEST_TIMEOUT_MS = 3000"])
+    slow = (f"GET /machbase?q={urllib.parse.quote(SLOW_QUERY)} HTTP/1.1\r\nHost: edge\r\n"
+            f"Authorization: {AUTH}\r\nConnection: close\r\n\r\n").encode()
+    for _ in range(2):
+        sock = connect(server, "127.0.0.3")
+        sock.sendall(slow)
+        sockets.append(sock)
+    assert server.client.get("/health").status == 200  # by now both queries are read and running
+    third = connect(server, "127.0.0.3")
+    sockets.append(third)
+    third.sendall(b"GET /machbase?q=select+1 HTTP/1.1\r\nHost: edge\r\n\r\n")
+    status, headers, body = read_response(third)
+    assert status == 503
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"error_code": 3011, "error_message":
+                                "Too many connections from 127.0.0.3 (HTTP_CONNECTIONS_PER_ADDRESS = 2), all of them "
+                                "busy; try again later", "data": []}
+    fourth = connect(server, "127.0.0.3")
+    sockets.append(fourth)
+    fourth.sendall(HALF_OPEN)
+    status, _, body = read_response(fourth)
+    assert status == 503
+    assert json.loads(body)["error"]["code"] == 503
+    for sock in sockets[:2]:  # the busy ones were left alone
+        assert json.loads(read_response(sock, timeout=30)[2])["error_code"] == 2013
 
 
 def test_a_flood_of_half_open_connections_gives_way_to_new_clients(edge_server_factory, sockets):
@@ -128,9 +160,6 @@ def test_a_request_trickled_byte_by_byte_is_cut_off(edge_server_factory, sockets
 
 
 # Item 6: slow queries get a share of the workers, not all -----------------------------------
-
-SLOW_QUERY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
-
 
 def test_slow_queries_on_every_worker_leave_status_health_and_appends_answering(edge_server_factory, sockets):
     server = edge_server_factory(conf_lines=["HTTP_THREADS = 4", "HTTP_QUERY_THREADS = 2",
