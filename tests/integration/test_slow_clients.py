@@ -3,6 +3,7 @@ slow queries on every worker, and requests waitress itself refuses (answered in 
 
 from __future__ import annotations
 
+import base64
 import json
 import select
 import socket
@@ -13,15 +14,14 @@ import pytest
 
 from tests.conftest import ADMIN_PASSWORD
 
-AUTH = "Basic " + __import__("base64").b64encode(f"sys:{ADMIN_PASSWORD}".encode()).decode()
+AUTH = "Basic " + base64.b64encode(f"sys:{ADMIN_PASSWORD}".encode()).decode()
 SLOW_QUERY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 HALF_OPEN = b"GET /v1/status HTTP/1.1\r\nHost: edge\r\n"  # the request line and one header, never finished
 
 
 def connect(server, source: str = "127.0.0.1") -> socket.socket:
     """A connection to `server` from the loopback address `source` (any 127.x.y.z is ours)."""
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=15, source_address=(source, 0))
-    return sock
+    return socket.create_connection(("127.0.0.1", server.port), timeout=15, source_address=(source, 0))
 
 
 def read_response(sock: socket.socket, timeout: float = 15) -> tuple[int, dict, bytes]:
