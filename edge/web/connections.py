@@ -128,11 +128,12 @@ class EdgeChannel(HTTPChannel):
     receiving_since: float | None = None  # time.time() of the first byte of an incomplete request
 
     def received(self, data):
-        if self.request is None and data:
-            self.receiving_since = time.time()
+        receiving = self.request
         result = super().received(data)
-        if self.request is None:
+        if self.request is None:  # every request in `data` complete
             self.receiving_since = None
+        elif self.request is not receiving:  # a request began in `data`
+            self.receiving_since = time.time()
         return result
 
     def is_idle_or_receiving(self) -> bool:
