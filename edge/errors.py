@@ -79,6 +79,9 @@ MB_NOT_FOUND = _machbase(3001, "MB_NOT_FOUND", "Not found")
 MB_TOO_LARGE = _machbase(3002, "MB_TOO_LARGE", "Request body too large")
 MB_NO_AUTH_HEADER = _machbase(3118, "MB_NO_AUTH_HEADER", "Authorization header is missing")
 MB_BAD_CREDENTIALS = _machbase(3119, "MB_BAD_CREDENTIALS", "Invalid user name or password")
+# The connection itself, answered before (or instead of) a route: too slow, too many.
+MB_REQUEST_TIMEOUT = _machbase(3010, "MB_REQUEST_TIMEOUT", "The request did not arrive within REQUEST_TIMEOUT_MS")
+MB_UNAVAILABLE = _machbase(3011, "MB_UNAVAILABLE", "Too many connections; try again later")
 # The caller's role does not permit the request (a reader appending, changing tables ...).
 MB_FORBIDDEN = _machbase(3125, "MB_FORBIDDEN", "The user's role does not permit this request")
 MB_INTERNAL = _machbase(3999, "MB_INTERNAL", "Internal error; see factorytx_web.log")
@@ -91,6 +94,10 @@ FTX_FORBIDDEN = _factorytx(403, "FTX_FORBIDDEN", "Forbidden")
 FTX_NOT_FOUND = _factorytx(404, "FTX_NOT_FOUND", "Not found")
 FTX_METHOD_NOT_ALLOWED = _factorytx(405, "FTX_METHOD_NOT_ALLOWED", "Method not allowed")
 FTX_TOO_LARGE = _factorytx(413, "FTX_TOO_LARGE", "Request body too large")
+FTX_REQUEST_TIMEOUT = _factorytx(408, "FTX_REQUEST_TIMEOUT", "The request did not arrive within REQUEST_TIMEOUT_MS")
+FTX_HEADERS_TOO_LARGE = _factorytx(431, "FTX_HEADERS_TOO_LARGE", "Request line and headers too large")
+FTX_NOT_IMPLEMENTED = _factorytx(501, "FTX_NOT_IMPLEMENTED", "Not implemented")
+FTX_UNAVAILABLE = _factorytx(503, "FTX_UNAVAILABLE", "Too many connections; try again later")
 # The server could not do what was asked (pipeline control, restream, anything unexpected).
 FTX_INTERNAL = _factorytx(500, "FTX_INTERNAL", "Internal error; see factorytx_web.log")
 

@@ -102,14 +102,24 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("HTTP_PORT_NO", _integer(0, 65535), "5657", "TCP port of the HTTP API (Machbase's default)."),
     Setting("HTTP_BIND", _address, "127.0.0.1", "Address to listen on; 0.0.0.0 for every interface."),
-    Setting("HTTP_AUTH", _flag, "1", "1: HTTP Basic authentication on every endpoint; 0: none."),
+    Setting("HTTP_AUTH", _flag, "1", "1: HTTP Basic authentication on every endpoint but /health; 0: none."),
     Setting("HTTP_THREADS", _integer(1, 256), "8", "Worker threads serving HTTP requests."),
     Setting("HTTP_MAX_MEM", _integer(1048576, 2**40), "536870912",
             "Largest result one request may build, in bytes (Machbase's HTTP_MAX_MEM)."),
     Setting("MAX_REQUEST_SIZE", _integer(1024, 2**34), "67108864",
             "Largest request body accepted, in bytes; larger ones get an error."),
     Setting("REQUEST_TIMEOUT_MS", _integer(100, 86_400_000), "10000",
-            "Longest a request may work or a connection stay idle, in milliseconds."),
+            "Longest a request may work, a client may take to send one request (line, headers "
+            "and body), or a connection stay idle, in milliseconds."),
+    Setting("HTTP_MAX_CONNECTIONS", _integer(8, 60000), "1000",
+            "Open HTTP connections at most; past it the oldest idle or half-sent one is closed "
+            "for a new one, or the new one is answered 503."),
+    Setting("HTTP_CONNECTIONS_PER_ADDRESS", _integer(1, 60000), "100",
+            "Open HTTP connections one client address may hold; more are answered 503 at once."),
+    Setting("HTTP_QUERY_THREADS", _integer(1, 256), None,
+            "Of HTTP_THREADS, how many may run /machbase statements and /machiot GETs at once "
+            "(more wait their turn); the rest stay free for /v1, appends and /health; "
+            "default HTTP_THREADS less a quarter (at least 1 kept free)."),
     Setting("DATA_DIR", _path, "./var", "Where the catalog, tag data and log tables live."),
     Setting("LOG_DIR", _path, None, "Where factorytx_core.log and factorytx_web.log go; default <DATA_DIR>/logs."),
     Setting("TIMEZONE", _timezone, None,
@@ -133,6 +143,9 @@ class Settings:
     http_max_mem: int
     max_request_size: int
     request_timeout_ms: int
+    http_max_connections: int
+    http_connections_per_address: int
+    http_query_threads: int
     data_dir: Path
     log_dir: Path
     timezone: str
@@ -188,4 +201,11 @@ def load_settings(conf_file: str | os.PathLike | None = None,
             raise SettingsError(f"{where}: {setting.key}: {exc}") from None
     values.setdefault("log_dir", values["data_dir"] / "logs")
     values.setdefault("timezone", machine_timezone())
+    threads = values["http_threads"]
+    values.setdefault("http_query_threads", max(1, threads - max(1, threads // 4)))
+    limit = threads - 1 if threads > 1 else 1
+    if values["http_query_threads"] > limit:
+        where = raw.get("HTTP_QUERY_THREADS", ("", "command line (HTTP_QUERY_THREADS)"))[1]
+        raise SettingsError(f"{where}: HTTP_QUERY_THREADS: must be at most {limit} with HTTP_THREADS = {threads}, "
+                            f"so that status, control and appends always find a worker")
     return Settings(**values)

@@ -18,16 +18,18 @@ from edge.errors import EdgeError
 from edge.web import access
 from edge.web.auth import Authenticator, AuthResult
 from edge.web.envelope import FTX, JSON_TYPE, Flavour, error_bytes
+from edge.web.health import HEALTH_PATH, answer_health
 from edge.web.request_text import decode_request, shown_path
 
 log = logging.getLogger("edge.web")
 
 
 class Mount:
-    def __init__(self, prefixes: Iterable[str], app: bottle.Bottle, flavour: Flavour):
+    def __init__(self, prefixes: Iterable[str], app: bottle.Bottle, flavour: Flavour, queries: bool = False):
         self.prefixes = tuple(prefixes)
         self.app = app
         self.flavour = flavour
+        self.queries = queries  # its reads run in the query share of the workers (edge.web.lanes)
 
     def matches(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)
@@ -39,6 +41,13 @@ class Dispatcher:
         self._auth = authenticator
         self._max_request_size = max_request_size
         self._fallback = FTX
+
+    def mount_for(self, path: str) -> Mount | None:
+        return next((m for m in self._mounts if m.matches(path)), None)
+
+    def flavour_for(self, path: str) -> Flavour:
+        mount = self.mount_for(path)
+        return mount.flavour if mount else self._fallback
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -57,6 +66,8 @@ class Dispatcher:
 
     def _dispatch(self, environ, start_response):
         path = environ.get("PATH_INFO") or "/"
+        if path == HEALTH_PATH:  # for a supervisor: no credentials, and it tells only "up"
+            return answer_health(environ, start_response)
         mount = next((m for m in self._mounts if m.matches(path)), None)
         flavour = mount.flavour if mount else self._fallback
 

@@ -6,8 +6,10 @@ import bottle
 
 from edge.settings import Settings
 from edge.web.auth import Authenticator
+from edge.web.connections import ConnectionLimits, EdgeServer
 from edge.web.dispatch import Dispatcher, Mount
 from edge.web.envelope import FTX, MACHBASE
+from edge.web.lanes import LaneDispatcher
 from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts
 
 
@@ -22,29 +24,46 @@ def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) 
     machiot_flavour = machiot.machiot_flavour(historian.zone)
     mounts = [
         Mount(["/v1"], ftx.build(ftx_ports), FTX),
-        Mount(["/machbase"], machbase.build(historian), MACHBASE),
-        Mount(["/machiot", "/machiot-rest-api"], machiot.build(historian, machiot_flavour), machiot_flavour),
+        # Their reads may run to REQUEST_TIMEOUT_MS: they get a share of the workers, not all.
+        Mount(["/machbase"], machbase.build(historian), MACHBASE, queries=True),
+        Mount(["/machiot", "/machiot-rest-api"], machiot.build(historian, machiot_flavour), machiot_flavour,
+              queries=True),
     ]
     authenticator = Authenticator(http.users, enabled=http.auth_enabled)
     return Dispatcher(mounts, authenticator, http.max_request_size)
 
 
-def create_server(wsgi, settings: Settings):
-    from waitress.server import create_server as waitress_server
+def create_server(wsgi: Dispatcher, settings: Settings) -> EdgeServer:
+    """waitress on HTTP_BIND:HTTP_PORT_NO, with the connection limits of edge.web.connections
+    and the worker lanes of edge.web.lanes."""
+    from waitress.adjustments import Adjustments
 
-    return waitress_server(
-        wsgi,
+    limits = ConnectionLimits(settings.http_max_connections, settings.http_connections_per_address,
+                              settings.request_timeout_ms)
+    adjustments = Adjustments(
         host=settings.http_bind,
         port=settings.http_port_no,
         threads=settings.http_threads,
-        # waitress refuses a declared body over its limit in plain text before we see it, so
-        # its limit sits above ours: up to twice MAX_REQUEST_SIZE reaches the dispatcher and is
-        # refused in the API's envelope; past that waitress cuts it off (memory guard).
+        # waitress refuses a declared body over its limit before we see it (in the envelope,
+        # by edge.web.connections), so its limit sits above ours: up to twice MAX_REQUEST_SIZE
+        # reaches the dispatcher and is refused with our text; past that waitress cuts it off.
         max_request_body_size=2 * settings.max_request_size + 65536,
         # Bodies below this stay in memory instead of a temp file per request; an append of
         # 10,000 points is ~0.5 MB, and 8 MiB per worker bounds memory on a small box.
         inbuf_overflow=min(settings.max_request_size, 8 << 20) + 1,
         channel_timeout=max(1, settings.request_timeout_ms // 1000),
+        # EdgeServer.maintenance enforces REQUEST_TIMEOUT_MS (idle and request arrival); it
+        # runs every second instead of waitress's 30.
+        cleanup_interval=1,
+        # EdgeServer keeps connections within HTTP_MAX_CONNECTIONS (channels) plus as many
+        # refusals being answered; waitress's own limit, which stops accepting altogether and
+        # so stalls every client, sits above both and is only a guard.
+        connection_limit=2 * settings.http_max_connections + 16,
+        # select() cannot watch descriptors above 1023; poll() can.
+        asyncore_use_poll=True,
         ident="edge",
         clear_untrusted_proxy_headers=True,
     )
+    lanes = LaneDispatcher(wsgi, settings.http_query_threads)
+    lanes.set_thread_count(settings.http_threads)
+    return EdgeServer(wsgi, limits, map={}, dispatcher=lanes, adj=adjustments)

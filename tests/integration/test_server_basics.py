@@ -74,6 +74,22 @@ def test_body_over_max_request_size_is_refused_and_server_keeps_serving(edge_ser
     assert server.client.get("/v1/config").status == 200
 
 
+def test_health_answers_up_without_credentials_and_tells_nothing_else(client):
+    for auth in (None, basic("sys:wrong"), True):
+        response = client.get("/health", auth=auth)
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.json == {"status": "up"}
+    head = client.request("HEAD", "/health", auth=None)
+    assert head.status == 200 and head.body == b""
+    response = client.post("/health", body={}, auth=None)
+    assert response.status == 405
+    assert response.json["success"] is False and response.json["error"]["code"] == 405
+    # Only the exact path is open: what lies beside it still needs credentials.
+    assert client.get("/health/more", auth=None).status == 401
+    assert client.get("/v1/health", auth=None).status == 401
+
+
 def test_auth_can_be_turned_off(edge_server_factory):
     server = edge_server_factory(conf_lines=["HTTP_AUTH = 0"])
     assert server.client.get("/v1/config", auth=None).status == 200

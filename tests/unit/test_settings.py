@@ -68,3 +68,20 @@ def test_shipped_edge_conf_documents_every_key_with_its_default():
             assert documented[setting.key] == setting.default, setting.key
     # The shipped file itself parses.
     parse_conf(text, "conf/edge.conf")
+
+
+@pytest.mark.parametrize("threads, query_threads", [(1, 1), (2, 1), (4, 3), (8, 6), (16, 12)])
+def test_query_threads_default_leaves_a_share_of_the_workers_free(tmp_path, threads, query_threads):
+    conf = tmp_path / "edge.conf"
+    conf.write_text(f"HTTP_THREADS = {threads}\n")
+    assert load_settings(conf).http_query_threads == query_threads
+
+
+@pytest.mark.parametrize("lines", [["HTTP_THREADS = 4", "HTTP_QUERY_THREADS = 4"],
+                                   ["HTTP_THREADS = 1", "HTTP_QUERY_THREADS = 2"]])
+def test_query_threads_may_not_take_every_worker(tmp_path, lines):
+    conf = tmp_path / "edge.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(conf)
+    assert str(err.value).startswith(f"{conf}:2: HTTP_QUERY_THREADS: must be at most ")
