@@ -53,6 +53,27 @@ def test_fresh_server_has_an_empty_configuration(server):
                              "meta": {"last_modified": None}}
 
 
+@pytest.mark.parametrize("posted, stored", [
+    ({}, {"data_receiver": [], "transforms": [], "data_transmit": []}),
+    ({"transforms": []}, {"transforms": [], "data_receiver": [], "data_transmit": []}),
+    ({"data_transmit": smb_config()["data_transmit"]},
+     {"data_transmit": smb_config()["data_transmit"], "data_receiver": [], "transforms": []}),
+], ids=["empty", "one-empty-section", "transmit-only"])
+def test_empty_or_partial_configuration_is_stored_and_shown_with_every_section(server, posted, stored):
+    client = server.client
+    shown = copy.deepcopy(stored)
+    for transmit in shown["data_transmit"]:
+        transmit["API_key"] = MASK
+    response = client.post("/v1/config", posted)
+    assert response.status == 200
+    assert response.json["response"] == shown
+    assert list(response.json["response"]) == list(stored)  # the sections posted first, in their order
+    got = client.get("/v1/config").json
+    assert got == {"success": True, "response": shown, "meta": response.json["meta"]}
+    [(_, body, _)] = stored_revisions(server)
+    assert body == stored
+
+
 def test_spec_post_example_is_saved_and_answered_as_in_the_spec(server):
     request = spec("post_config_request.json")
     response = server.client.post("/v1/config", request)
