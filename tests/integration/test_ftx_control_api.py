@@ -145,6 +145,34 @@ def test_status_has_one_service_per_configured_receiver_and_transmit(edge_server
     assert set(status["services"]) == {"line_3", "cloud"}
 
 
+def core_log(server) -> list[str]:
+    return (server.data_dir / "logs" / "factorytx_core.log").read_text().splitlines()
+
+
+def test_transmit_without_runtime_is_shown_not_running_and_not_counted(edge_server_factory, tmp_path):
+    server = edge_server_factory()
+    config = configuration(tmp_path)
+    violations = server.client.post("/v1/config/validate", config).json["response"]["violations"]
+    assert {"description": 'The transmit "remotedatapost" has no runtime on this appliance yet: it is saved but '
+                           "does not run, so nothing will be sent.",
+            "json_path": ["data_transmit", 0], "level": "warning"} in violations
+    post_config(server, config)  # a warning: it saves
+
+    services = server.client.get("/v1/status").json["response"]["factorytx"]["services"]
+    assert services["cloud"] == {
+        "status": "unknown", "component_type": "Transmit", "type": "remotedatapost", "poll_interval": 30.0,
+        "last_run": None, "records_in": 0, "records_out": 0, "error_count": 0,
+        "last_error": "not running: the remotedatapost transmit has no runtime on this appliance yet, so nothing "
+                      "is sent",
+        "last_error_time": None}
+    assert services["line_1"]["status"] == "running"
+    started = [line for line in core_log(server) if "pipeline started:" in line]
+    # At start-up nothing is configured; after the save, the receiver runs and the transmit does not.
+    assert started[-1].endswith("edge.pipeline.scheduler INFO pipeline started: 1 of 2 services running")
+    assert any(line.endswith("transmit:cloud not running: the remotedatapost transmit has no runtime on this "
+                             "appliance yet, so nothing is sent") for line in core_log(server))
+
+
 def test_streams_lists_every_configured_stream_with_its_markers(edge_server_factory, tmp_path):
     server = edge_server_factory()
     assert server.client.get("/v1/streams").json == {"success": True, "response": []}

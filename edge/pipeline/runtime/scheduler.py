@@ -207,8 +207,10 @@ class Scheduler:
         self._failure = None
         for service in services.values():
             if not service.runnable:
-                log.warning("%s is not run: %s", service.spec.key, service.last_error)
-        log.info("pipeline started: %d of %d services running", len(started), len(services))
+                log.warning("%s %s", service.spec.key, service.last_error)
+        # Only services with a thread run; one without a runtime is configured, not running.
+        running = sum(1 for service in services.values() if service.runnable)
+        log.info("pipeline started: %d of %d services running", running, len(services))
 
     def _stop_services(self) -> None:
         services = list(self._services.values())
@@ -246,15 +248,19 @@ class Scheduler:
                              predecessor=predecessor, on_pass=self._on_pass)
 
     def _runtime_class(self, spec: ServiceSpec) -> tuple[type | None, str | None]:
+        # The reason is the service's last_error while its status is `unknown`.
+        kind = spec.component_type.lower()
         component = self._find_component(spec.section, spec.type_name)
         if component is None:
-            return None, f"no {spec.section} component of type {spec.type_name!r}; it cannot run"
+            return None, f"not running: there is no {kind} of type {spec.type_name!r}"
         try:
             runtime_class = component.load_runtime()
         except Exception as exc:  # e.g. its protocol library is missing
-            return None, f"cannot load the {spec.type_name} runtime: {type(exc).__name__}: {exc}"
+            return None, f"not running: cannot load the {spec.type_name} runtime: {type(exc).__name__}: {exc}"
         if runtime_class is None:
-            return None, f"the {spec.type_name} {spec.section} component has no runtime yet; it cannot run"
+            consequence = "nothing is sent" if spec.component_type == TRANSMIT else "nothing is read"
+            return None, (f"not running: the {spec.type_name} {kind} has no runtime on this appliance yet, "
+                          f"so {consequence}")
         return runtime_class, None
 
     def _on_pass(self, spec: ServiceSpec, result: PollResult, when: str) -> None:

@@ -189,21 +189,35 @@ def test_runtime_that_cannot_be_built_is_retried_each_interval(app, make_schedul
     assert scheduler.status()["services"]["offline"]["last_error"] == "OSError: cannot reach the device"
 
 
-def test_component_without_runtime_is_unknown_with_reason_and_gets_no_thread(app, make_scheduler):
+def test_component_without_runtime_is_unknown_with_reason_gets_no_thread_and_is_not_counted(
+        app, make_scheduler, caplog):
     save(app, config([receiver("waiting", protocol="noruntime"), receiver("nowhere", protocol="carrier_pigeon"),
-                      receiver("ok")]))
-    scheduler = make_scheduler()
-    scheduler.start()
-    JOURNAL.wait_for(lambda: JOURNAL.polls["ok"] >= 1)
+                      receiver("ok")], [transmit("cloud", transmit_type="noruntime")]))
+    TEST_COMPONENTS[(DATA_TRANSMIT, "noruntime")] = Component(DATA_TRANSMIT, "noruntime", "tests", "No runtime")
+    try:
+        scheduler = make_scheduler()
+        with caplog.at_level("INFO", logger="edge.pipeline.scheduler"):
+            scheduler.start()
+        JOURNAL.wait_for(lambda: JOURNAL.polls["ok"] >= 1)
+        services = scheduler.status()["services"]
+    finally:
+        del TEST_COMPONENTS[(DATA_TRANSMIT, "noruntime")]
 
-    services = scheduler.status()["services"]
     assert services["waiting"]["status"] == "unknown"
-    assert services["waiting"]["last_error"] == "the noruntime data_receiver component has no runtime yet; it cannot run"
+    assert services["waiting"]["last_error"] == ("not running: the noruntime receiver has no runtime on this "
+                                                 "appliance yet, so nothing is read")
     assert services["waiting"]["last_run"] is None
+    assert services["waiting"]["error_count"] == 0
+    assert services["cloud"]["status"] == "unknown"
+    assert services["cloud"]["last_error"] == ("not running: the noruntime transmit has no runtime on this "
+                                               "appliance yet, so nothing is sent")
     assert services["nowhere"]["status"] == "unknown"
-    assert "carrier_pigeon" in services["nowhere"]["last_error"]
+    assert services["nowhere"]["last_error"] == "not running: there is no receiver of type 'carrier_pigeon'"
+    assert services["ok"]["status"] == "running"
     assert pipeline_threads() == ["receiver:ok"]
     assert scheduler.status()["status"] == "running"
+    started = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pipeline started")]
+    assert started == ["pipeline started: 1 of 4 services running"]
 
 
 def test_stop_joins_every_thread_closes_runtimes_and_persists_stopped(app, make_scheduler):
