@@ -173,6 +173,32 @@ def test_transmit_without_runtime_is_shown_not_running_and_not_counted(edge_serv
                              "appliance yet, so nothing is sent") for line in core_log(server))
 
 
+def wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def test_error_markers_a_receiver_raises_show_in_its_error_count_and_last_error(edge_server_factory, tmp_path):
+    server = edge_server_factory()
+    missing = tmp_path / "not-mounted"
+    post_config(server, configuration(missing))  # saved with a warning: the folder is not there
+
+    def line_1():
+        return server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_1"]
+
+    # Each pass ends well (nothing raised) but marks both streams with a connection error.
+    wait_for(lambda: line_1()["error_count"] >= 2)
+    service = line_1()
+    assert service["status"] == "running"
+    assert service["last_error"] in (f"{stream}: {missing}: the folder does not exist or is not a folder"
+                                     for stream in ("press_0:cycle", "oven_0:temperature"))
+    markers = [m for s in server.client.get("/v1/streams").json["response"] for m in s["markers"]]
+    assert {(m["component"], m["category"], m["level"]) for m in markers} == {("line_1", "connection", "error")}
+    assert service["last_error_time"] in {m["timestamp"] for m in markers}
+
+
 def test_streams_lists_every_configured_stream_with_its_markers(edge_server_factory, tmp_path):
     server = edge_server_factory()
     assert server.client.get("/v1/streams").json == {"success": True, "response": []}

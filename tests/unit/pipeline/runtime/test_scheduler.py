@@ -69,6 +69,8 @@ class CountingRuntime:
             JOURNAL.release.wait(30)
         if self.context.config.get("exit"):
             raise SystemExit(3)
+        for level in self.context.config.get("mark", ()):  # ends the pass well, as a receiver does
+            self.context.raise_marker("press", "cycle", "connection", level, f"{level} raised by {self.name}")
         records = self.context.config.get("records", 1)
         return PollResult(records_in=records, records_out=records)
 
@@ -179,6 +181,24 @@ def test_failing_component_is_logged_counted_and_retried_while_others_run(app, m
     assert scheduler.status()["status"] == "running"
     failures = [r for r in caplog.records if r.name == "edge.pipeline.broken" and r.levelname == "ERROR"]
     assert failures and "broken cannot read" in failures[0].getMessage()
+
+
+def test_error_markers_a_component_raises_count_as_its_errors(app, make_scheduler):
+    save(app, config([receiver("marking", mark=["warning", "error"]), receiver("warning_only", mark=["warning"])]))
+    scheduler = make_scheduler()
+    scheduler.start()
+    JOURNAL.wait_for(lambda: JOURNAL.polls["marking"] >= 3 and JOURNAL.polls["warning_only"] >= 3)
+    scheduler.stop()  # the counts hold still
+
+    services = scheduler.status()["services"]
+    marking = services["marking"]
+    assert marking["error_count"] == JOURNAL.polls["marking"]  # one error marker a pass; warnings do not count
+    assert marking["last_error"] == "press:cycle: error raised by marking"
+    [stored] = [m for m in app.markers.for_stream("press", "cycle") if m.component == "marking" and
+                m.level == "error"]
+    assert marking["last_error_time"] == stored.timestamp
+    assert services["warning_only"]["error_count"] == 0
+    assert services["warning_only"]["last_error"] is None
 
 
 def test_runtime_that_cannot_be_built_is_retried_each_interval(app, make_scheduler):
