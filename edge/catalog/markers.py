@@ -68,6 +68,22 @@ class Markers:
             args += (category,)
         self._catalog.connection().execute(sql, args)
 
+    def clear_markers(self, markers: list[Marker]) -> None:
+        """Deletes each of `markers` (by component, stream and category) in one transaction."""
+        conn = self._catalog.connection()
+        with conn:
+            conn.executemany("DELETE FROM markers WHERE component = ? AND asset = ? AND stream_type = ? "
+                             "AND category = ?",
+                             [(m.component, m.asset, m.stream_type, m.category) for m in markers])
+
+    def every(self) -> list[Marker]:
+        """Every marker standing, oldest first."""
+        rows = self._catalog.connection().execute(
+            """SELECT component, component_type, asset, stream_type, category, timestamp, level,
+                      message, occurrences
+               FROM markers ORDER BY timestamp""")
+        return [Marker(*row) for row in rows]
+
     def for_stream(self, asset: str, stream_type: str) -> list[Marker]:
         rows = self._catalog.connection().execute(
             """SELECT component, component_type, asset, stream_type, category, timestamp, level,

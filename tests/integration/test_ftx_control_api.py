@@ -279,6 +279,39 @@ def test_restream_purges_the_named_streams_receiver_state(restream_server):
     assert stored_state(server) == []
 
 
+def raise_marker(server, component, asset, stream_type, message):
+    catalog = Catalog(server.data_dir / "catalog.db")
+    try:
+        Markers(catalog).raise_marker(component, "Receiver", asset, stream_type, "connection", "error", message)
+    finally:
+        catalog.close()
+
+
+def stream_markers(server):
+    return {s["stream"]: [(m["component"], m["message"]) for m in s["markers"]]
+            for s in server.client.get("/v1/streams").json["response"]}
+
+
+def test_markers_of_a_renamed_receiver_are_cleared_by_the_save_and_by_restream(restream_server, tmp_path):
+    server = restream_server
+    raise_marker(server, "line_1", "press_0", "cycle", "the folder does not exist")
+    assert sorted(stream_markers(server)["press_0:cycle"]) == [("line_1", "short row"),  # seeded
+                                                               ("line_1", "the folder does not exist")]
+
+    folder = tmp_path / "empty-share"
+    post_config(server, configuration(folder, receivers=("press_line", "line_2")))  # line_1 renamed
+    markers = stream_markers(server)
+    assert markers["press_0:cycle"] == []  # line_1's marker no longer shows on press_line's stream
+    assert markers["oven_0:temperature"] == []
+
+    # A marker of a receiver that is gone, standing on the stream: restream clears it too.
+    raise_marker(server, "line_1", "press_0", "cycle", "left over")
+    raise_marker(server, "press_line", "press_0", "cycle", "its own")
+    response = server.client.post("/v1/restream", body={"press_line": [{"asset": "press_0", "stream_type": "cycle"}]})
+    assert response.json == {"success": True, "response": "Restream has completed successfully"}
+    assert stream_markers(server)["press_0:cycle"] == []
+
+
 @pytest.mark.parametrize("body", [
     b'{"line_1": [{"asset": "press_0", "stream_type": "cycle"}',
     b"",

@@ -21,7 +21,8 @@ from edge.pipeline import registry
 from edge.pipeline.runtime.restream import plan_restream, purge_streams
 from edge.pipeline.runtime.context import RECEIVER, TRANSMIT, PollResult
 from edge.pipeline.runtime.service_thread import RUNNING, STOPPED, ServiceThread
-from edge.pipeline.runtime.services import ServiceSpec, configured_services, service_key
+from edge.pipeline.runtime.services import (ServiceSpec, configured_services, configured_streams, marker_owners,
+                                            service_key)
 
 if TYPE_CHECKING:
     from edge.catalog.runtime_state import RuntimeState
@@ -63,6 +64,7 @@ class Scheduler:
     def resume(self) -> None:
         """At start-up: runs the pipeline unless it was last stopped on purpose."""
         with self._control:
+            self._clear_stale_markers()
             if self._desired() != RUNNING:
                 log.info("pipeline stays stopped, as it was left")
                 return
@@ -92,11 +94,15 @@ class Scheduler:
             return RUNNING
 
     def reload(self) -> None:
-        """After a new configuration is saved: when running, restarts every service on it."""
+        """After a new configuration is saved: clears the markers of components it no longer
+        has and, when running, restarts every service on it."""
         with self._control:
             if self._running:
-                self._stop_services()
+                self._stop_services()  # first, so no old service raises a marker after the clearing
+                self._clear_stale_markers()
                 self._start_services()
+            else:
+                self._clear_stale_markers()
 
     def shutdown(self) -> None:
         """Program exit: stops the threads and keeps the desired state for the next start."""
@@ -112,7 +118,8 @@ class Scheduler:
         Returns the number of receiver_state rows purged.
         """
         with self._control:
-            targets = plan_restream(request, self._configuration.body())
+            config = self._configuration.body()
+            targets = plan_restream(request, config)
             paused: list[ServiceThread] = []
             try:
                 for key in dict.fromkeys(service_key(RECEIVER, t.receiver) for t in targets):
@@ -125,7 +132,7 @@ class Scheduler:
                         service.note_stuck(self._stop_timeout)
                         raise EdgeError(FTX_INTERNAL, f"Data receiver {service.spec.name!r} did not finish its "
                                                       "current pass in time; nothing was purged", FTX_INTERNAL)
-                purged = purge_streams(self._ports.books, targets)
+                purged = purge_streams(self._ports.books, targets, configured_streams(config))
             finally:
                 for service in paused:
                     self._replace(service)
@@ -170,6 +177,23 @@ class Scheduler:
         if any(s.crashed for s in self._services.values()):
             return FAILED
         return RUNNING
+
+    def _clear_stale_markers(self) -> None:
+        """Deletes the markers no component of the configuration in force could have raised (a
+        renamed or removed component, a stream gone): they would show on a stream that now
+        belongs to someone else, or come back with a stream added again. A failure is logged;
+        the configuration stays in force."""
+        markers = self._ports.books.markers
+        try:
+            owners = marker_owners(self._configuration.body())
+            stale = [m for m in markers.every()
+                     if (m.component, m.component_type, m.asset, m.stream_type) not in owners]
+            if stale:
+                markers.clear_markers(stale)
+                log.info("cleared %d marker(s) of components no longer configured: %s", len(stale),
+                         ", ".join(sorted({f"{m.component} on {m.asset}:{m.stream_type}" for m in stale})))
+        except Exception as exc:
+            log.error("cannot clear the markers of components no longer configured: %s", exc)
 
     def _desired(self) -> str:
         try:

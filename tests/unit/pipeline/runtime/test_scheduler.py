@@ -330,6 +330,44 @@ def test_reload_of_a_stopped_pipeline_starts_nothing_but_shows_the_new_services(
         "last_error_time": None}}
 
 
+def marker_owners_standing(app):
+    return sorted((m.component, m.component_type, m.asset, m.stream_type) for m in app.markers.every())
+
+
+@pytest.mark.parametrize("running", [True, False], ids=["running", "stopped"])
+def test_reload_clears_the_markers_of_components_no_longer_configured(app, make_scheduler, running):
+    rename = {"transform_name": "names", "transform_type": "rename", "filter_stream": ["press:cycle"],
+              "renames": {"a": "b"}}
+    save(app, {"data_receiver": [receiver("line_1")], "transforms": [rename, {**rename, "transform_name": "gone"}],
+               "data_transmit": [transmit("cloud")]})
+    scheduler = make_scheduler()
+    scheduler.start() if running else scheduler.stop()
+    for component, component_type, stream_type in [
+            ("line_1", "Receiver", "cycle"), ("line_1", "Receiver", "alarm"), ("names", "Transform", "cycle"),
+            ("names", "Transform", "alarm"), ("gone", "Transform", "cycle"), ("cloud", "Transmit", "cycle"),
+            ("line_0", "Receiver", "cycle")]:
+        app.markers.raise_marker(component, component_type, "press", stream_type, "parse", "error", "bad row")
+
+    # line_1 loses its alarm stream, the "gone" transform goes, and line_0 was renamed long ago.
+    line_1 = receiver("line_1")
+    line_1["streams"] = line_1["streams"][:1]
+    save(app, {"data_receiver": [line_1], "transforms": [rename], "data_transmit": [transmit("cloud")]})
+    scheduler.reload()
+
+    assert marker_owners_standing(app) == [("cloud", "Transmit", "press", "cycle"),
+                                           ("line_1", "Receiver", "press", "cycle"),
+                                           ("names", "Transform", "press", "cycle")]
+    assert scheduler.status()["status"] == ("running" if running else "stopped")
+
+
+def test_start_up_clears_markers_left_by_an_earlier_configuration(app, make_scheduler):
+    save(app, config([receiver("line_1")]))
+    app.markers.raise_marker("line_0", "Receiver", "press", "cycle", "connection", "error", "no folder")
+    app.markers.raise_marker("line_1", "Receiver", "press", "cycle", "connection", "error", "no folder")
+    make_scheduler().resume()
+    assert marker_owners_standing(app) == [("line_1", "Receiver", "press", "cycle")]
+
+
 def test_stuck_pass_is_reported_and_its_successor_waits_for_it(app, make_scheduler):
     save(app, config([receiver("slow", block=True)]))
     scheduler = make_scheduler(stop_timeout=0.1)
@@ -406,11 +444,14 @@ def test_restream_purges_named_streams_state_and_markers_and_rereads(app, make_s
     app.markers.raise_marker("transmit_0", "Transmit", "press", "cycle", "send", "warning", "slow")
     app.markers.raise_marker("line_2", "Receiver", "press", "cycle", "parse", "error", "bad row 9")
     app.markers.raise_marker("line_1", "Receiver", "press", "alarm", "parse", "error", "bad row 1")
+    # A receiver since renamed (or removed): its marker is stale, and goes with the stream's.
+    app.markers.raise_marker("line_0", "Receiver", "press", "cycle", "connection", "error", "no folder")
 
     purged = scheduler.restream({"line_1": [{"asset": "press", "stream_type": "cycle"}]})
 
     assert purged == 2
     assert state_rows(app) == [("line_1", "press", "alarm", "c.csv"), ("line_2", "press", "cycle", "a.csv")]
+    # line_2 has a stream of the same name (a configuration validation would refuse): it keeps its own.
     assert [m.component for m in app.markers.for_stream("press", "cycle")] == ["line_2"]
     assert [m.message for m in app.markers.for_stream("press", "alarm")] == ["bad row 1"]
     JOURNAL.wait_for(lambda: JOURNAL.built["line_1"] == 2)  # read again by a fresh runtime
