@@ -127,7 +127,7 @@ def test_status_has_one_service_per_configured_receiver_and_transmit(edge_server
         assert isinstance(service["records_in"], int) and isinstance(service["records_out"], int)
         assert service["last_run"] is None or UTC_TEXT.match(service["last_run"])
         if receiver_status == "unknown":
-            assert "has no runtime yet" in service["last_error"]
+            assert "has no runtime on this appliance yet" in service["last_error"]
     assert services["cloud"]["component_type"] == "Transmit"
     assert services["cloud"]["type"] == "remotedatapost"
     transmit_status = expected_service_status("data_transmit", "remotedatapost")
