@@ -2,11 +2,14 @@
 
 A repeat of the same (component, stream, category) updates the one row and counts it, so a
 receiver failing every poll leaves one marker, not thousands; `clear` drops it when resolved.
+A copy made by `reporting_to` also tells a listener of each marker raised through it (the
+scheduler counts a service's error markers as its errors that way).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from edge.catalog.database import Catalog, utc_timestamp
 
@@ -31,8 +34,14 @@ class Marker:
 
 
 class Markers:
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, listener: Callable[[Marker], None] | None = None):
         self._catalog = catalog
+        self._listener = listener
+
+    def reporting_to(self, listener: Callable[[Marker], None]) -> Markers:
+        """The same markers; each one raised through the copy is also handed to `listener`
+        (after it is written)."""
+        return Markers(self._catalog, listener)
 
     def raise_marker(self, component: str, component_type: str, asset: str, stream_type: str,
                      category: str, level: str, message: str) -> None:
@@ -48,6 +57,8 @@ class Markers:
                    message = excluded.message, timestamp = excluded.timestamp,
                    occurrences = occurrences + 1""",
             (component, component_type, asset, stream_type, category, level, message, now, now))
+        if self._listener is not None:
+            self._listener(Marker(component, component_type, asset, stream_type, category, now, level, message))
 
     def clear(self, component: str, asset: str, stream_type: str, category: str | None = None) -> None:
         sql = "DELETE FROM markers WHERE component = ? AND asset = ? AND stream_type = ?"
@@ -56,6 +67,22 @@ class Markers:
             sql += " AND category = ?"
             args += (category,)
         self._catalog.connection().execute(sql, args)
+
+    def clear_markers(self, markers: list[Marker]) -> None:
+        """Deletes each of `markers` (by component, stream and category) in one transaction."""
+        conn = self._catalog.connection()
+        with conn:
+            conn.executemany("DELETE FROM markers WHERE component = ? AND asset = ? AND stream_type = ? "
+                             "AND category = ?",
+                             [(m.component, m.asset, m.stream_type, m.category) for m in markers])
+
+    def every(self) -> list[Marker]:
+        """Every marker standing, oldest first."""
+        rows = self._catalog.connection().execute(
+            """SELECT component, component_type, asset, stream_type, category, timestamp, level,
+                      message, occurrences
+               FROM markers ORDER BY timestamp""")
+        return [Marker(*row) for row in rows]
 
     def for_stream(self, asset: str, stream_type: str) -> list[Marker]:
         rows = self._catalog.connection().execute(

@@ -127,7 +127,7 @@ def test_status_has_one_service_per_configured_receiver_and_transmit(edge_server
         assert isinstance(service["records_in"], int) and isinstance(service["records_out"], int)
         assert service["last_run"] is None or UTC_TEXT.match(service["last_run"])
         if receiver_status == "unknown":
-            assert "has no runtime yet" in service["last_error"]
+            assert "has no runtime on this appliance yet" in service["last_error"]
     assert services["cloud"]["component_type"] == "Transmit"
     assert services["cloud"]["type"] == "remotedatapost"
     transmit_status = expected_service_status("data_transmit", "remotedatapost")
@@ -143,6 +143,60 @@ def test_status_has_one_service_per_configured_receiver_and_transmit(edge_server
     status = server.client.get("/v1/status").json["response"]["factorytx"]
     assert status["status"] == "stopped"
     assert set(status["services"]) == {"line_3", "cloud"}
+
+
+def core_log(server) -> list[str]:
+    return (server.data_dir / "logs" / "factorytx_core.log").read_text().splitlines()
+
+
+def test_transmit_without_runtime_is_shown_not_running_and_not_counted(edge_server_factory, tmp_path):
+    server = edge_server_factory()
+    config = configuration(tmp_path)
+    violations = server.client.post("/v1/config/validate", config).json["response"]["violations"]
+    assert {"description": 'The transmit "remotedatapost" has no runtime on this appliance yet: it is saved but '
+                           "does not run, so nothing will be sent.",
+            "json_path": ["data_transmit", 0], "level": "warning"} in violations
+    post_config(server, config)  # a warning: it saves
+
+    services = server.client.get("/v1/status").json["response"]["factorytx"]["services"]
+    assert services["cloud"] == {
+        "status": "unknown", "component_type": "Transmit", "type": "remotedatapost", "poll_interval": 30.0,
+        "last_run": None, "records_in": 0, "records_out": 0, "error_count": 0,
+        "last_error": "not running: the remotedatapost transmit has no runtime on this appliance yet, so nothing "
+                      "is sent",
+        "last_error_time": None}
+    assert services["line_1"]["status"] == "running"
+    started = [line for line in core_log(server) if "pipeline started:" in line]
+    # At start-up nothing is configured; after the save, the receiver runs and the transmit does not.
+    assert started[-1].endswith("edge.pipeline.scheduler INFO pipeline started: 1 of 2 services running")
+    assert any(line.endswith("transmit:cloud not running: the remotedatapost transmit has no runtime on this "
+                             "appliance yet, so nothing is sent") for line in core_log(server))
+
+
+def wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def test_error_markers_a_receiver_raises_show_in_its_error_count_and_last_error(edge_server_factory, tmp_path):
+    server = edge_server_factory()
+    missing = tmp_path / "not-mounted"
+    post_config(server, configuration(missing))  # saved with a warning: the folder is not there
+
+    def line_1():
+        return server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_1"]
+
+    # Each pass ends well (nothing raised) but marks both streams with a connection error.
+    wait_for(lambda: line_1()["error_count"] >= 2)
+    service = line_1()
+    assert service["status"] == "running"
+    assert service["last_error"] in (f"{stream}: {missing}: the folder does not exist or is not a folder"
+                                     for stream in ("press_0:cycle", "oven_0:temperature"))
+    markers = [m for s in server.client.get("/v1/streams").json["response"] for m in s["markers"]]
+    assert {(m["component"], m["category"], m["level"]) for m in markers} == {("line_1", "connection", "error")}
+    assert service["last_error_time"] in {m["timestamp"] for m in markers}
 
 
 def test_streams_lists_every_configured_stream_with_its_markers(edge_server_factory, tmp_path):
@@ -223,6 +277,39 @@ def test_restream_purges_the_named_streams_receiver_state(restream_server):
         "line_2": [{"asset": "press_1", "stream_type": "cycle"}]})
     assert response.json["success"] is True
     assert stored_state(server) == []
+
+
+def raise_marker(server, component, asset, stream_type, message):
+    catalog = Catalog(server.data_dir / "catalog.db")
+    try:
+        Markers(catalog).raise_marker(component, "Receiver", asset, stream_type, "connection", "error", message)
+    finally:
+        catalog.close()
+
+
+def stream_markers(server):
+    return {s["stream"]: [(m["component"], m["message"]) for m in s["markers"]]
+            for s in server.client.get("/v1/streams").json["response"]}
+
+
+def test_markers_of_a_renamed_receiver_are_cleared_by_the_save_and_by_restream(restream_server, tmp_path):
+    server = restream_server
+    raise_marker(server, "line_1", "press_0", "cycle", "the folder does not exist")
+    assert sorted(stream_markers(server)["press_0:cycle"]) == [("line_1", "short row"),  # seeded
+                                                               ("line_1", "the folder does not exist")]
+
+    folder = tmp_path / "empty-share"
+    post_config(server, configuration(folder, receivers=("press_line", "line_2")))  # line_1 renamed
+    markers = stream_markers(server)
+    assert markers["press_0:cycle"] == []  # line_1's marker no longer shows on press_line's stream
+    assert markers["oven_0:temperature"] == []
+
+    # A marker of a receiver that is gone, standing on the stream: restream clears it too.
+    raise_marker(server, "line_1", "press_0", "cycle", "left over")
+    raise_marker(server, "press_line", "press_0", "cycle", "its own")
+    response = server.client.post("/v1/restream", body={"press_line": [{"asset": "press_0", "stream_type": "cycle"}]})
+    assert response.json == {"success": True, "response": "Restream has completed successfully"}
+    assert stream_markers(server)["press_0:cycle"] == []
 
 
 @pytest.mark.parametrize("body", [

@@ -87,8 +87,11 @@ def test_a_template_passes_validation_once_its_placeholders_are_filled(client):
     config["transforms"][0]["field_names"] = ["datetime"]
     config["transforms"][1]["field_names"] = "datetime"
     config["data_transmit"][0].update(base_url="https://plant.sightmachine.io", API_key="k", API_key_ID="id")
-    assert client.post("/v1/config/validate", config).json == {"success": True, "response": {"violations": [],
-                                                                                              "status": "passed"}}
+    # Only the warning that the remotedatapost transmit has no runtime yet (nothing will be sent).
+    assert client.post("/v1/config/validate", config).json == {"success": True, "response": {"violations": [
+        {"description": 'The transmit "remotedatapost" has no runtime on this appliance yet: it is saved but '
+                        "does not run, so nothing will be sent.", "json_path": ["data_transmit", 0],
+         "level": "warning"}], "status": "passed"}}
 
 
 def test_meta_objects_have_the_spec_shape(client):

@@ -5,11 +5,13 @@ A configuration with only warnings passes validation and can be saved.
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import re
 from typing import Any
 
 from edge.pipeline.config.secrets import is_secret_key
-from edge.pipeline.config.shape import RECEIVERS, TRANSMITS, entries, sub_entries
+from edge.pipeline.config.shape import RECEIVERS, TRANSFORMS, TRANSMITS, entries, stream_id, sub_entries
 from edge.pipeline.config.violations import JsonPath, Violation, quoted, warning
 
 # The templates' "<Please input ...>" and "<tenant name>"; plain '<' '>' (SQL comparisons) are not.
@@ -18,6 +20,8 @@ SHORTEST_SENSIBLE_POLL = 1.0  # seconds
 LONGEST_SENSIBLE_POLL = 86_400.0  # a day
 # ':name' in a query, but not '::type' casts (PostgreSQL) nor times like '12:30'.
 QUERY_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+LOCALFILE = "localfile"
+CONVERT_TIMESTAMPS = "convert_timestamps"
 
 
 def advice(config: dict) -> list[Violation]:
@@ -36,6 +40,10 @@ def advice(config: dict) -> list[Violation]:
                                  "delete_completed is true: source files are deleted once their records are stored."))
         for j, stream in sub_entries(receiver, "streams"):
             found += _query_state_fields((RECEIVERS, index, "streams", j), stream)
+        if receiver.get("protocol") == LOCALFILE:
+            for k, connection in sub_entries(receiver, "connections"):
+                found += _missing_folder((RECEIVERS, index, "connections", k), connection)
+        found += _streams_without_time(config, index, receiver)
     return found
 
 
@@ -87,3 +95,76 @@ def _query_state_fields(path: JsonPath, stream: dict) -> list[Violation]:
                                  f"State field {quoted(name)} is not used in the query as :{name}, so each run "
                                  "reads the same rows again."))
     return found
+
+
+def _missing_folder(path: JsonPath, connection: dict) -> list[Violation]:
+    """A localfile folder that is not on this machine: every poll fails to list it."""
+    key = "root_path" if "root_path" in connection else "data_directory"
+    root = connection.get(key)
+    if not isinstance(root, str) or not root or PLACEHOLDER.search(root) or os.path.isdir(root):
+        return []
+    what = "is not a folder" if os.path.exists(root) else "does not exist"
+    return [warning(path + (key,), f"{quoted(root)} {what} on this appliance: the receiver will find no files "
+                                   "there (a connection error at every poll) until it is created.")]
+
+
+def _streams_without_time(config: dict, index: int, receiver: dict) -> list[Violation]:
+    """Streams whose records can have no time, so the historian can store none of them.
+
+    A record's time is the first parse_timestamps / parse_dates field of the stream's parser,
+    else the first field a convert_timestamps transform converts; with neither named, every
+    record is refused at run time ("no timestamp field"). Only a certain failure is reported:
+    a named field that the files turn out not to have is a run-time marker.
+    """
+    parsers = [p for _, p in sub_entries(receiver, "parsers")]
+    found = []
+    for j, stream in sub_entries(receiver, "streams"):
+        sid = stream_id(stream)
+        if sid is None:
+            continue
+        parser = next((p for p in parsers if _applies(p, sid)), None)
+        if parser is None or _parser_names_a_time(parser):
+            continue  # no parser: a warning of its own (the stream is not read at all)
+        if any(_converts_a_time(t) for _, t in entries(config, TRANSFORMS) if _applies(t, sid)):
+            continue
+        name = parser.get("parser_name")
+        found.append(warning((RECEIVERS, index, "streams", j),
+                             f"Records of stream {quoted(sid)} have no time, so the historian cannot store any of "
+                             f"them: parser {quoted(name)} names no parse_timestamps or parse_dates field, and no "
+                             "convert_timestamps transform names a field of this stream."))
+    return found
+
+
+def _applies(entry: dict, sid: str) -> bool:
+    """Whether entry's filter_stream selects stream `sid`, as the pipeline matches it."""
+    patterns = entry.get("filter_stream", ["*"])
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, list):
+        return False
+    return any(isinstance(p, str) and fnmatch.fnmatchcase(sid, p) for p in patterns)
+
+
+def _named(field: Any) -> bool:
+    return isinstance(field, str) and bool(field) and not PLACEHOLDER.search(field)
+
+
+def _parser_names_a_time(parser: dict) -> bool:
+    options = parser.get("options")
+    parse = options.get("parse") if isinstance(options, dict) else None
+    if not isinstance(parse, dict):
+        return False
+    stamps = parse.get("parse_timestamps")
+    dates = parse.get("parse_dates")
+    stamps = stamps if isinstance(stamps, list) else []
+    dates = dates if isinstance(dates, list) else []
+    return any(isinstance(s, dict) and _named(s.get("field_name")) for s in stamps) or any(map(_named, dates))
+
+
+def _converts_a_time(transform: dict) -> bool:
+    if transform.get("transform_type") != CONVERT_TIMESTAMPS:
+        return False
+    names = transform.get("field_names", transform.get("field_name"))
+    if isinstance(names, str):
+        names = [names]
+    return isinstance(names, list) and any(_named(n) for n in names)

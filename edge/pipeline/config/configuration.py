@@ -13,7 +13,7 @@ from typing import Any
 
 from edge.catalog.config_history import ConfigHistory, ConfigRevision
 from edge.pipeline.config.secrets import mask_secrets, restore_secrets
-from edge.pipeline.config.shape import EMPTY_CONFIG
+from edge.pipeline.config.shape import EMPTY_CONFIG, with_every_section
 from edge.pipeline.config.validation import validate_config
 from edge.pipeline.config.violations import Violation, error, has_errors
 
@@ -67,11 +67,16 @@ class FtxConfiguration:
         self._save_lock = threading.Lock()
 
     def current(self) -> ConfigRevision | None:
-        return self._history.current()
+        """The revision in force, every section present (revisions saved before that was so
+        may lack some)."""
+        revision = self._history.current()
+        if revision is None:
+            return None
+        return dataclasses.replace(revision, body=with_every_section(revision.body))
 
     def body(self) -> dict:
         """The configuration in force, secrets in clear (for the scheduler, never for a client)."""
-        revision = self._history.current()
+        revision = self.current()
         return revision.body if revision else copy.deepcopy(EMPTY_CONFIG)
 
     def shown(self, body: dict) -> dict:
@@ -87,5 +92,7 @@ class FtxConfiguration:
             checked = self.check(candidate)
             if not checked.passed:
                 return checked
+            # Stored with every section, so it reads back in one shape however it was posted.
+            checked = dataclasses.replace(checked, config=with_every_section(checked.config))
             revision = self._history.save(checked.config, source)
         return dataclasses.replace(checked, revision=revision)

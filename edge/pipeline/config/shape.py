@@ -19,6 +19,15 @@ SECTIONS = (RECEIVERS, TRANSFORMS, TRANSMITS)
 EMPTY_CONFIG = {RECEIVERS: [], TRANSFORMS: [], TRANSMITS: []}
 
 
+def with_every_section(config: Any) -> Any:
+    """`config` with each section it leaves out as an empty list, the way a configuration is
+    stored and shown (a section left out counts as empty, and clients read three lists).
+    The sections given keep their order; anything but an object is returned as it is."""
+    if not isinstance(config, dict):
+        return config
+    return {**config, **{section: [] for section in SECTIONS if section not in config}}
+
+
 class Section:
     """How one kind of entry names itself and picks its component."""
 

@@ -12,7 +12,7 @@ from edge.pipeline.config.advice import advice
 from edge.pipeline.config.rules import cross_entry_violations
 from edge.pipeline.config.shape import PARSERS, SECTION_RULES, SECTIONS, Section
 from edge.pipeline.config.schema_check import json_type, schema_violations
-from edge.pipeline.config.violations import ERROR, JsonPath, Violation, error, quoted, unique
+from edge.pipeline.config.violations import ERROR, JsonPath, Violation, error, quoted, unique, warning
 
 _SECTION_NAMES = ", ".join(SECTIONS)
 
@@ -44,7 +44,8 @@ def _entry_violations(rules: Section, entry: Any, path: JsonPath) -> list[Violat
     component, problem = _component(rules, entry, path)
     if component is None:
         return [problem] if problem else []
-    # A component that cannot run is refused, and its entry still checked so every fault shows.
+    # A component that cannot run is refused (or, accepted without a runtime, warned about), and
+    # its entry still checked so every fault shows.
     found = [problem] if problem else []
     found += schema_violations(component, entry, path)
     takes_parsers = "parsers" in component.schema.get("properties", {})
@@ -70,4 +71,10 @@ def _component(rules: Section, entry: dict, path: JsonPath) -> tuple[registry.Co
         runnable = ", ".join(quoted(c.type_name) for c in registry.offered(rules.kind)) or "none"
         return component, error(type_path, f"The {rules.what} {quoted(type_name)} cannot run on this appliance yet "
                                            f"(it has no runtime); the {rules.what}s that run are: {runnable}.")
+    if not component.offered:
+        # Accepted without a runtime (the cloud transmit every FactoryTX configuration carries):
+        # it saves, but the user must know that it will not run.
+        consequence = "nothing will be sent" if rules.kind == registry.DATA_TRANSMIT else "nothing will be read"
+        return component, warning(path, f"The {rules.what} {quoted(type_name)} has no runtime on this appliance "
+                                        f"yet: it is saved but does not run, so {consequence}.")
     return component, None

@@ -53,21 +53,26 @@ def plan_restream(request: Any, config: dict[str, Any]) -> list[ConfiguredStream
     return targets
 
 
-def purge_streams(books: Books, targets: list[ConfiguredStream]) -> int:
+def purge_streams(books: Books, targets: list[ConfiguredStream], configured: list[ConfiguredStream]) -> int:
     """Deletes the receiver state and the markers of `targets` in one transaction.
 
-    Markers raised by transforms and transmits on the stream go too (they described data that
-    will be read again); markers another receiver raised on a same-named stream stay.
+    Every marker on the stream goes: the receiver's, those of transforms and transmits (they
+    described data that will be read again) and those of receivers no longer configured with
+    it (renamed or removed). Only another configured receiver with a same-named stream (a
+    configuration written by hand: validation refuses it) keeps its markers.
     Returns the number of receiver_state rows deleted.
     """
     purged = 0
+    others = set(configured)
     try:
         with books.transaction():
             for target in targets:
                 purged += books.receiver_state.purge_stream(target.receiver, target.asset, target.stream_type)
                 for marker in books.markers.for_stream(target.asset, target.stream_type):
-                    if marker.component == target.receiver or marker.component_type != RECEIVER:
-                        books.markers.clear(marker.component, target.asset, target.stream_type)
+                    owner = ConfiguredStream(marker.component, marker.asset, marker.stream_type)
+                    if marker.component_type == RECEIVER and owner != target and owner in others:
+                        continue
+                    books.markers.clear(marker.component, target.asset, target.stream_type)
     except Exception as exc:
         raise EdgeError(FTX_INTERNAL, f"Restream failed, nothing was purged: {exc}", FTX_INTERNAL) from exc
     return purged

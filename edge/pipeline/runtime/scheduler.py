@@ -21,7 +21,8 @@ from edge.pipeline import registry
 from edge.pipeline.runtime.restream import plan_restream, purge_streams
 from edge.pipeline.runtime.context import RECEIVER, TRANSMIT, PollResult
 from edge.pipeline.runtime.service_thread import RUNNING, STOPPED, ServiceThread
-from edge.pipeline.runtime.services import ServiceSpec, configured_services, service_key
+from edge.pipeline.runtime.services import (ServiceSpec, configured_services, configured_streams, marker_owners,
+                                            service_key)
 
 if TYPE_CHECKING:
     from edge.catalog.runtime_state import RuntimeState
@@ -63,6 +64,7 @@ class Scheduler:
     def resume(self) -> None:
         """At start-up: runs the pipeline unless it was last stopped on purpose."""
         with self._control:
+            self._clear_stale_markers()
             if self._desired() != RUNNING:
                 log.info("pipeline stays stopped, as it was left")
                 return
@@ -92,11 +94,15 @@ class Scheduler:
             return RUNNING
 
     def reload(self) -> None:
-        """After a new configuration is saved: when running, restarts every service on it."""
+        """After a new configuration is saved: clears the markers of components it no longer
+        has and, when running, restarts every service on it."""
         with self._control:
             if self._running:
-                self._stop_services()
+                self._stop_services()  # first, so no old service raises a marker after the clearing
+                self._clear_stale_markers()
                 self._start_services()
+            else:
+                self._clear_stale_markers()
 
     def shutdown(self) -> None:
         """Program exit: stops the threads and keeps the desired state for the next start."""
@@ -112,7 +118,8 @@ class Scheduler:
         Returns the number of receiver_state rows purged.
         """
         with self._control:
-            targets = plan_restream(request, self._configuration.body())
+            config = self._configuration.body()
+            targets = plan_restream(request, config)
             paused: list[ServiceThread] = []
             try:
                 for key in dict.fromkeys(service_key(RECEIVER, t.receiver) for t in targets):
@@ -125,7 +132,7 @@ class Scheduler:
                         service.note_stuck(self._stop_timeout)
                         raise EdgeError(FTX_INTERNAL, f"Data receiver {service.spec.name!r} did not finish its "
                                                       "current pass in time; nothing was purged", FTX_INTERNAL)
-                purged = purge_streams(self._ports.books, targets)
+                purged = purge_streams(self._ports.books, targets, configured_streams(config))
             finally:
                 for service in paused:
                     self._replace(service)
@@ -171,6 +178,23 @@ class Scheduler:
             return FAILED
         return RUNNING
 
+    def _clear_stale_markers(self) -> None:
+        """Deletes the markers no component of the configuration in force could have raised (a
+        renamed or removed component, a stream gone): they would show on a stream that now
+        belongs to someone else, or come back with a stream added again. A failure is logged;
+        the configuration stays in force."""
+        markers = self._ports.books.markers
+        try:
+            owners = marker_owners(self._configuration.body())
+            stale = [m for m in markers.every()
+                     if (m.component, m.component_type, m.asset, m.stream_type) not in owners]
+            if stale:
+                markers.clear_markers(stale)
+                log.info("cleared %d marker(s) of components no longer configured: %s", len(stale),
+                         ", ".join(sorted({f"{m.component} on {m.asset}:{m.stream_type}" for m in stale})))
+        except Exception as exc:
+            log.error("cannot clear the markers of components no longer configured: %s", exc)
+
     def _desired(self) -> str:
         try:
             return self._runtime_state.get(DESIRED_KEY, RUNNING)
@@ -207,8 +231,10 @@ class Scheduler:
         self._failure = None
         for service in services.values():
             if not service.runnable:
-                log.warning("%s is not run: %s", service.spec.key, service.last_error)
-        log.info("pipeline started: %d of %d services running", len(started), len(services))
+                log.warning("%s %s", service.spec.key, service.last_error)
+        # Only services with a thread run; one without a runtime is configured, not running.
+        running = sum(1 for service in services.values() if service.runnable)
+        log.info("pipeline started: %d of %d services running", running, len(services))
 
     def _stop_services(self) -> None:
         services = list(self._services.values())
@@ -246,15 +272,19 @@ class Scheduler:
                              predecessor=predecessor, on_pass=self._on_pass)
 
     def _runtime_class(self, spec: ServiceSpec) -> tuple[type | None, str | None]:
+        # The reason is the service's last_error while its status is `unknown`.
+        kind = spec.component_type.lower()
         component = self._find_component(spec.section, spec.type_name)
         if component is None:
-            return None, f"no {spec.section} component of type {spec.type_name!r}; it cannot run"
+            return None, f"not running: there is no {kind} of type {spec.type_name!r}"
         try:
             runtime_class = component.load_runtime()
         except Exception as exc:  # e.g. its protocol library is missing
-            return None, f"cannot load the {spec.type_name} runtime: {type(exc).__name__}: {exc}"
+            return None, f"not running: cannot load the {spec.type_name} runtime: {type(exc).__name__}: {exc}"
         if runtime_class is None:
-            return None, f"the {spec.type_name} {spec.section} component has no runtime yet; it cannot run"
+            consequence = "nothing is sent" if spec.component_type == TRANSMIT else "nothing is read"
+            return None, (f"not running: the {spec.type_name} {kind} has no runtime on this appliance yet, "
+                          f"so {consequence}")
         return runtime_class, None
 
     def _on_pass(self, spec: ServiceSpec, result: PollResult, when: str) -> None:

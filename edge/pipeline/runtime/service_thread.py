@@ -3,12 +3,15 @@
 The thread builds the component's runtime, then loops: poll, then wait poll_interval seconds
 on the stop Event, so a stop takes effect as soon as the current pass ends. An exception in a
 pass is logged to `edge.pipeline.<name>`, counted and kept as last_error; the next interval
-tries again. The runtime is built and closed on the service's own thread, so poll() and
-close() never run at the same time.
+tries again. An error marker the component raises counts the same way (a receiver that
+cannot list its folder, or cannot store a stream, raises a marker and ends its pass well):
+status shows its errors, whichever way they were reported. The runtime is built and closed
+on the service's own thread, so poll() and close() never run at the same time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -20,11 +23,13 @@ from edge.pipeline.runtime.context import ComponentContext, PollResult
 from edge.pipeline.runtime.services import ServiceSpec
 
 if TYPE_CHECKING:
+    from edge.catalog.markers import Marker
     from edge.pipeline.runtime.ports import ComponentPorts
 
 RUNNING = "running"
 STOPPED = "stopped"
 UNKNOWN = "unknown"
+ERROR_LEVEL = "error"  # markers of this level count as the service's errors
 
 # How often a new thread looks whether its predecessor's last pass has ended.
 _PREDECESSOR_CHECK_SECONDS = 0.2
@@ -113,7 +118,7 @@ class ServiceThread:
         runtime = None
         try:
             self._await_predecessor()
-            context = ComponentContext(self._ports, self.spec.name, self.spec.component_type,
+            context = ComponentContext(self._counting_ports(), self.spec.name, self.spec.component_type,
                                        self.spec.config, self._full_config, self.stop_event)
             while not self.stop_event.is_set():
                 try:
@@ -159,6 +164,20 @@ class ServiceThread:
             if self.last_error == waiting:
                 self.last_error = None
         self._predecessor = None
+
+    def _counting_ports(self) -> ComponentPorts:
+        """The ports, with a markers book that reports the component's error markers here."""
+        books = self._ports.books
+        markers = books.markers.reporting_to(self._record_marker)
+        return dataclasses.replace(self._ports, books=dataclasses.replace(books, markers=markers))
+
+    def _record_marker(self, marker: Marker) -> None:
+        if marker.level != ERROR_LEVEL:
+            return
+        with self._lock:
+            self.error_count += 1
+            self.last_error = f"{marker.asset}:{marker.stream_type}: {marker.message}"
+            self.last_error_time = marker.timestamp
 
     def _record_pass(self, result: PollResult) -> None:
         now = utc_timestamp()

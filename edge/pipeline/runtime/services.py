@@ -12,7 +12,8 @@ import dataclasses
 from typing import Any
 
 from edge.pipeline.registry import DATA_RECEIVER, DATA_TRANSMIT
-from edge.pipeline.runtime.context import RECEIVER, TRANSMIT
+from edge.pipeline.runtime.context import RECEIVER, TRANSFORM, TRANSMIT
+from edge.pipeline.runtime.streamflow import stream_matches
 
 # FactoryTX's defaults when a component leaves poll_interval out, in seconds.
 DEFAULT_POLL_INTERVAL = {RECEIVER: 5.0, TRANSMIT: 30.0}
@@ -97,3 +98,27 @@ def configured_streams(config: dict[str, Any]) -> list[ConfiguredStream]:
             if isinstance(asset, str) and isinstance(stream_type, str):
                 streams.append(ConfiguredStream(spec.name, asset, stream_type))
     return streams
+
+
+MarkerOwner = tuple[str, str, str, str]  # (component, component_type, asset, stream_type)
+
+
+def marker_owners(config: dict[str, Any]) -> set[MarkerOwner]:
+    """Who may hold a marker on which stream under `config`: each receiver on its own streams,
+    each transform on the streams its filter_stream selects, each transmit on every stream.
+    A marker of anyone else (a receiver renamed or removed, a stream gone) describes a
+    configuration that is no longer in force."""
+    streams = configured_streams(config)
+    owners: set[MarkerOwner] = {(s.receiver, RECEIVER, s.asset, s.stream_type) for s in streams}
+    transforms = config.get("transforms") if isinstance(config, dict) else None
+    for entry in transforms if isinstance(transforms, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        name = str(entry.get("transform_name", entry.get("transform_type")))  # as StreamFlow names it
+        for s in streams:
+            if stream_matches(entry.get("filter_stream", ["*"]), s.stream):
+                owners.add((name, TRANSFORM, s.asset, s.stream_type))
+    for spec in configured_services(config):
+        if spec.component_type == TRANSMIT:
+            owners.update((spec.name, TRANSMIT, s.asset, s.stream_type) for s in streams)
+    return owners

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from edge.pipeline.config.templates import template_configuration
 from edge.pipeline.config.validation import validate_config
 
 SPEC = Path(__file__).resolve().parents[3] / "fixtures" / "factorytx_spec"
+EXISTING_FOLDER = str(Path(__file__).resolve().parent)  # a localfile root_path that exists on every box
 
 
 def spec_example(name: str) -> dict:
@@ -21,7 +23,7 @@ def full_config() -> dict:
     return {
         "data_receiver": [
             {"data_receiver_name": "files", "protocol": "localfile", "poll_interval": 5, "delete_completed": False,
-             "connections": [{"root_path": "/data/in"}],
+             "connections": [{"root_path": EXISTING_FOLDER}],
              "parsers": [{"parser_name": "csv", "parser_type": "spreadsheet", "filter_stream": ["press_*:cycle"],
                           "options": {"localtz": "Asia/Ho_Chi_Minh", "counter": True,
                                       "parse": {"separator": ";", "header": 0, "dayfirst": True,
@@ -34,7 +36,8 @@ def full_config() -> dict:
             {"data_receiver_name": "share", "protocol": "smb",
              "connections": [{"host": "10.0.0.5", "port": 445, "username": "u", "password": "p", "domain": "PLANT",
                               "shared_folder": "data/line1"}],
-             "parsers": [{"parser_name": "csv", "parser_type": "spreadsheet", "filter_stream": ["*"]}],
+             "parsers": [{"parser_name": "csv", "parser_type": "spreadsheet", "filter_stream": ["*"],
+                          "options": {"parse": {"parse_dates": ["time"]}}}],
              "streams": [{"asset": "oven", "stream_type": "temperature", "file_filter": ["*.txt"]}]},
             {"data_receiver_name": "db", "protocol": "sql", "poll_interval": 10,
              "connections": [{"host": "db.local", "port": 5432, "username": "r", "password": "s",
@@ -81,12 +84,18 @@ NOT_RUNNABLE_YET = [
 ]
 
 
+# Every configuration carries a remotedatapost transmit, accepted without a runtime: each one is
+# warned about at its entry. The tests below assert those warnings; found() sets them aside.
+NO_TRANSMIT_RUNTIME = ('The transmit "remotedatapost" has no runtime on this appliance yet: it is saved but '
+                       'does not run, so nothing will be sent.')
+
+
 def all_found(config) -> list[tuple[str, list, str]]:
     return [(v.level, list(v.json_path), v.description) for v in validate_config(config)]
 
 
 def found(config) -> list[tuple[str, list, str]]:
-    return [v for v in all_found(config) if v not in NOT_RUNNABLE_YET]
+    return [v for v in all_found(config) if v not in NOT_RUNNABLE_YET and v[2] != NO_TRANSMIT_RUNTIME]
 
 
 def paths(config, level="error") -> list[list]:
@@ -94,13 +103,15 @@ def paths(config, level="error") -> list[list]:
 
 
 def test_receivers_without_a_runtime_are_refused_at_their_protocol():
-    assert all_found(full_config()) == NOT_RUNNABLE_YET
+    assert all_found(full_config()) == NOT_RUNNABLE_YET + [("warning", ["data_transmit", 0], NO_TRANSMIT_RUNTIME)]
 
 
-def test_a_configuration_using_every_runnable_component_has_no_violation():
+def test_a_configuration_using_every_runnable_component_has_only_the_transmit_warning():
     config = full_config()
     del config["data_receiver"][2:]
     config["transforms"][1]["filter_stream"] = ["*"]  # its stream came from the sql receiver
+    assert all_found(config) == [("warning", ["data_transmit", 0], NO_TRANSMIT_RUNTIME)]
+    del config["data_transmit"]
     assert all_found(config) == []
 
 
@@ -113,21 +124,26 @@ def test_refused_receiver_is_still_checked_against_its_schema():
     ]
 
 
-def test_remotedatapost_is_accepted_before_its_runtime_exists():
-    # Every FactoryTX configuration and every served template carries one.
+def test_remotedatapost_is_accepted_before_its_runtime_exists_with_a_warning_that_nothing_is_sent():
+    # Every FactoryTX configuration and every served template carries one: it saves (a warning,
+    # not an error), and the warning at each transmit says that nothing will be sent.
     config = full_config()
     del config["data_receiver"][2:]
     config["transforms"][1]["filter_stream"] = ["*"]
     config["data_transmit"].append({"transmit_name": "implied", "base_url": "https://p.sightmachine.io",
                                     "API_key": "k", "API_key_ID": "id"})
-    assert all_found(config) == []
+    assert all_found(config) == [("warning", ["data_transmit", 0], NO_TRANSMIT_RUNTIME),
+                                 ("warning", ["data_transmit", 1], NO_TRANSMIT_RUNTIME)]
 
 
-def test_spec_get_config_example_passes_without_violation():
-    assert found(spec_example("get_config_response.json")) == []
+def test_spec_get_config_example_passes_warned_only_that_its_folder_is_missing():
+    assert found(spec_example("get_config_response.json")) == [
+        ("warning", ["data_receiver", 0, "connections", 0, "root_path"],
+         '"/data/demorobotdata" does not exist on this appliance: the receiver will find no files there '
+         "(a connection error at every poll) until it is created.")]
 
 
-def test_spec_post_example_passes_with_placeholder_warnings_only():
+def test_spec_post_example_passes_with_warnings_only():
     result = found(spec_example("post_config_request.json"))
     assert {level for level, _, _ in result} == {"warning"}
     assert [path for _, path, _ in result] == [
@@ -136,6 +152,8 @@ def test_spec_post_example_passes_with_placeholder_warnings_only():
         ["data_transmit", 0, "API_key"],
         ["data_transmit", 0, "API_key_ID"],
         ["transforms", 0, "field_names"],
+        ["data_receiver", 0, "connections", 0, "root_path"],  # /data/folder_with_data_files is not here
+        ["data_receiver", 0, "streams", 0],  # parse_dates and field_names are placeholders: no time
     ]
 
 
@@ -213,7 +231,8 @@ def test_missing_required_property_points_at_the_property():
 
 def test_localfile_connection_needs_root_path_or_data_directory():
     config = full_config()
-    config["data_receiver"][0]["connections"] = [{"root_path": "/a"}, {"data_directory": "/b"}, {}]
+    config["data_receiver"][0]["connections"] = [{"root_path": EXISTING_FOLDER}, {"data_directory": EXISTING_FOLDER},
+                                                 {}]
     assert found(config) == [("error", ["data_receiver", 0, "connections", 2, "root_path"],
                               "'root_path' or 'data_directory' is required.")]
 
@@ -386,6 +405,62 @@ def test_stream_no_parser_reads_is_a_warning():
     config["data_receiver"][0]["parsers"][0]["filter_stream"] = ["press_1:*"]
     assert found(config) == [("warning", ["data_receiver", 0, "streams", 1],
                               "No parser's filter_stream matches stream \"press_2:cycle\": its files will not be read.")]
+
+
+def test_localfile_template_with_only_its_folder_filled_warns_that_no_record_has_a_time(tmp_path):
+    config = template_configuration("localfile")
+    config["data_receiver"][0]["connections"][0]["data_directory"] = str(tmp_path)
+    config["transforms"][0]["timezone"] = "UTC"  # a placeholder there is an error, not a warning
+    result = found(config)
+    assert {level for level, _, _ in result} == {"warning"}  # it still passes, and says why it stores nothing
+    assert ("warning", ["data_receiver", 0, "streams", 0],
+            'Records of stream "asset_0:cycle" have no time, so the historian cannot store any of them: parser '
+            '"parser_0" names no parse_timestamps or parse_dates field, and no convert_timestamps transform names '
+            "a field of this stream.") in result
+    # Naming the time field in the transform the template offers is enough.
+    config["transforms"][1]["field_name"] = "datetime"
+    assert [path for _, path, _ in found(config) if path == ["data_receiver", 0, "streams", 0]] == []
+
+
+@pytest.mark.parametrize("parse, transforms, warned", [
+    ({"parse_timestamps": [{"field_name": "ts", "format": "%Y"}]}, [], False),
+    ({"parse_dates": ["date"]}, [], False),
+    ({"parse_dates": ["<Please input the field name>"]}, [], True),
+    ({}, [{"transform_name": "t", "transform_type": "convert_timestamps", "filter_stream": ["press_*:cycle"],
+           "field_names": ["ts"]}], False),
+    ({}, [{"transform_name": "t", "transform_type": "convert_timestamps", "filter_stream": ["oven:*"],
+           "field_names": ["ts"]}], True),  # the transform converts another stream's field
+    ({}, [{"transform_name": "t", "transform_type": "rename", "filter_stream": ["*"],
+           "renames": {"a": "b"}}], True),
+], ids=["parse_timestamps", "parse_dates", "placeholder", "transform", "transform-elsewhere", "other-transform"])
+def test_stream_warned_only_when_nothing_names_its_time(parse, transforms, warned):
+    config = full_config()
+    del config["data_receiver"][1:]
+    config["data_receiver"][0]["parsers"][0]["options"]["parse"] = parse
+    config["transforms"] = transforms
+    no_time = [path for _, path, text in found(config) if "have no time" in text]
+    expected = [["data_receiver", 0, "streams", 0], ["data_receiver", 0, "streams", 1]]
+    assert no_time == (expected if warned else [])
+
+
+def test_localfile_folder_not_on_this_box_is_a_warning(tmp_path):
+    config = full_config()
+    a_file = tmp_path / "not-a-folder.csv"
+    a_file.write_text("a,b\n")
+    config["data_receiver"][0]["connections"] = [{"root_path": str(tmp_path / "missing")},
+                                                 {"data_directory": str(a_file)},
+                                                 {"root_path": str(tmp_path)}]
+    assert found(config) == [
+        ("warning", ["data_receiver", 0, "connections", 0, "root_path"],
+         f'"{tmp_path / "missing"}" does not exist on this appliance: the receiver will find no files there '
+         "(a connection error at every poll) until it is created."),
+        ("warning", ["data_receiver", 0, "connections", 1, "data_directory"],
+         f'"{a_file}" is not a folder on this appliance: the receiver will find no files there '
+         "(a connection error at every poll) until it is created."),
+    ]
+    # An SMB shared_folder lives on another machine: not checked here.
+    config["data_receiver"][1]["connections"][0]["shared_folder"] = str(tmp_path / "missing")
+    assert len(found(config)) == 2
 
 
 @pytest.mark.parametrize("seconds, word", [(0.2, "very short"), (90_000, "very long")])

@@ -26,6 +26,24 @@ def test_nothing_saved_reads_as_the_empty_configuration(configuration):
     assert configuration.body() == {"data_receiver": [], "transforms": [], "data_transmit": []}
 
 
+def test_empty_configuration_is_saved_with_every_section(configuration):
+    checked = configuration.save({})
+    assert checked.revision.body == {"data_receiver": [], "transforms": [], "data_transmit": []}
+    assert configuration.body() == {"data_receiver": [], "transforms": [], "data_transmit": []}
+
+
+def test_revision_stored_without_some_sections_reads_with_every_section(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.db")
+    try:
+        history = ConfigHistory(catalog)
+        history.save({"transforms": []}, source="test")  # as saved before sections were filled in
+        configuration = FtxConfiguration(history, mask_secrets=True)
+        assert configuration.current().body == {"transforms": [], "data_receiver": [], "data_transmit": []}
+        assert configuration.body() == {"transforms": [], "data_receiver": [], "data_transmit": []}
+    finally:
+        catalog.close()
+
+
 def test_save_stores_clear_secrets_and_shows_them_masked(configuration):
     checked = configuration.save(config())
     assert checked.passed and checked.revision.revision == 1
@@ -66,7 +84,9 @@ def test_check_passes_with_warnings_and_reports_them():
     checked = check_configuration(config(api_key="<Please input your API key>"), None)
     assert checked.passed
     assert checked.report()["status"] == "passed"
-    assert [v["level"] for v in checked.report()["violations"]] == ["warning"]
+    # The remotedatapost transmit (no runtime yet: nothing is sent), then the placeholder.
+    assert [(v["level"], v["json_path"]) for v in checked.report()["violations"]] == [
+        ("warning", ["data_transmit", 0]), ("warning", ["data_transmit", 0, "API_key"])]
 
 
 def test_too_deep_a_document_is_one_error_without_walking_it():

@@ -69,6 +69,8 @@ class CountingRuntime:
             JOURNAL.release.wait(30)
         if self.context.config.get("exit"):
             raise SystemExit(3)
+        for level in self.context.config.get("mark", ()):  # ends the pass well, as a receiver does
+            self.context.raise_marker("press", "cycle", "connection", level, f"{level} raised by {self.name}")
         records = self.context.config.get("records", 1)
         return PollResult(records_in=records, records_out=records)
 
@@ -181,6 +183,24 @@ def test_failing_component_is_logged_counted_and_retried_while_others_run(app, m
     assert failures and "broken cannot read" in failures[0].getMessage()
 
 
+def test_error_markers_a_component_raises_count_as_its_errors(app, make_scheduler):
+    save(app, config([receiver("marking", mark=["warning", "error"]), receiver("warning_only", mark=["warning"])]))
+    scheduler = make_scheduler()
+    scheduler.start()
+    JOURNAL.wait_for(lambda: JOURNAL.polls["marking"] >= 3 and JOURNAL.polls["warning_only"] >= 3)
+    scheduler.stop()  # the counts hold still
+
+    services = scheduler.status()["services"]
+    marking = services["marking"]
+    assert marking["error_count"] == JOURNAL.polls["marking"]  # one error marker a pass; warnings do not count
+    assert marking["last_error"] == "press:cycle: error raised by marking"
+    [stored] = [m for m in app.markers.for_stream("press", "cycle") if m.component == "marking" and
+                m.level == "error"]
+    assert marking["last_error_time"] == stored.timestamp
+    assert services["warning_only"]["error_count"] == 0
+    assert services["warning_only"]["last_error"] is None
+
+
 def test_runtime_that_cannot_be_built_is_retried_each_interval(app, make_scheduler):
     save(app, config([receiver("offline", fail_build=True)]))
     scheduler = make_scheduler()
@@ -189,21 +209,35 @@ def test_runtime_that_cannot_be_built_is_retried_each_interval(app, make_schedul
     assert scheduler.status()["services"]["offline"]["last_error"] == "OSError: cannot reach the device"
 
 
-def test_component_without_runtime_is_unknown_with_reason_and_gets_no_thread(app, make_scheduler):
+def test_component_without_runtime_is_unknown_with_reason_gets_no_thread_and_is_not_counted(
+        app, make_scheduler, caplog):
     save(app, config([receiver("waiting", protocol="noruntime"), receiver("nowhere", protocol="carrier_pigeon"),
-                      receiver("ok")]))
-    scheduler = make_scheduler()
-    scheduler.start()
-    JOURNAL.wait_for(lambda: JOURNAL.polls["ok"] >= 1)
+                      receiver("ok")], [transmit("cloud", transmit_type="noruntime")]))
+    TEST_COMPONENTS[(DATA_TRANSMIT, "noruntime")] = Component(DATA_TRANSMIT, "noruntime", "tests", "No runtime")
+    try:
+        scheduler = make_scheduler()
+        with caplog.at_level("INFO", logger="edge.pipeline.scheduler"):
+            scheduler.start()
+        JOURNAL.wait_for(lambda: JOURNAL.polls["ok"] >= 1)
+        services = scheduler.status()["services"]
+    finally:
+        del TEST_COMPONENTS[(DATA_TRANSMIT, "noruntime")]
 
-    services = scheduler.status()["services"]
     assert services["waiting"]["status"] == "unknown"
-    assert services["waiting"]["last_error"] == "the noruntime data_receiver component has no runtime yet; it cannot run"
+    assert services["waiting"]["last_error"] == ("not running: the noruntime receiver has no runtime on this "
+                                                 "appliance yet, so nothing is read")
     assert services["waiting"]["last_run"] is None
+    assert services["waiting"]["error_count"] == 0
+    assert services["cloud"]["status"] == "unknown"
+    assert services["cloud"]["last_error"] == ("not running: the noruntime transmit has no runtime on this "
+                                               "appliance yet, so nothing is sent")
     assert services["nowhere"]["status"] == "unknown"
-    assert "carrier_pigeon" in services["nowhere"]["last_error"]
+    assert services["nowhere"]["last_error"] == "not running: there is no receiver of type 'carrier_pigeon'"
+    assert services["ok"]["status"] == "running"
     assert pipeline_threads() == ["receiver:ok"]
     assert scheduler.status()["status"] == "running"
+    started = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pipeline started")]
+    assert started == ["pipeline started: 1 of 4 services running"]
 
 
 def test_stop_joins_every_thread_closes_runtimes_and_persists_stopped(app, make_scheduler):
@@ -296,6 +330,44 @@ def test_reload_of_a_stopped_pipeline_starts_nothing_but_shows_the_new_services(
         "last_error_time": None}}
 
 
+def marker_owners_standing(app):
+    return sorted((m.component, m.component_type, m.asset, m.stream_type) for m in app.markers.every())
+
+
+@pytest.mark.parametrize("running", [True, False], ids=["running", "stopped"])
+def test_reload_clears_the_markers_of_components_no_longer_configured(app, make_scheduler, running):
+    rename = {"transform_name": "names", "transform_type": "rename", "filter_stream": ["press:cycle"],
+              "renames": {"a": "b"}}
+    save(app, {"data_receiver": [receiver("line_1")], "transforms": [rename, {**rename, "transform_name": "gone"}],
+               "data_transmit": [transmit("cloud")]})
+    scheduler = make_scheduler()
+    scheduler.start() if running else scheduler.stop()
+    for component, component_type, stream_type in [
+            ("line_1", "Receiver", "cycle"), ("line_1", "Receiver", "alarm"), ("names", "Transform", "cycle"),
+            ("names", "Transform", "alarm"), ("gone", "Transform", "cycle"), ("cloud", "Transmit", "cycle"),
+            ("line_0", "Receiver", "cycle")]:
+        app.markers.raise_marker(component, component_type, "press", stream_type, "parse", "error", "bad row")
+
+    # line_1 loses its alarm stream, the "gone" transform goes, and line_0 was renamed long ago.
+    line_1 = receiver("line_1")
+    line_1["streams"] = line_1["streams"][:1]
+    save(app, {"data_receiver": [line_1], "transforms": [rename], "data_transmit": [transmit("cloud")]})
+    scheduler.reload()
+
+    assert marker_owners_standing(app) == [("cloud", "Transmit", "press", "cycle"),
+                                           ("line_1", "Receiver", "press", "cycle"),
+                                           ("names", "Transform", "press", "cycle")]
+    assert scheduler.status()["status"] == ("running" if running else "stopped")
+
+
+def test_start_up_clears_markers_left_by_an_earlier_configuration(app, make_scheduler):
+    save(app, config([receiver("line_1")]))
+    app.markers.raise_marker("line_0", "Receiver", "press", "cycle", "connection", "error", "no folder")
+    app.markers.raise_marker("line_1", "Receiver", "press", "cycle", "connection", "error", "no folder")
+    make_scheduler().resume()
+    assert marker_owners_standing(app) == [("line_1", "Receiver", "press", "cycle")]
+
+
 def test_stuck_pass_is_reported_and_its_successor_waits_for_it(app, make_scheduler):
     save(app, config([receiver("slow", block=True)]))
     scheduler = make_scheduler(stop_timeout=0.1)
@@ -372,11 +444,14 @@ def test_restream_purges_named_streams_state_and_markers_and_rereads(app, make_s
     app.markers.raise_marker("transmit_0", "Transmit", "press", "cycle", "send", "warning", "slow")
     app.markers.raise_marker("line_2", "Receiver", "press", "cycle", "parse", "error", "bad row 9")
     app.markers.raise_marker("line_1", "Receiver", "press", "alarm", "parse", "error", "bad row 1")
+    # A receiver since renamed (or removed): its marker is stale, and goes with the stream's.
+    app.markers.raise_marker("line_0", "Receiver", "press", "cycle", "connection", "error", "no folder")
 
     purged = scheduler.restream({"line_1": [{"asset": "press", "stream_type": "cycle"}]})
 
     assert purged == 2
     assert state_rows(app) == [("line_1", "press", "alarm", "c.csv"), ("line_2", "press", "cycle", "a.csv")]
+    # line_2 has a stream of the same name (a configuration validation would refuse): it keeps its own.
     assert [m.component for m in app.markers.for_stream("press", "cycle")] == ["line_2"]
     assert [m.message for m in app.markers.for_stream("press", "alarm")] == ["bad row 1"]
     JOURNAL.wait_for(lambda: JOURNAL.built["line_1"] == 2)  # read again by a fresh runtime
