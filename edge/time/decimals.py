@@ -181,7 +181,7 @@ def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarra
     result: list[NumberColumn | None] = [None] * columns
     if not rows:
         return [NumberColumn(np.zeros(0), False, _NONE) if c in established
-                or _sample(fields, starts[:, c], ends[:, c]) != _TEXT else None for c in range(columns)]
+                or _sample_is_numeric(fields, starts[:, c], ends[:, c]) else None for c in range(columns)]
     # Column after column (transposed), so each column's values come out contiguous; laid
     # out so, each column's longest is a contiguous reduction too.
     lengths = np.empty((columns, rows), dtype=np.int64)
@@ -189,9 +189,8 @@ def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarra
     longest = lengths.max(axis=1)
     candidates = []
     for c in range(columns):
-        sample = _sample(fields, starts[:, c], ends[:, c])
-        if (sample != _TEXT or c in established
-                or _mostly_number_like(fields, starts[:, c], lengths[c])):
+        if (c in established or _sample_is_numeric(fields, starts[:, c], ends[:, c])
+                or _mostly_number_like(fields, starts[:, c], ends[:, c])):
             candidates.append(c)
     fast = [c for c in candidates if longest[c] <= _FAST_WIDTH]
     if fast:
@@ -226,14 +225,10 @@ def _text(fields: ByteFields, start: int, end: int) -> bytes:
     return fields.padded[fields.pad + start:fields.pad + end].tobytes()
 
 
-_NUMBERS, _MIXED, _TEXT = "numbers", "mixed", "text"
-
-
-def _sample(fields: ByteFields, starts: np.ndarray, ends: np.ndarray, size: int = 4) -> str:
-    """A cheap look at the first present values, so the usual columns, all numbers or all
-    text, are told apart without the matrix work: _NUMBERS when the first `size` are numbers
-    (or there are none), _TEXT when none of the first 2 * `size` is, else _MIXED."""
-    numbers = words = 0
+def _sample_is_numeric(fields: ByteFields, starts: np.ndarray, ends: np.ndarray, size: int = 4) -> bool:
+    """A cheap look at the first present values, so the usual column, all numbers, skips
+    the work of telling a text column from a numeric one with a few bad cells."""
+    seen = 0
     for low, high in ((0, 2 * size), (2 * size, 256)):  # rarely more than the first few
         for start, end in zip(starts[low:high].tolist(), ends[low:high].tolist()):
             text = _text(fields, start, end).strip()
@@ -241,35 +236,31 @@ def _sample(fields: ByteFields, starts: np.ndarray, ends: np.ndarray, size: int 
                 continue
             try:
                 float(text)
-                numbers += 1
             except ValueError:
-                words += 1
-            if not words and numbers >= size:
-                return _NUMBERS
-            if numbers + words >= 2 * size:
-                return _MIXED if numbers else _TEXT
-    if not words:
-        return _NUMBERS
-    return _MIXED if numbers else _TEXT
-
-
-# Bytes a number's text may begin with: digits, sign, dot, space.
-_NUMBER_START = np.zeros(256, dtype=bool)
-_NUMBER_START[np.frombuffer(b"0123456789+-. ", dtype=np.uint8)] = True
-
-
-def _mostly_number_like(fields: ByteFields, starts: np.ndarray, lengths: np.ndarray) -> bool:
-    """Whether at least half of the non-empty values begin as a number may: a column whose
-    first values are text may still be mostly numbers (a sensor that reported errors first)."""
-    present = lengths > 0
-    count = int(present.sum())
-    if not count:
-        return False
-    first = fields.padded[fields.pad + starts[present]]
-    return 2 * int(np.count_nonzero(_NUMBER_START[first])) >= count
+                return False
+            seen += 1
+            if seen >= size:
+                return True
+    return True
 
 
 _MISSING = np.array(sorted(MISSING_WORDS), dtype="S16")
+
+
+# Bytes a number's text is made of (zero: the padding of a field matrix).
+_NUMBER_BYTES = np.zeros(256, dtype=bool)
+_NUMBER_BYTES[np.frombuffer(b"0123456789+-.eE \0", dtype=np.uint8)] = True
+
+
+def _mostly_number_like(fields: ByteFields, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether at least half of the present values are made of a number's characters only: a
+    column whose first values are text may still be mostly numbers (a sensor that reported
+    errors first), and one that is not is text without reading its values one by one."""
+    mat, _ = fields.matrix(starts, ends)
+    texts = np.strings.strip(np.ascontiguousarray(mat).view(f"S{mat.shape[1]}").ravel())
+    present = ~np.isin(texts, _MISSING)
+    number_like = _NUMBER_BYTES[mat].all(axis=1)
+    return 2 * int(np.count_nonzero(number_like & present)) >= max(1, int(np.count_nonzero(present)))
 
 
 def _read_rest(fields: ByteFields, starts, ends, rows, values) -> tuple[int, np.ndarray]:

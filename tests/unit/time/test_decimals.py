@@ -77,6 +77,9 @@ def test_a_column_of_mostly_text_is_text_unless_it_was_numeric_before():
     assert first.unparsed.tolist() == [0, 1, 3]
     assert np.array_equal(second.values, [np.nan, np.nan, 1.0, np.nan], equal_nan=True)
     assert second.unparsed.tolist() == [0, 1]  # n/a is a missing value, not an unparsed one
+    dates = [["2024-03-10 00:00:00"], ["12-345"], ["2024-03-10 00:00:02"]]  # text that begins like a number
+    source, starts, ends = columns_of(dates)
+    assert parse_number_columns(source, starts, ends) == [None]
 
 
 def test_text_first_then_numbers_is_numeric_and_half_is_enough():
