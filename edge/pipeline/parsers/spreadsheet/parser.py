@@ -153,8 +153,9 @@ class SpreadsheetParser:
                 values, wrong = self._timestamps(source, s, e, self.formats[name])
                 for row in np.flatnonzero(wrong & ~unreadable)[:_EXAMPLES]:
                     text = records.buf[s[row]:e[row]].tobytes().decode("utf-8", "replace")
+                    why = timestamps.out_of_range(text, self.formats[name], self.dayfirst)
                     bad.append((int(records.record_line[good[row]]),
-                                f"{name}: {text!r} is not a timestamp{self._layout(name)}"))
+                                f"{name}: {text!r} is {why or 'not a timestamp' + self._layout(name)}"))
                 unreadable |= wrong
                 fields[name] = values
             elif numbers[index] is not None:

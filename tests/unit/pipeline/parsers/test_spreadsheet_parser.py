@@ -50,14 +50,16 @@ def test_header_types_and_local_timestamps():
 def test_bad_lines_are_counted_and_never_stop_the_file():
     p = parser(parse_timestamps=[{"field_name": "ts", "format": "%Y-%m-%d %H:%M:%S"}])
     data = (b"ts,v\n2024-01-01 00:00:00,1\n2024-01-01 00:00:01,2,extra\nyesterday,3\n\n"
-            b"2024-01-01 00:00:03\n2024-01-01 00:00:04,5\n")
+            b"2024-01-01 00:00:03\n2024-01-01 00:00:04,5\n2500-01-01 00:00:05,6\n")
     out = parse_all(p, data)
     assert out.fields["v"].tolist()[0] == 1.0 and np.isnan(out.fields["v"][1]) and out.fields["v"][2] == 5.0
     assert out.fields["ts"].view(np.int64).tolist() == [utc_ns(2024, 1, 1, 0, 0, 0), utc_ns(2024, 1, 1, 0, 0, 3),
                                                         utc_ns(2024, 1, 1, 0, 0, 4)]
-    assert out.bad_lines == 2
+    assert out.bad_lines == 3
     assert out.bad_examples == ["line 3: expected 2 fields, saw 3",
-                                "line 4: ts: 'yesterday' is not a timestamp in layout '%Y-%m-%d %H:%M:%S'"]
+                                "line 4: ts: 'yesterday' is not a timestamp in layout '%Y-%m-%d %H:%M:%S'",
+                                "line 8: ts: '2500-01-01 00:00:05' is out of range: times are kept as 64-bit "
+                                "nanoseconds since 1970, so the year must be from 1678 to 2261"]
 
 
 def test_a_cell_that_is_no_number_keeps_the_column_and_is_reported_by_its_row():
