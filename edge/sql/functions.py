@@ -17,6 +17,7 @@ or to the origin given, as the store's rollups are.
 
 from __future__ import annotations
 
+import math
 import time
 
 import apsw
@@ -24,8 +25,8 @@ import numpy as np
 
 from edge.errors import BAD_TIME, SYNTAX_ERROR, EdgeError
 from edge.sql import errors
-from edge.time.civil import civil_from_days, days_from_civil
-from edge.time.dateformat import format_times, parse_times
+from edge.time.civil import OUT_OF_RANGE, civil_from_days, days_from_civil
+from edge.time.dateformat import format_times, out_of_range, parse_times
 from edge.time.timezone import TimeZone
 from edge.time.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_MS, NS_PER_SECOND, NS_PER_US, NS_PER_WEEK
 
@@ -81,14 +82,14 @@ class Functions:
             "DATE_BIN": (self.date_bin, 3, 4, "DATE_BIN takes (unit, size, time [, origin])"),
             "ROLLUP": (self.rollup, 3, 4,
                        "ROLLUP takes (unit, size, time [, origin]) with unit sec, min, hour or day"),
+            "FROM_UNIXTIME": (from_unixtime, 1, 1, "FROM_UNIXTIME takes (seconds since 1970)"),
+            "UNIX_TIMESTAMP": (self.unix_timestamp, 1, 1, "UNIX_TIMESTAMP takes (time)"),
+            "TO_HEX": (to_hex, 1, 1, "TO_HEX takes (value)"),
         }
         for name, (function, fewest, most, usage) in counted.items():
             for count in range(fewest, most + 1):
                 conn.create_scalar_function(name, function, count, deterministic=True)
             conn.create_scalar_function(name, _refusal(usage), -1, deterministic=True)
-        for name, function in {"FROM_UNIXTIME": from_unixtime, "UNIX_TIMESTAMP": unix_timestamp,
-                               "TO_HEX": to_hex}.items():
-            conn.create_scalar_function(name, function, -1, deterministic=True)
         conn.create_scalar_function("NOW", now, 0, deterministic=False)
         conn.create_scalar_function("SYSDATE", now, 0, deterministic=False)
         conn.create_aggregate_function("FIRST", First)
@@ -106,6 +107,8 @@ class Functions:
         if date_format is not None and not isinstance(date_format, str):
             raise EdgeError(BAD_TIME, "TO_DATE: the format must be text such as 'YYYY-MM-DD HH24:MI:SS'")
         utc, ok = parse_times([text.strip()], self.zone, date_format)
+        if not ok[0] and out_of_range(text, date_format):
+            raise EdgeError(BAD_TIME, f"TO_DATE: {text!r} is {OUT_OF_RANGE}")
         if not ok[0]:
             wanted = f"the format {date_format!r}" if date_format else "YYYY-MM-DD[ HH24:MI:SS[ mmm:uuu:nnn]]"
             raise EdgeError(BAD_TIME, f"TO_DATE cannot read {text!r} as a time: expected {wanted}")
@@ -119,7 +122,8 @@ class Functions:
                 raise errors.syntax(f"TO_CHAR with a format needs a datetime, got {value!r}")
             if not isinstance(date_format, str) or not date_format:
                 raise EdgeError(BAD_TIME, "TO_CHAR: the format must be text such as 'YYYY-MM-DD'")
-            return format_times(np.array([int(value)], dtype=np.int64), self.zone, date_format)[0]
+            value = time_value(value, "TO_CHAR", self)
+            return format_times(np.array([value], dtype=np.int64), self.zone, date_format)[0]
         if isinstance(value, bytes):
             return value.hex().upper()
         return str(value)
@@ -128,7 +132,7 @@ class Functions:
         count = _size(count, "DATE_TRUNC")
         if value is None:
             return None
-        value = int(value)
+        value = time_value(value, "DATE_TRUNC", self)
         offset = int(self.zone.local_offsets(np.array([value], dtype=np.int64))[0])
         local = value + offset
         key = str(unit).strip().lower()
@@ -151,11 +155,14 @@ class Functions:
         return int(self.zone.utc_from_local(np.array([truncated], dtype=np.int64))[0])
 
     def date_bin(self, unit, size, value, origin=0):
-        return _bucket(unit_ns(unit, "DATE_BIN") * _size(size, "DATE_BIN"), value, origin, self)
+        return _bucket("DATE_BIN", unit_ns(unit, "DATE_BIN") * _size(size, "DATE_BIN"), value, origin, self)
+
+    def unix_timestamp(self, value):
+        return None if value is None else time_value(value, "UNIX_TIMESTAMP", self) // NS_PER_SECOND
 
     def rollup(self, unit, size, value, origin=0):
         width = unit_ns(unit, "ROLLUP", ROLLUP_UNITS) * _size(size, "ROLLUP")
-        return _bucket(width, value, origin, self)
+        return _bucket("ROLLUP", width, value, origin, self)
 
 
 def _refusal(usage: str):
@@ -165,14 +172,41 @@ def _refusal(usage: str):
     return refuse
 
 
-def _bucket(width: int, value, origin, functions: Functions):
+def _bucket(function: str, width: int, value, origin, functions: Functions):
     if value is None:
         return None
-    if isinstance(origin, str):
-        origin = functions.to_date(origin)
-    origin = int(origin or 0)
-    value = int(value)
+    origin = time_value(origin or 0, function, functions, "the origin")
+    value = time_value(value, function, functions)
     return origin + ((value - origin) // width) * width
+
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def time_value(value, function: str, functions: Functions, what: str = "the time") -> int:
+    """A time argument (`what`) of `function` as int64 ns: a datetime (an integer), a finite
+    number in range, or text TO_DATE reads; anything else is a clear error naming both."""
+    if isinstance(value, str):
+        return functions.to_date(value)
+    if isinstance(value, float) and math.isfinite(value) and _INT64_MIN <= value < 2.0 ** 63:
+        return int(value)
+    if isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    raise EdgeError(BAD_TIME, f"{function}: {what} must be a datetime (or text such as '2024-01-01 08:00:00'), "
+                              f"got {_shown(value)}")
+
+
+def _shown(value) -> str:
+    """A value as an error message shows it (never thousands of digits)."""
+    if isinstance(value, bytes):
+        return "a binary value"
+    if isinstance(value, int):
+        return "a number beyond the datetime range (64-bit nanoseconds)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a number" if math.isnan(value) else "an infinite number"
+    if isinstance(value, float):
+        return "a number beyond the datetime range (64-bit nanoseconds)"
+    return repr(value)
 
 
 def now() -> int:
@@ -180,11 +214,17 @@ def now() -> int:
 
 
 def from_unixtime(seconds):
-    return None if seconds is None else int(round(float(seconds) * NS_PER_SECOND))
-
-
-def unix_timestamp(value):
-    return None if value is None else int(value) // NS_PER_SECOND
+    if seconds is None:
+        return None
+    try:
+        ns = round(float(seconds) * NS_PER_SECOND) if not isinstance(seconds, bytes) else None
+    except (ValueError, OverflowError):  # text that is no number; a whole number beyond a double
+        ns = None
+    if ns is None or not math.isfinite(ns) or not _INT64_MIN <= ns <= _INT64_MAX:
+        shown = repr(seconds) if isinstance(seconds, str) else _shown(seconds)
+        raise EdgeError(BAD_TIME, f"FROM_UNIXTIME needs the seconds since 1970 of a time from 1677 to 2262, "
+                                  f"got {shown}")
+    return int(ns)
 
 
 def to_hex(value):

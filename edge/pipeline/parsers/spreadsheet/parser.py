@@ -54,11 +54,18 @@ class SpreadsheetParser:
         self.header: int | None = header
         self.formats: dict[str, str | None] = {}
         for item in parse.get("parse_timestamps") or []:
+            if not (isinstance(item, dict) and isinstance(item.get("field_name"), str)
+                    and isinstance(item.get("format"), str)):
+                raise ParserConfigError(f"parser {self.name}: each parse_timestamps entry needs a field_name and "
+                                        f"a format, both text, e.g. {{\"field_name\": \"timestamp\", "
+                                        f"\"format\": \"%Y-%m-%d %H:%M:%S\"}}")
             problem = timestamps.check_format(item["format"])
             if problem:
                 raise ParserConfigError(f"parser {self.name}: {item['field_name']}: {problem}")
             self.formats[item["field_name"]] = item["format"]
         for name in parse.get("parse_dates") or []:
+            if not isinstance(name, str):
+                raise ParserConfigError(f"parser {self.name}: parse_dates lists field names (text), got {name!r}")
             self.formats.setdefault(name, None)
         self.dayfirst = bool(parse.get("dayfirst", False))
         self.bad_lines_action = parse.get("bad_lines_action", "warn")
