@@ -62,6 +62,8 @@ def _size(value, what: str) -> int:
     return value
 
 
+# Characters of a text an error message quotes.
+_SHOWN_TEXT = 40
 # TO_CHAR(value) without a format, told apart from TO_CHAR(value, NULL).
 _NO_FORMAT = object()
 
@@ -111,7 +113,8 @@ class Functions:
             raise EdgeError(BAD_TIME, f"TO_DATE: {text!r} is {OUT_OF_RANGE}")
         if not ok[0]:
             wanted = f"the format {date_format!r}" if date_format else "YYYY-MM-DD[ HH24:MI:SS[ mmm:uuu:nnn]]"
-            raise EdgeError(BAD_TIME, f"TO_DATE cannot read {text!r} as a time: expected {wanted}")
+            shown = repr(text) if len(text) <= _SHOWN_TEXT else f"{text[:_SHOWN_TEXT]!r}... ({len(text)} characters)"
+            raise EdgeError(BAD_TIME, f"TO_DATE cannot read {shown} as a time: expected {wanted}")
         return int(utc[0])
 
     def to_char(self, value, date_format=_NO_FORMAT):

@@ -159,7 +159,7 @@ def _as_time(edits: Edits, token: Token) -> None:
     if token.kind != STRING:
         return
     text = token.value.strip()
-    if text.lstrip("-").isdigit():
+    if text.lstrip("-").isdigit() and len(text) <= 20:  # longer: TO_DATE refuses it in plain words
         edits.replace(token, str(int(text)))
     else:
         edits.replace(token, f"TO_DATE({sql_string(token.value)})")

@@ -42,6 +42,19 @@ def test_bad_sql_function_arguments_get_a_clear_error_not_an_internal_one(client
     assert (body["error_code"], body["error_message"]) == (2132 if "takes" not in text else 2010, text)
 
 
+@pytest.mark.parametrize("sql, text", [
+    (f"create tag table t9 (name varchar({HUGE}) primary key, time datetime basetime, value double summarized)",
+     "The VARCHAR length 999999999999999999... is far too large"),
+    (f"select * from tag where time > '{HUGE}'",
+     f"TO_DATE cannot read '{'9' * 40}'... (5000 characters) as a time: expected YYYY-MM-DD[ HH24:MI:SS[ mmm:uuu:nnn]]"),
+    (f"delete from texts oldest {HUGE} rows", f"OLDEST takes a row count below 2^63, got {'9' * 20}"),
+])
+def test_sql_with_numbers_of_thousands_of_digits_gets_a_clear_error(client, sql, text):
+    assert machbase(client, "create table texts (a integer)")["error_code"] in (0, 2026)  # made by the first case
+    body = machbase(client, sql)
+    assert body["error_message"] == text and not any(word in text for word in INTERNALS)
+
+
 def test_good_sql_function_arguments_still_work(client):
     body = machbase(client, "select unix_timestamp('2020-01-01'), from_unixtime(1577836800) = "
                             "to_date('2020-01-01'), date_trunc('hour', '2020-01-01 10:30:00') = "
