@@ -23,16 +23,12 @@ dev() {
   fi
 }
 
+# run: edge serve on the defaults below; flags given after `run` override them (the last
+# flag wins). edge serve itself prints where it serves and where the password of `sys` is,
+# once the port is bound, so what is printed is what is served.
 run() {
   dev
-  local data=$top/var port=5657
-  echo "edge: serving on http://127.0.0.1:$port (data in $data)"
-  if [ ! -f "$data/catalog.db" ] && [ -z "${EDGE_ADMIN_PASSWORD:-}" ]; then
-    echo "edge: first start; the password of user 'sys' will be written to $data/initial-password"
-  elif [ -f "$data/initial-password" ]; then
-    echo "edge: the password of user 'sys' is in $data/initial-password"
-  fi
-  exec "$venv/bin/edge" serve --data-dir "$data" --http-port "$port" --bind 127.0.0.1 "$@"
+  exec "$venv/bin/edge" serve --data-dir "$top/var" --http-port 5657 --bind 127.0.0.1 "$@"
 }
 
 run_tests() {

@@ -46,7 +46,7 @@ class EdgeApp:
         self.historian_ledger = HistorianLedger(self.catalog)
         self.backup_status = BackupStatus(self.catalog)
         self.runtime_state = RuntimeState(self.catalog)
-        ensure_admin_user(self.users, settings.data_dir)
+        self.password_file = ensure_admin_user(self.users, settings.data_dir)
 
         from edge.store import TagStore
 
@@ -90,7 +90,14 @@ class EdgeApp:
         try:
             self.scheduler.resume()
             self._start_watchdog()
-            log.info("serving on http://%s:%s", self.settings.http_bind, self._server.effective_port)
+            host = self.settings.http_bind
+            url = f"http://{f'[{host}]' if ':' in host else host}:{self._server.effective_port}"
+            log.info("serving on %s", url)
+            # On the terminal too: the one true statement of where the program serves (settings,
+            # flags and the port bound all applied), which ./build.sh run shows as its own.
+            print(f"edge: serving on {url} (data in {self.settings.data_dir})", flush=True)
+            if self.password_file is not None:
+                print(f"edge: the password of user '{ADMIN_USER}' is in {self.password_file}", flush=True)
             sdnotify.notify("READY=1\nSTATUS=serving")
             # waitress's loop returns when a signal handler raises SystemExit in this thread.
             self._server.run()

@@ -12,10 +12,13 @@ A statement goes to the first of these that takes it:
   4. a SELECT on one tag table of a shape the store answers directly: `edge.sql.tag_select`;
   5. everything else: translated (`edge.sql.translate`) and run by SQLite, tag tables
      through their virtual tables (`edge.sql.vtable`).
+Every statement is listed in `V$STMT` while it runs (`edge.sql.statements`); each thread's
+connection is one session there.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from pathlib import Path
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING
 import apsw
 
 from edge.errors import NOT_SUPPORTED, TABLE_EXISTS, TABLE_NOT_FOUND, EdgeError
-from edge.sql import errors, log_tables, tag_ddl, tag_dml, tag_select, tables as sql_tables
+from edge.sql import errors, log_tables, statements, tag_ddl, tag_dml, tag_select, tables as sql_tables
 from edge.sql.functions import Functions
 from edge.sql.lexer import NUMBER, STRING, WORD, Token, quote_identifier, single_statement, sql_string, tokenize
 from edge.sql.results import Outcome, SizeBudget, collect
@@ -34,7 +37,7 @@ from edge.sql.tables import SqlTable, Tables
 from edge.time.timezone import TimeZone
 from edge.sql.translate import Statement
 from edge.sql.types import from_decltype
-from edge.sql.vtable import Context, MetaModule, ScanLog, StatModule, TagModule
+from edge.sql.vtable import Context, MetaModule, ScanLog, StatModule, StatementsModule, TagModule
 
 if TYPE_CHECKING:
     from edge.settings import Settings
@@ -67,6 +70,12 @@ class _ThreadState:
         context = Context(engine.store, engine.zone, self.sandbox, self.scan_log)
         for name, module in _MODULES.items():
             self.conn.create_module(name, module(context), use_bestindex_object=True)
+        self.session = engine.next_session()
+        self.running: statements.RunningStatement | None = None  # the statement it runs now
+        self.conn.create_module("edge_statements", StatementsModule(engine.statements, self.sandbox))
+        with self.sandbox.trusted():
+            self.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(statements.VIEW_NAME)} "
+                              f"USING edge_statements")
         self.virtual: dict[str, object] = {}  # tag table name -> the TagTable its vtables read
 
 
@@ -81,6 +90,8 @@ class SqlEngine:
         self.timeout_ms = settings.request_timeout_ms
         self.max_result_bytes = settings.http_max_mem
         self._local = threading.local()
+        self.statements = statements.RunningStatements()
+        self._sessions = itertools.count(1)
         self._states: list[_ThreadState] = []
         self._lock = threading.Lock()
         self._log_tables: tuple[int, list[SqlTable]] | None = None
@@ -99,6 +110,11 @@ class SqlEngine:
             with self._lock:
                 self._states.append(state)
         return state
+
+    def next_session(self) -> int:
+        """A new session id (SESS_ID in V$STMT) for a thread's connection."""
+        with self._lock:
+            return next(self._sessions)
 
     def close(self) -> None:
         self._closed = True
@@ -146,7 +162,7 @@ class SqlEngine:
             if cached is None or cached[0] != version:
                 cached = (version, sql_tables.log_tables(state.conn))
                 self._log_tables = cached
-        found = list(cached[1])
+        found = list(cached[1]) + [statements.sql_table()]
         store_tables = {}
         for name in self.store.table_names():
             try:
@@ -167,7 +183,8 @@ class SqlEngine:
         tokens = single_statement(tokenize(text))
         state = self._state()
         state.scan_log.clear()
-        with state.sandbox.user_statement():
+        with state.sandbox.user_statement(), self.statements.running(state.session, text.strip()) as running:
+            state.running = running
             try:
                 return self._dispatch(state, text, tokens, fast)
             except apsw.InterruptError:
@@ -228,6 +245,8 @@ class SqlEngine:
             log.info("sql: %s", ddl.run(self.store))
             self._sync_virtual_tables(state)
             return Outcome()
+        if found.kind == statements.SYSTEM:
+            raise errors.not_permitted(f"{found.name} is a view of the engine and cannot be dropped")
         if found.kind != sql_tables.LOG:
             raise errors.not_permitted(f"{found.name} belongs to tag table {found.source} and cannot be dropped")
         state.conn.execute(f"DROP TABLE {quote_identifier(found.name)}")
@@ -261,7 +280,8 @@ class SqlEngine:
             return Outcome(effect_rows=state.conn.changes() if counted else None)
         names, hints = _describe(statement, description)
         budget = SizeBudget(self.max_result_bytes)
-        return Outcome(result=collect(cursor, names, hints, budget, state.sandbox.check_deadline))
+        return Outcome(result=collect(state.running.fetching(cursor), names, hints, budget,
+                                      state.sandbox.check_deadline))
 
     # Appends -------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 exact, so SQLite does not check them again. ORDER BY is consumed where the store reads in
 that order anyway: `time` for one tag, `name` and `name, time` for any set of tags. The plan
 is spelled out in idxStr, so EXPLAIN QUERY PLAN shows what was pushed down.
+`V$STMT` (at the end) lists the statements running now, from `edge.sql.statements`.
 
 Cursors read from the store in chunks (a consistent prefix of each tag, taken at Filter
 time), convert a column of a chunk to Python values only when SQLite asks for it, and look
@@ -28,6 +29,7 @@ from edge.sql import errors
 from edge.store.ingest import insert_rows
 from edge.time.dateformat import parse_times
 from edge.sql.tables import STAT_COLUMNS
+from edge.sql import statements as statements_view
 from edge.sql.types import INTEGER_TYPES, of_store_column, sqlite_declaration
 
 CHUNK_ROWS = 65536
@@ -542,6 +544,76 @@ class _RowsCursor:
         self.rows = [row for row in rows if row is not None]
         self.position = 0
         self.vt.context.scan_log.start(self.vt.view_name(), indexname or "scan", len(tags)).rows = len(self.rows)
+
+    def Eof(self):
+        return self.position >= len(self.rows)
+
+    def Next(self):
+        self.position += 1
+
+    def Rowid(self):
+        return self.position
+
+    def Column(self, number):
+        if number < 0:
+            return self.position
+        return self.rows[self.position][number]
+
+    def Close(self):
+        self.rows = []
+
+
+# The V$STMT view ------------------------------------------------------------------------------
+
+class StatementsModule:
+    """`CREATE VIRTUAL TABLE temp."V$STMT" USING edge_statements`: the statements running now
+    (`edge.sql.statements`). SQLite applies WHERE and ORDER BY to the few rows itself."""
+
+    def __init__(self, statements, sandbox):
+        self.statements = statements
+        self.sandbox = sandbox
+
+    def Create(self, connection, modulename, databasename, tablename, *args):
+        return _create_table_sql(statements_view.declarations()), StatementsVirtualTable(self)
+
+    Connect = Create
+
+
+class StatementsVirtualTable:
+    def __init__(self, module: StatementsModule):
+        self.module = module
+
+    def BestIndex(self, constraints, orderbys):
+        return None  # a scan of a snapshot; nothing to push down
+
+    def Open(self):
+        return _StatementsCursor(self.module)
+
+    def UpdateInsertRow(self, rowid, fields):
+        raise errors.not_supported(f"{statements_view.VIEW_NAME} is read-only")
+
+    def UpdateDeleteRow(self, rowid):
+        raise errors.not_supported(f"{statements_view.VIEW_NAME} is read-only")
+
+    def UpdateChangeRow(self, row, newrowid, fields):
+        raise errors.not_supported(f"{statements_view.VIEW_NAME} is read-only")
+
+    def Disconnect(self):
+        pass
+
+    Destroy = Disconnect
+
+
+class _StatementsCursor:
+    def __init__(self, module: StatementsModule):
+        self.module = module
+        self.rows: list[tuple] = []
+        self.position = 0
+
+    def Filter(self, indexnum, indexname, constraintargs):
+        self.module.sandbox.check_deadline()
+        self.rows = self.module.statements.rows()
+        self.position = 0
 
     def Eof(self):
         return self.position >= len(self.rows)

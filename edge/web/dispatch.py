@@ -1,7 +1,9 @@
-"""The WSGI entry: picks the API by path prefix, then enforces body size and auth for it.
+"""The WSGI entry: picks the API by path prefix, then enforces body size and auth for it,
+and decodes the path and query string as UTF-8 (`request_text`).
 
-Done here, before Bottle, so that every API (and every unknown path) refuses a huge body or
-missing credentials in its own envelope, and nothing of the request is read first.
+Done here, before Bottle, so that every API (and every unknown path) refuses a huge body,
+missing credentials or text that is not UTF-8 in its own envelope, and nothing of the request
+body is read first.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import bottle
 from edge.errors import EdgeError
 from edge.web.auth import Authenticator, AuthResult
 from edge.web.envelope import FTX, JSON_TYPE, Flavour, error_bytes
+from edge.web.request_text import decode_request, shown_path
 
 log = logging.getLogger("edge.web")
 
@@ -48,7 +51,7 @@ class Dispatcher:
             return self._dispatch(environ, recording_start_response)
         finally:
             log.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
-                     environ.get("PATH_INFO"), status_seen[0] if status_seen else "-",
+                     shown_path(environ), status_seen[0] if status_seen else "-",
                      (time.perf_counter() - started) * 1000)
 
     def _dispatch(self, environ, start_response):
@@ -75,6 +78,10 @@ class Dispatcher:
 
         if mount is None:
             return self._refuse(start_response, flavour, 404, flavour.not_found, "No such endpoint")
+        try:
+            decode_request(environ, flavour.bad_request)
+        except EdgeError as err:
+            return self._refuse(start_response, flavour, err.status, err.code, err.text)
         return mount.app(environ, start_response)
 
     @staticmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -128,6 +129,7 @@ def json_app(flavour: Flavour) -> bottle.Bottle:
 
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGIT_RUN = b"0" * 19
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def read_json_body(error_code: int, *, exact_integers: bool = True) -> Any:
@@ -149,7 +151,7 @@ def read_json_body(error_code: int, *, exact_integers: bool = True) -> Any:
         except orjson.JSONDecodeError:
             pass
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise EdgeError(error_code, "Request body is not UTF-8 text") from None
     except (json.JSONDecodeError, NotJson) as exc:
@@ -159,6 +161,12 @@ def read_json_body(error_code: int, *, exact_integers: bool = True) -> Any:
                                     f"digits") from None
     except RecursionError:  # the JSON parser's own limit, some thousand levels deep
         raise EdgeError(error_code, "Request body nests too deeply") from None
+    # A `\ud800` escape with no partner is valid JSON but no character: text holding it
+    # cannot be stored or answered as UTF-8, so the body is refused here, not half-way in.
+    if _SURROGATE_ESCAPE.search(raw) and not _all_text_is_unicode(body):
+        raise EdgeError(error_code, "Request body has a \\u escape of a lone surrogate (\\ud800-\\udfff), "
+                                    "which is no character; text must be UTF-8")
+    return body
 
 
 def _request_body() -> bytes:
@@ -171,6 +179,24 @@ def _request_body() -> bytes:
     raw = environ["wsgi.input"].read(int(length))
     environ["bottle.request.body"] = io.BytesIO(raw)  # what Bottle would hold, for later readers
     return raw
+
+
+def _all_text_is_unicode(value: Any) -> bool:
+    """Whether every string (keys too) in a decoded JSON value encodes as UTF-8."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 class NotJson(ValueError):

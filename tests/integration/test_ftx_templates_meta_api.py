@@ -57,6 +57,22 @@ def test_each_protocol_template_matches_its_entry_in_the_list(client, protocol, 
                                                                     "response": entry["configuration"]}
 
 
+@pytest.mark.parametrize("asked, name", [("Localfile", "Localfile"), ("LOCALFILE", "Localfile"),
+                                         ("SMB", "SMB"), ("Smb", "SMB"), ("BASIC", "Basic"), ("Basic", "Basic")])
+def test_template_names_are_matched_without_case(client, asked, name):
+    [entry] = [t for t in spec("templates_response.json")["response"] if t["name"] == name]
+    response = client.get(f"/v1/config/templates/{asked}")
+    assert response.status == 200
+    assert response.json == {"success": True, "response": entry["configuration"]}
+
+
+@pytest.mark.parametrize("asked", ["OPCUA", "SQL", "Sql"])
+def test_template_without_a_runtime_is_not_served_in_any_case(client, asked):
+    response = client.get(f"/v1/config/templates/{asked}")
+    assert response.status == 404
+    assert response.body == b'{"response": "Requested configuration is not available", "success": false}'
+
+
 def test_unknown_template_answers_exactly_as_in_the_spec(client):
     response = client.get("/v1/config/templates/tacomania")
     assert response.status == 404
@@ -101,7 +117,28 @@ def test_meta_of_a_receiver_has_the_spec_shape_and_its_schema(client):
     assert body["response"]["new_template"]["schema"]["streams"] == ["<<data_receiver_asset>>"]
 
 
+def test_meta_answers_the_spec_example_subtype_localfile_csv_as_the_localfile_receiver(client):
+    response = client.get("/v1/meta/data_receiver?subtype=localfile_csv")
+    assert response.status == 200
+    body = response.json["response"]
+    localfile = client.get("/v1/meta/data_receiver?subtype=localfile").json["response"]
+    # The spec's answer names the subtype as asked; the rest is the localfile receiver's.
+    assert body["subtype"] == "localfile_csv"
+    assert body["object"] == "data_receiver"
+    assert body["schema"] == localfile["schema"]
+    assert body["new_template"] == localfile["new_template"]
+    assert body["schema"]["schema"]["properties"]["protocol"]["enum"] == ["localfile"]
+
+
+def test_meta_of_the_spec_asset_subtype_localfile_csv_is_the_localfile_asset(client):
+    body = client.get("/v1/meta/data_receiver_asset?subtype=localfile_csv").json["response"]
+    assert body["subtype"] == "localfile_csv"
+    assert body["schema"] == client.get("/v1/meta/data_receiver_asset?subtype=localfile").json["response"]["schema"]
+
+
 @pytest.mark.parametrize("path, object_id, subtype", [
+    ("/v1/meta/data_receiver?subtype=SMB", "data_receiver", "SMB"),
+    ("/v1/meta/data_receiver?subtype=LocalFile_CSV", "data_receiver", "LocalFile_CSV"),
     ("/v1/meta/data_receiver_asset?subtype=smb", "data_receiver_asset", "smb"),
     ("/v1/meta/transforms?subtype=filter", "transforms", "filter"),
 ])
@@ -116,7 +153,8 @@ def test_meta_of_other_objects(client, path, object_id, subtype):
 @pytest.mark.parametrize("path, text", [
     ("/v1/meta/widgets", "No meta object named 'widgets'"),
     ("/v1/meta/data_receiver", "data_receiver needs ?subtype="),
-    ("/v1/meta/data_receiver?subtype=localfile_csv", "No data_receiver subtype named 'localfile_csv'"),
+    ("/v1/meta/data_receiver?subtype=excel_csv", "No data_receiver subtype named 'excel_csv'"),
+    ("/v1/meta/transforms?subtype=localfile_csv", "No transforms subtype named 'localfile_csv'"),
     ("/v1/meta/transforms?subtype=pandas", "No transforms subtype named 'pandas'"),
     ("/v1/meta/data_receiver?subtype=sql", "No data_receiver subtype named 'sql'"),
     ("/v1/meta/data_receiver_asset?subtype=opcua", "No data_receiver_asset subtype named 'opcua'"),

@@ -211,3 +211,39 @@ def test_queries_while_appends_stream_in(client):
     assert not failures
     assert all(c % size == 0 for c in counts) and counts == sorted(counts)
     assert ok(q(client, "select count(*) from tag where name = 'stream'", m="1"))["data"] == [[batches * size]]
+
+
+# V$STMT: the spec's auth example, served -------------------------------------------------------
+
+def test_spec_auth_example_select_from_v_stmt_lists_itself(client):
+    body = ok(q(client, "select * from v$stmt"))
+    assert body["columns"] == [{"name": "ID", "type": 8, "length": 4}, {"name": "SESS_ID", "type": 8, "length": 4},
+                               {"name": "STATE", "type": 5, "length": 64},
+                               {"name": "RECORD_SIZE", "type": 8, "length": 4},
+                               {"name": "QUERY", "type": 5, "length": 32767}]
+    [row] = body["data"]
+    assert list(row) == ["ID", "SESS_ID", "STATE", "RECORD_SIZE", "QUERY"]
+    assert (row["STATE"], row["RECORD_SIZE"], row["QUERY"]) == ("Execute", 0, "select * from v$stmt")
+    assert isinstance(row["ID"], int) and isinstance(row["SESS_ID"], int)
+
+
+def test_v_stmt_lists_a_slow_query_running_in_another_request(edge_server_factory):
+    server = edge_server_factory("statements", conf_lines=["REQUEST_TIMEOUT_MS = 3000"])
+    client = server.client
+    slow = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+    outcome = {}
+
+    def runaway():
+        outcome["body"] = q(client, slow).json
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    seen = []
+    # Bounded: the slow query stops at REQUEST_TIMEOUT_MS, and the loop with it.
+    while thread.is_alive() and not seen:
+        seen = ok(q(client, "select sess_id, state, query from v$stmt where query like 'with recursive%'"))["data"]
+    thread.join(30)
+    assert outcome["body"]["error_code"] == 2013
+    assert [(r["STATE"], r["QUERY"]) for r in seen] == [("Execute", slow)]
+    mine = ok(q(client, "select sess_id, query from v$stmt"))["data"]
+    assert [r["QUERY"] for r in mine] == ["select sess_id, query from v$stmt"]

@@ -4,6 +4,10 @@ each the JSON Schema (from the component's schema.json) and an empty entry to st
 Objects: data_receiver and data_receiver_asset (subtype: the protocol), data_transmit (subtype
 ignored, as in FactoryTX), transforms (subtype: the transform_type). Only components the registry
 offers (those with a runtime) appear; data_transmit is listed only once its transmit can run.
+
+A subtype is looked up without case, and the ids the FactoryTX documentation uses for our
+components are aliases of them (`SUBTYPE_ALIASES`): `?subtype=localfile_csv` is the localfile
+receiver, and the answer names the subtype as it was asked for, as the documentation's does.
 """
 
 from __future__ import annotations
@@ -24,6 +28,14 @@ DEFAULT_TRANSMIT = "remotedatapost"
 INDEX_TOKEN = "<<index>>"
 ASSET_TOKEN = "<<data_receiver_asset>>"
 CONNECTION_TOKEN = "<<data_receiver_connection>>"
+
+# The subtype ids of the FactoryTX documentation (its /v1/meta examples) that name a component
+# of ours under another id, by section. Its other ids (sql; the transforms
+# counter_assign_column, counter_event_string, pandas) have no component that runs here.
+SUBTYPE_ALIASES = {
+    registry.DATA_RECEIVER: {"localfile_csv": "localfile"},
+    registry.TRANSFORM: {},
+}
 
 
 class UnknownMetaObject(LookupError):
@@ -77,7 +89,8 @@ def describe(object_id: str, subtype: str | None) -> dict:
         template, template_path = _new_from_example(component, "transform_name")
     else:
         raise UnknownMetaObject(f"No meta object named {object_id!r}; known: {', '.join(_known_objects())}.")
-    return {"subtype": component.type_name, "schema": {"path": schema_path, "schema": copy.deepcopy(schema)},
+    asked = subtype.strip() if subtype and object_id != TRANSMIT else component.type_name
+    return {"subtype": asked, "schema": {"path": schema_path, "schema": copy.deepcopy(schema)},
             "object": object_id, "new_template": {"path": template_path, "schema": template}}
 
 
@@ -85,7 +98,8 @@ def _subtype(section: str, object_id: str, subtype: str | None) -> registry.Comp
     known = ", ".join(c.type_name for c in registry.offered(section))
     if not subtype:
         raise UnknownMetaObject(f"{object_id} needs ?subtype=, one of: {known}.")
-    component = registry.find(section, subtype)
+    wanted = subtype.strip().casefold()
+    component = registry.find(section, SUBTYPE_ALIASES[section].get(wanted, wanted))
     if component is None or not component.offered:
         raise UnknownMetaObject(f"No {object_id} subtype named {subtype!r}; known: {known}.")
     return component

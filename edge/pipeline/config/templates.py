@@ -3,6 +3,10 @@
 A receiver's template.json is `{"configuration", "name", "description"}`; the list follows the
 order of the registry. Only receivers the registry offers (those with a runtime) have their
 template served; any other name answers as an unknown template.
+
+A template is asked for by its protocol or by the name the list shows, without case:
+`localfile`, `Localfile` and `LOCALFILE` are one template, `SMB` is `smb`, `BASIC` is `basic`
+(the FactoryTX documentation writes both `opcua` and `OPCUA`).
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ def all_templates() -> list[dict]:
 
 
 def template_configuration(protocol: str) -> dict | None:
-    """The template configuration of a receiver protocol ('basic' for the empty one), or None."""
-    if protocol.lower() == BASIC_NAME:
+    """The template configuration of a receiver protocol or template name, in any case ('basic'
+    for the empty one), or None."""
+    wanted = protocol.strip().casefold()
+    if wanted in (BASIC_NAME, BASIC["name"].casefold()):
         return copy.deepcopy(BASIC["configuration"])
-    component = registry.find(registry.DATA_RECEIVER, protocol)
-    if component is None or not component.offered or component.template is None:
-        return None
-    return copy.deepcopy(component.template["configuration"])
+    for component in registry.offered(registry.DATA_RECEIVER):
+        template = component.template
+        if template is not None and wanted in (component.type_name.casefold(), template["name"].casefold()):
+            return copy.deepcopy(template["configuration"])
+    return None

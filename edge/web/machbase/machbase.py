@@ -8,6 +8,9 @@ SQL engine.
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
+
 import bottle
 
 from edge.errors import MB_BAD_REQUEST, EdgeError
@@ -17,6 +20,7 @@ from edge.web.envelope import MACHBASE, json_app, read_json_body
 from edge.web.machbase.format import NO_ERROR
 from edge.web.machbase.params import output_options
 from edge.web.ports import HistorianPorts
+from edge.web.request_text import form_fields
 from edge.web.machbase.tag_append import append_rows, cyclic_gc_paused, log_failures, store_rows
 
 MAX_STATEMENT_LENGTH = 1 << 20
@@ -27,11 +31,12 @@ def build(ports: HistorianPorts) -> bottle.Bottle:
     zone = ports.zone
 
     def statement_or_append():
-        statement = bottle.request.query.get("q")
-        if statement is None and bottle.request.method == "POST" and _is_form():
-            statement = bottle.request.forms.get("q")
+        # q, f, m and s come in the query string or a form body (POST, or GET as in the spec's
+        # `curl -X GET --data-urlencode 'q=...'`); the query string wins.
+        params = ChainMap(bottle.request.query, form_fields(MB_BAD_REQUEST))
+        statement = params.get("q")
         if statement is not None:
-            return run_statement(ports.sql, statement, zone)
+            return run_statement(ports.sql, statement, zone, params)
         if bottle.request.method == "GET":
             raise EdgeError(MB_BAD_REQUEST, "Give a statement as ?q=...")
         return append(ports, zone)
@@ -41,13 +46,13 @@ def build(ports: HistorianPorts) -> bottle.Bottle:
     return web
 
 
-def run_statement(sql, statement: str, zone: TimeZone):
+def run_statement(sql, statement: str, zone: TimeZone, params: Mapping[str, str]):
     text = statement.strip()
     if not text:
         raise EdgeError(MB_BAD_REQUEST, "The statement (q) is empty")
     if len(text) > MAX_STATEMENT_LENGTH:
         raise EdgeError(MB_BAD_REQUEST, f"The statement is longer than {MAX_STATEMENT_LENGTH} characters")
-    options = output_options(bottle.request.query, zone)
+    options = output_options(params, zone)
     return machbase_sql.answer(sql.execute(text), options)
 
 
@@ -66,6 +71,3 @@ def append(ports: HistorianPorts, zone: TimeZone) -> dict:
         rows = append_rows(body, table.columns, zone)
     return {"error_code": 0, "error_message": NO_ERROR, **store_rows(table, rows)}
 
-
-def _is_form() -> bool:
-    return bottle.request.content_type.split(";")[0].strip() == "application/x-www-form-urlencoded"

@@ -30,7 +30,6 @@ def test_body_bottle_has_read_already_is_read_from_bottle():
     (b"[123456789012345678901234567890]", [123456789012345678901234567890]),
     (b"[-9223372036854775809, 18446744073709551615]", [-9223372036854775809, 18446744073709551615]),
     (b"[1e400]", [float("inf")]),
-    (b'["\\ud800"]', ["\ud800"]),
 ])
 def test_values_beyond_the_fast_decoder_read_as_the_json_module_reads_them(text, value):
     bind(text)
@@ -54,3 +53,18 @@ def test_bad_bodies_get_the_json_module_errors(text, fragment):
     with pytest.raises(EdgeError) as err:
         read_json_body(3000, exact_integers=False)
     assert fragment in err.value.text and err.value.code == 3000
+
+
+@pytest.mark.parametrize("text", [b'["\\ud800"]', b'{"a": {"\\udfff": 1}}', b'["\\ude00\\ud83d"]'])
+def test_lone_surrogate_escapes_are_refused_as_no_text(text):
+    bind(text)
+    with pytest.raises(EdgeError) as err:
+        read_json_body(3000)
+    assert err.value.code == 3000
+    assert err.value.text == "Request body has a \\u escape of a lone surrogate (\\ud800-\\udfff), which is no " \
+                             "character; text must be UTF-8"
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_text():
+    bind(b'["\\ud83d\\ude00", "\\\\ud800"]')
+    assert read_json_body(3000) == ["\U0001F600", "\\ud800"]

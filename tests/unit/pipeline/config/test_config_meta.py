@@ -71,7 +71,7 @@ def test_transform_meta_by_subtype():
 @pytest.mark.parametrize("object_id, subtype, text", [
     ("parsers", None, "No meta object named 'parsers'"),
     ("data_receiver", None, "data_receiver needs ?subtype=, one of: localfile, smb."),
-    ("data_receiver", "localfile_csv", "No data_receiver subtype named 'localfile_csv'"),
+    ("data_receiver", "excel_csv", "No data_receiver subtype named 'excel_csv'"),
     ("transforms", "pandas", "No transforms subtype named 'pandas'"),
 ])
 def test_unknown_object_or_subtype_says_what_is_known(object_id, subtype, text):
