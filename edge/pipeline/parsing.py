@@ -24,10 +24,11 @@ class Position:
     skipped: int = 0  # non-blank rows passed over before the header
     row: int = 0  # data rows read (good and bad): the next record's counter
     line: int = 0  # physical lines read
+    numeric: tuple[str, ...] = ()  # fields read as numbers so far: they stay numeric for the file
 
     def as_json(self) -> dict[str, Any]:
         return {"columns": list(self.columns) if self.columns is not None else None,
-                "skipped": self.skipped, "row": self.row, "line": self.line}
+                "skipped": self.skipped, "row": self.row, "line": self.line, "numeric": list(self.numeric)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Position:
@@ -35,7 +36,7 @@ class Position:
             return cls()
         columns = data.get("columns")
         return cls(tuple(columns) if columns is not None else None, int(data.get("skipped", 0)),
-                   int(data.get("row", 0)), int(data.get("line", 0)))
+                   int(data.get("row", 0)), int(data.get("line", 0)), tuple(data.get("numeric") or ()))
 
 
 @dataclasses.dataclass
@@ -45,6 +46,8 @@ class ParsedChunk:
     position: Position  # after this chunk
     bad_lines: int = 0
     bad_examples: list[str] = dataclasses.field(default_factory=list)
+    unparsed: int = 0  # cells of a numeric field that are no number (stored as missing)
+    unparsed_examples: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def rows(self) -> int:

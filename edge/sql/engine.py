@@ -372,7 +372,10 @@ def _log_table_forms(tokens: list[Token], tables: Tables) -> str | None:
         if found is None or found.kind != sql_tables.LOG:
             return None
         name = quote_identifier(found.name)
-        count = int(float(tokens[4].text))
+        count = float(tokens[4].text)
+        if not count < 2.0 ** 63:  # also a literal of so many digits that it reads as infinity
+            raise errors.syntax(f"{tokens[3].value} takes a row count below 2^63, got {tokens[4].text[:20]}")
+        count = int(count)
         if tokens[3].value == "OLDEST":
             return f"DELETE FROM {name} WHERE rowid IN (SELECT rowid FROM {name} ORDER BY rowid LIMIT {count})"
         return f"DELETE FROM {name} WHERE rowid NOT IN (SELECT rowid FROM {name} ORDER BY rowid DESC LIMIT {count})"

@@ -17,6 +17,7 @@ or to the origin given, as the store's rollups are.
 
 from __future__ import annotations
 
+import math
 import time
 
 import apsw
@@ -24,8 +25,8 @@ import numpy as np
 
 from edge.errors import BAD_TIME, SYNTAX_ERROR, EdgeError
 from edge.sql import errors
-from edge.time.civil import civil_from_days, days_from_civil
-from edge.time.dateformat import format_times, parse_times
+from edge.time.civil import OUT_OF_RANGE, civil_from_days, days_from_civil
+from edge.time.dateformat import format_times, out_of_range, parse_times
 from edge.time.timezone import TimeZone
 from edge.time.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, NS_PER_MS, NS_PER_SECOND, NS_PER_US, NS_PER_WEEK
 
@@ -61,24 +62,8 @@ def _size(value, what: str) -> int:
     return value
 
 
-def _nanoseconds(value, what: str) -> int:
-    """A time argument as int64 ns: an integer, or a number within int64 (truncated, as an
-    INSERT does); EdgeError for anything else (NaN, infinity, 1e30, text, bytes)."""
-    if isinstance(value, int):  # SQLite's integers are 64-bit
-        return value
-    if isinstance(value, float) and -(2.0**63) <= value < 2.0**63:
-        return int(value)
-    shown = repr(value) if not isinstance(value, (str, bytes)) or len(value) <= 40 else repr(value[:37]) + "..."
-    raise EdgeError(BAD_TIME, f"{what} needs a time (nanoseconds since the epoch, within 64 bits), got {shown}")
-
-
-def _within_int64(ns: int, what: str) -> int:
-    """A computed time, or EdgeError when it leaves the range of int64 nanoseconds."""
-    if not -(2**63) <= ns < 2**63:
-        raise EdgeError(BAD_TIME, f"{what}: the time is beyond the range of int64 nanoseconds (years 1677-2262)")
-    return ns
-
-
+# Characters of a text an error message quotes.
+_SHOWN_TEXT = 40
 # TO_CHAR(value) without a format, told apart from TO_CHAR(value, NULL).
 _NO_FORMAT = object()
 
@@ -99,14 +84,14 @@ class Functions:
             "DATE_BIN": (self.date_bin, 3, 4, "DATE_BIN takes (unit, size, time [, origin])"),
             "ROLLUP": (self.rollup, 3, 4,
                        "ROLLUP takes (unit, size, time [, origin]) with unit sec, min, hour or day"),
+            "FROM_UNIXTIME": (from_unixtime, 1, 1, "FROM_UNIXTIME takes (seconds since 1970)"),
+            "UNIX_TIMESTAMP": (self.unix_timestamp, 1, 1, "UNIX_TIMESTAMP takes (time)"),
+            "TO_HEX": (to_hex, 1, 1, "TO_HEX takes (value)"),
         }
         for name, (function, fewest, most, usage) in counted.items():
             for count in range(fewest, most + 1):
                 conn.create_scalar_function(name, function, count, deterministic=True)
             conn.create_scalar_function(name, _refusal(usage), -1, deterministic=True)
-        for name, function in {"FROM_UNIXTIME": from_unixtime, "UNIX_TIMESTAMP": unix_timestamp,
-                               "TO_HEX": to_hex}.items():
-            conn.create_scalar_function(name, function, -1, deterministic=True)
         conn.create_scalar_function("NOW", now, 0, deterministic=False)
         conn.create_scalar_function("SYSDATE", now, 0, deterministic=False)
         conn.create_aggregate_function("FIRST", First)
@@ -124,9 +109,12 @@ class Functions:
         if date_format is not None and not isinstance(date_format, str):
             raise EdgeError(BAD_TIME, "TO_DATE: the format must be text such as 'YYYY-MM-DD HH24:MI:SS'")
         utc, ok = parse_times([text.strip()], self.zone, date_format)
+        if not ok[0] and out_of_range(text, date_format):
+            raise EdgeError(BAD_TIME, f"TO_DATE: {text!r} is {OUT_OF_RANGE}")
         if not ok[0]:
             wanted = f"the format {date_format!r}" if date_format else "YYYY-MM-DD[ HH24:MI:SS[ mmm:uuu:nnn]]"
-            raise EdgeError(BAD_TIME, f"TO_DATE cannot read {text!r} as a time: expected {wanted}")
+            shown = repr(text) if len(text) <= _SHOWN_TEXT else f"{text[:_SHOWN_TEXT]!r}... ({len(text)} characters)"
+            raise EdgeError(BAD_TIME, f"TO_DATE cannot read {shown} as a time: expected {wanted}")
         return int(utc[0])
 
     def to_char(self, value, date_format=_NO_FORMAT):
@@ -137,8 +125,8 @@ class Functions:
                 raise errors.syntax(f"TO_CHAR with a format needs a datetime, got {value!r}")
             if not isinstance(date_format, str) or not date_format:
                 raise EdgeError(BAD_TIME, "TO_CHAR: the format must be text such as 'YYYY-MM-DD'")
-            moment = _nanoseconds(value, "TO_CHAR with a format")
-            return format_times(np.array([moment], dtype=np.int64), self.zone, date_format)[0]
+            value = time_value(value, "TO_CHAR", self)
+            return format_times(np.array([value], dtype=np.int64), self.zone, date_format)[0]
         if isinstance(value, bytes):
             return value.hex().upper()
         return str(value)
@@ -147,7 +135,7 @@ class Functions:
         count = _size(count, "DATE_TRUNC")
         if value is None:
             return None
-        value = self._time(value, "DATE_TRUNC")
+        value = time_value(value, "DATE_TRUNC", self)
         offset = int(self.zone.local_offsets(np.array([value], dtype=np.int64))[0])
         local = value + offset
         key = str(unit).strip().lower()
@@ -172,16 +160,15 @@ class Functions:
         _within_int64(truncated + NS_PER_DAY, "DATE_TRUNC")
         return int(self.zone.utc_from_local(np.array([truncated], dtype=np.int64))[0])
 
-    def _time(self, value, what: str) -> int:
-        """A time argument: a number of ns, or text in the default formats."""
-        return self.to_date(value) if isinstance(value, str) else _nanoseconds(value, what)
-
     def date_bin(self, unit, size, value, origin=0):
-        return _bucket(unit_ns(unit, "DATE_BIN") * _size(size, "DATE_BIN"), value, origin, self, "DATE_BIN")
+        return _bucket("DATE_BIN", unit_ns(unit, "DATE_BIN") * _size(size, "DATE_BIN"), value, origin, self)
+
+    def unix_timestamp(self, value):
+        return None if value is None else time_value(value, "UNIX_TIMESTAMP", self) // NS_PER_SECOND
 
     def rollup(self, unit, size, value, origin=0):
         width = unit_ns(unit, "ROLLUP", ROLLUP_UNITS) * _size(size, "ROLLUP")
-        return _bucket(width, value, origin, self, "ROLLUP")
+        return _bucket("ROLLUP", width, value, origin, self)
 
 
 def _refusal(usage: str):
@@ -191,12 +178,48 @@ def _refusal(usage: str):
     return refuse
 
 
-def _bucket(width: int, value, origin, functions: Functions, what: str):
+def _bucket(function: str, width: int, value, origin, functions: Functions):
     if value is None:
         return None
-    origin = functions._time(origin or 0, what)
-    value = functions._time(value, what)
-    return _within_int64(origin + ((value - origin) // width) * width, what)
+    origin = time_value(origin or 0, function, functions, "the origin")
+    value = time_value(value, function, functions)
+    return _within_int64(origin + ((value - origin) // width) * width, function)
+
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def time_value(value, function: str, functions: Functions, what: str = "the time") -> int:
+    """A time argument (`what`) of `function` as int64 ns: a datetime (an integer), a finite
+    number in range, or text TO_DATE reads; anything else is a clear error naming both."""
+    if isinstance(value, str):
+        return functions.to_date(value)
+    if isinstance(value, float) and math.isfinite(value) and _INT64_MIN <= value < 2.0 ** 63:
+        return int(value)
+    if isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    raise EdgeError(BAD_TIME, f"{function}: {what} must be a datetime (or text such as '2024-01-01 08:00:00'), "
+                              f"got {_shown(value)}")
+
+
+def _within_int64(ns: int, what: str) -> int:
+    """A computed time, or EdgeError when it leaves the range of int64 nanoseconds."""
+    if not _INT64_MIN <= ns <= _INT64_MAX:
+        raise EdgeError(BAD_TIME, f"{what}: the time is beyond the range of int64 nanoseconds (years 1677-2262)")
+    return ns
+
+
+def _shown(value) -> str:
+    """A value as an error message shows it (never thousands of digits)."""
+    if isinstance(value, bytes):
+        return "a binary value"
+    if isinstance(value, int):
+        return "a number beyond the datetime range (64-bit nanoseconds)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a number" if math.isnan(value) else "an infinite number"
+    if isinstance(value, float):
+        return "a number beyond the datetime range (64-bit nanoseconds)"
+    return repr(value)
 
 
 def now() -> int:
@@ -206,17 +229,15 @@ def now() -> int:
 def from_unixtime(seconds):
     if seconds is None:
         return None
-    if isinstance(seconds, int):
-        return _within_int64(seconds * NS_PER_SECOND, "FROM_UNIXTIME")
-    if isinstance(seconds, float) and abs(seconds) < 2.0**63 / NS_PER_SECOND:
-        return int(round(seconds * NS_PER_SECOND))
-    shown = repr(seconds) if not isinstance(seconds, (str, bytes)) or len(seconds) <= 40 else repr(seconds[:37]) + "..."
-    raise EdgeError(BAD_TIME, f"FROM_UNIXTIME needs seconds since the epoch within the range of int64 "
-                              f"nanoseconds (years 1677-2262), got {shown}")
-
-
-def unix_timestamp(value):
-    return None if value is None else _nanoseconds(value, "UNIX_TIMESTAMP") // NS_PER_SECOND
+    try:
+        ns = round(float(seconds) * NS_PER_SECOND) if not isinstance(seconds, bytes) else None
+    except (ValueError, OverflowError):  # text that is no number; a whole number beyond a double
+        ns = None
+    if ns is None or not math.isfinite(ns) or not _INT64_MIN <= ns <= _INT64_MAX:
+        shown = repr(seconds) if isinstance(seconds, str) else _shown(seconds)
+        raise EdgeError(BAD_TIME, f"FROM_UNIXTIME needs the seconds since 1970 of a time from 1677 to 2262, "
+                                  f"got {shown}")
+    return int(ns)
 
 
 def to_hex(value):

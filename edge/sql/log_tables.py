@@ -21,12 +21,13 @@ import binascii
 import dataclasses
 import ipaddress
 import math
+from collections.abc import Callable
 
 import apsw
 
 from edge.sql import errors, types
 from edge.sql.append_body import append_body
-from edge.time.dateformat import parse_times
+from edge.time.dateformat import parse_times, why_not_a_time
 from edge.sql.lexer import IDENT, NUMBER, STRING, WORD, Token, matching_paren, quote_identifier, split_top_level, \
     sql_string
 from edge.sql.tables import SqlTable
@@ -172,7 +173,8 @@ def append(conn: apsw.Connection, table: SqlTable, body, zone) -> AppendResult:
             if not fine:
                 good[shaped[position]] = False
                 if len(reasons) < REASONS_KEPT:
-                    reasons.append(f"row {shaped[position]}: {name} {why}")
+                    because = why if isinstance(why, str) else why(column[position])
+                    reasons.append(f"row {shaped[position]}: {name} {because}")
         converted.append(values)
     keep = [position for position, i in enumerate(shaped) if good[i]]
     records = [tuple(column[p] for column in converted) for p in keep]
@@ -183,8 +185,9 @@ def append(conn: apsw.Connection, table: SqlTable, body, zone) -> AppendResult:
     return AppendResult(len(records), len(rows) - len(records), reasons)
 
 
-def _convert(kind: types.MachType, cells: list, zone, date_format: str | None) -> tuple[list, list[bool], str]:
-    """(values for SQLite, ok per cell, why a cell failed) of one column."""
+def _convert(kind: types.MachType, cells: list, zone, date_format: str | None) \
+        -> tuple[list, list[bool], str | Callable[[object], str]]:
+    """(values for SQLite, ok per cell, why a cell failed: a text, or a function of the cell) of one column."""
     name = kind.name
     if name == "datetime":
         out = [None] * len(cells)
@@ -197,7 +200,8 @@ def _convert(kind: types.MachType, cells: list, zone, date_format: str | None) -
             parsed, fine = parse_times([cells[i].strip() for i in texts], zone, date_format)
             for i, value, good in zip(texts, parsed.tolist(), fine.tolist()):
                 out[i], ok[i] = (value if good else None), good
-        return out, ok, "is not a time in the date format"
+        # Said per refused cell: a well-formed time whose year is out of range says so.
+        return out, ok, lambda cell: why_not_a_time(str(cell), date_format)
     if name in types.INTEGER_TYPES:
         low, high = _INT_LIMITS[name]
         out = [c if isinstance(c, int) and not isinstance(c, bool) else

@@ -266,6 +266,8 @@ class _Cursor:
         token = self._next(what)
         if token.kind != NUMBER or not token.text.isdigit():
             raise errors.syntax(f"Expected a {what}, got {token.text!r}")
+        if len(token.text) > 18:
+            raise errors.syntax(f"The {what} {token.text[:18]}... is far too large")
         return int(token.text)
 
     def value(self, what: str) -> str:

@@ -521,13 +521,19 @@ def _column(expression, columns: set[str], qualifiers: set[str]) -> str | None:
     return reference
 
 
+def _small_whole(text: str) -> bool:
+    """Digits of a whole number that fits int64 with room (longer ones are left to SQLite,
+    which reads them as doubles, and to the checks that refuse those)."""
+    return text.isdigit() and len(text) <= 18
+
+
 def _rollup_width(item: SelectItem) -> int | None:
     _, args = function_call(item.expression)
     unit, size = args[0], args[1]
     if len(unit) != 1 or unit[0].kind != STRING or len(size) != 1 or size[0].kind != NUMBER:
         return None
     key = unit[0].value.strip().lower()
-    if key not in ROLLUP_UNITS or not size[0].text.isdigit() or int(size[0].text) < 1:
+    if key not in ROLLUP_UNITS or not _small_whole(size[0].text) or int(size[0].text) < 1:
         return None
     return NS[key] * int(size[0].text)
 
@@ -536,7 +542,7 @@ def _resolve(expression: list[Token], items: list[SelectItem], rollup_item, colu
              qualifiers: set[str], name_col: str, time_col: str | None) -> str | None:
     """A GROUP BY / ORDER BY key as "name", "time" or "rollup" (by column, alias, ordinal or
     the rollup expression itself), or None."""
-    if len(expression) == 1 and expression[0].kind == NUMBER and expression[0].text.isdigit():
+    if len(expression) == 1 and expression[0].kind == NUMBER and _small_whole(expression[0].text):
         index = int(expression[0].text) - 1
         if not 0 <= index < len(items) or items[index].is_star:
             return None

@@ -41,7 +41,7 @@ from edge.errors import CONSTRAINT_FAILED, MB_BAD_REQUEST, EdgeError
 from edge.store import errors
 from edge.store.batch import Batch
 from edge.store.schema import IPV4_NULL, ColumnSpec, TableSchema, check_tag_name, decode_extra, encode_extra
-from edge.time.dateformat import parse_times
+from edge.time.dateformat import parse_times, why_not_a_time
 from edge.time.timezone import TimeZone
 
 # How many failed rows of an append are described (for the log).
@@ -167,7 +167,7 @@ def _column(column: ColumnSpec, cells: tuple, zone: TimeZone, date_format: str |
         array, ok, null = _times(cells, zone, date_format)
         if column.role == "time":
             ok &= ~null
-            return array, ok, lambda i: f"{label} {_show(cells[i])} is not a time in the date format"
+            return array, ok, lambda i: f"{label} {_show(cells[i])} {why_not_a_time(str(cells[i]), date_format)}"
         if null.any():
             array = array.copy()
             array[null] = np.iinfo(np.int64).min

@@ -8,6 +8,8 @@ years whose nanoseconds fit in int64) and the one conversion of a `datetime` to 
 from __future__ import annotations
 
 import datetime as _dt
+import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -15,6 +17,10 @@ from edge.time.units import NS_PER_SECOND, NS_PER_US, SECONDS_PER_DAY
 
 # Years whose every instant fits int64 nanoseconds (1677-09-21 .. 2262-04-11).
 MIN_YEAR, MAX_YEAR = 1678, 2261
+# What a well-formed time whose year is outside them is told (after "<the text> is ").
+OUT_OF_RANGE = (f"out of range: times are kept as 64-bit nanoseconds since 1970, "
+                f"so the year must be from {MIN_YEAR} to {MAX_YEAR}")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 # Days of each month of a common year; index 0 is no month.
 DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
@@ -77,3 +83,14 @@ def datetime_to_ns(value: _dt.datetime) -> int:
     """
     delta = value - (_EPOCH_UTC if value.tzinfo is not None else EPOCH)
     return (delta.days * SECONDS_PER_DAY + delta.seconds) * NS_PER_SECOND + delta.microseconds * NS_PER_US
+
+
+def year_out_of_range(text: str, reads: Callable[[str], bool]) -> bool:
+    """Whether `text` is a well-formed time but for its year, outside MIN_YEAR..MAX_YEAR: it
+    `reads` once such a four-digit year is put as 2000 (a leap year: 29 February stays a
+    date). For the few texts a reader refused, to tell them why."""
+    for match in _YEAR.finditer(text):
+        if not MIN_YEAR <= int(match.group()) <= MAX_YEAR \
+                and reads(text[:match.start()] + "2000" + text[match.end():]):
+            return True
+    return False

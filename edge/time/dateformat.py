@@ -30,8 +30,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from edge.errors import BAD_TIME, EdgeError
-from edge.time.civil import MAX_YEAR, MIN_YEAR, MONTH_NAMES, civil_from_days, days_from_civil, \
-    month_from_letters, month_lengths
+from edge.time.civil import MAX_YEAR, MIN_YEAR, MONTH_NAMES, OUT_OF_RANGE, civil_from_days, days_from_civil, \
+    month_from_letters, month_lengths, year_out_of_range
 from edge.time.timezone import TimeZone
 from edge.time.units import NS_PER_DAY, NS_PER_MS, NS_PER_SECOND, NS_PER_US, SECONDS_PER_DAY
 
@@ -343,11 +343,25 @@ def parse_time(text: str, zone: TimeZone, date_format: str | None = None, what: 
     if not isinstance(text, str):
         raise EdgeError(BAD_TIME, f"{what} must be a string, got {_json_type(text)}")
     utc, ok = parse_times([text.strip()], zone, date_format)
+    if not ok[0] and out_of_range(text, date_format):
+        raise EdgeError(BAD_TIME, f"{what} {text!r} is {OUT_OF_RANGE}")
     if not ok[0]:
         accepted = f"the format {date_format!r} or " if date_format else ""
         raise EdgeError(BAD_TIME, f"Cannot parse {what} {text!r}: expected {accepted}"
                                        f"YYYY-MM-DD[ HH:MI:SS[ mmm:uuu:nnn]] or YYYY-MM-DDTHH:MI:SS[,mmm]")
     return int(utc[0])
+
+
+def out_of_range(text: str, date_format: str | None = None) -> bool:
+    """Whether `text`, refused by `parse_times`, is a well-formed time whose year is out of range."""
+    utc = TimeZone("UTC")
+    return year_out_of_range(text.strip(), lambda t: bool(parse_times([t], utc, date_format)[1][0]))
+
+
+def why_not_a_time(text: str, date_format: str | None = None) -> str:
+    """Why `text` (refused by `parse_times`) is no time, after "<text> ": out of range when it
+    is well-formed but for its year, else not in the date format."""
+    return f"is {OUT_OF_RANGE}" if out_of_range(text, date_format) else "is not a time in the date format"
 
 
 def _as_bytes_array(texts) -> np.ndarray:

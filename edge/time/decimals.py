@@ -14,6 +14,9 @@ just those values, and missing-value words ('NA', 'null' ...) become NaN.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import NamedTuple
+
 import numpy as np
 
 from edge.time.textfields import ByteFields
@@ -155,25 +158,40 @@ def _scale(values: np.ndarray, fraction: np.ndarray) -> None:
         values /= _POW10[np.minimum(fraction, 18)]  # more cannot be `ok`; keeps the lookup in range
 
 
-def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarray
-                         ) -> list[tuple[np.ndarray, bool] | None]:
-    """Per column of the rows x columns field bounds: (values, integral), or None when not numeric.
+class NumberColumn(NamedTuple):
+    """A column read as numbers: `values` (NaN where missing or unparsed), `integral` (every
+    value present, whole and exact in int64), and `unparsed`, the rows whose text is no number."""
+    values: np.ndarray
+    integral: bool
+    unparsed: np.ndarray
 
-    A column is numeric when every value is a number or a missing-value word; `integral`:
-    every value is present, whole and exact in int64, so the column can be int64 as pandas
-    would make it. The fast path reads all numeric-looking columns with one `decimals` call.
+
+def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarray,
+                         established: Collection[int] = ()) -> list[NumberColumn | None]:
+    """Per column of the rows x columns field bounds: a NumberColumn, or None when it is text.
+
+    A column is numeric when at least half of its present values (not empty, not a
+    missing-value word) are numbers, or when it is in `established` (numeric before, say in
+    an earlier chunk of the file): its other values are `unparsed`, NaN in `values`.
+    `integral`: every value is present, whole and exact in int64, so the column can be int64
+    as pandas would make it. The fast path reads all numeric-looking columns with one
+    `decimals` call; only the values it cannot read are looked at one by one.
     """
     rows, columns = starts.shape
-    result: list[tuple[np.ndarray, bool] | None] = [None] * columns
+    result: list[NumberColumn | None] = [None] * columns
     if not rows:
-        return [(np.zeros(0), False) if _sample_is_numeric(fields, starts[:, c], ends[:, c]) else None
-                for c in range(columns)]
+        return [NumberColumn(np.zeros(0), False, _NONE) if c in established
+                or _sample_is_numeric(fields, starts[:, c], ends[:, c]) else None for c in range(columns)]
     # Column after column (transposed), so each column's values come out contiguous; laid
     # out so, each column's longest is a contiguous reduction too.
     lengths = np.empty((columns, rows), dtype=np.int64)
     np.subtract(ends.T, starts.T, out=lengths)
     longest = lengths.max(axis=1)
-    candidates = [c for c in range(columns) if _sample_is_numeric(fields, starts[:, c], ends[:, c])]
+    candidates = []
+    for c in range(columns):
+        if (c in established or _sample_is_numeric(fields, starts[:, c], ends[:, c])
+                or _mostly_number_like(fields, starts[:, c], ends[:, c])):
+            candidates.append(c)
     fast = [c for c in candidates if longest[c] <= _FAST_WIDTH]
     if fast:
         pick = slice(fast[0], fast[-1] + 1) if fast[-1] - fast[0] + 1 == len(fast) else fast
@@ -181,21 +199,26 @@ def parse_number_columns(fields: ByteFields, starts: np.ndarray, ends: np.ndarra
         mat = fields.right_aligned(ends.T[pick].ravel(), picked)
         values, ok, has_dot = (a.reshape(len(fast), rows) for a in decimals(mat, picked, len(fast)))
         for i, c in enumerate(fast):
-            result[c] = _finish_column(fields, starts[:, c], ends[:, c], values[i], ok[i], has_dot[i])
+            result[c] = _finish_column(fields, starts[:, c], ends[:, c], values[i], ok[i], has_dot[i],
+                                       c in established)
     for c in candidates:
         if c not in fast:
             result[c] = _finish_column(fields, starts[:, c], ends[:, c], np.full(rows, np.nan),
-                                       np.zeros(rows, dtype=bool), np.ones(rows, dtype=bool))
+                                       np.zeros(rows, dtype=bool), np.ones(rows, dtype=bool), c in established)
     return result
 
 
-def _finish_column(fields, starts, ends, values, ok, has_dot) -> tuple[np.ndarray, bool] | None:
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _finish_column(fields, starts, ends, values, ok, has_dot, established: bool) -> NumberColumn | None:
     if ok.all():
-        return values, not has_dot.any()
+        return NumberColumn(values, not has_dot.any(), _NONE)
     todo = np.flatnonzero(~ok)
-    if len(todo) and not _read_rest(fields, starts[todo], ends[todo], todo, values):
-        return None
-    return values, len(todo) == 0 and not has_dot.any()
+    missing, unparsed = _read_rest(fields, starts[todo], ends[todo], todo, values)
+    if len(unparsed) and not established and 2 * len(unparsed) > len(values) - missing:
+        return None  # mostly text
+    return NumberColumn(values, len(todo) == 0 and not has_dot.any(), unparsed)
 
 
 def _text(fields: ByteFields, start: int, end: int) -> bytes:
@@ -203,7 +226,8 @@ def _text(fields: ByteFields, start: int, end: int) -> bytes:
 
 
 def _sample_is_numeric(fields: ByteFields, starts: np.ndarray, ends: np.ndarray, size: int = 4) -> bool:
-    """A cheap look at the first present values, so text columns skip the matrix work."""
+    """A cheap look at the first present values, so the usual column, all numbers, skips
+    the work of telling a text column from a numeric one with a few bad cells."""
     seen = 0
     for low, high in ((0, 2 * size), (2 * size, 256)):  # rarely more than the first few
         for start, end in zip(starts[low:high].tolist(), ends[low:high].tolist()):
@@ -223,9 +247,26 @@ def _sample_is_numeric(fields: ByteFields, starts: np.ndarray, ends: np.ndarray,
 _MISSING = np.array(sorted(MISSING_WORDS), dtype="S16")
 
 
-def _read_rest(fields: ByteFields, starts, ends, rows, values) -> bool:
+# Bytes a number's text is made of (zero: the padding of a field matrix).
+_NUMBER_BYTES = np.zeros(256, dtype=bool)
+_NUMBER_BYTES[np.frombuffer(b"0123456789+-.eE \0", dtype=np.uint8)] = True
+
+
+def _mostly_number_like(fields: ByteFields, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether at least half of the present values are made of a number's characters only: a
+    column whose first values are text may still be mostly numbers (a sensor that reported
+    errors first), and one that is not is text without reading its values one by one."""
+    mat, _ = fields.matrix(starts, ends)
+    texts = np.strings.strip(np.ascontiguousarray(mat).view(f"S{mat.shape[1]}").ravel())
+    present = ~np.isin(texts, _MISSING)
+    number_like = _NUMBER_BYTES[mat].all(axis=1)
+    return 2 * int(np.count_nonzero(number_like & present)) >= max(1, int(np.count_nonzero(present)))
+
+
+def _read_rest(fields: ByteFields, starts, ends, rows, values) -> tuple[int, np.ndarray]:
     """Reads the values the fast path left (numpy's conversion, then float() one by one if
-    that fails); False as soon as one is not a number."""
+    that fails): (how many are missing-value words, the rows that are no number). Missing
+    and unparsed values are NaN."""
     mat, _ = fields.matrix(starts, ends)
     texts = np.strings.strip(np.ascontiguousarray(mat).view(f"S{mat.shape[1]}").ravel())
     missing = np.isin(texts, _MISSING)
@@ -233,12 +274,14 @@ def _read_rest(fields: ByteFields, starts, ends, rows, values) -> bool:
     present = ~missing
     try:
         values[rows[present]] = texts[present].astype(np.float64)
-        return True
+        return int(missing.sum()), _NONE
     except ValueError:
         pass
+    unparsed = []
     for row, text in zip(rows[present].tolist(), texts[present].tolist()):
         try:
             values[row] = float(text)
         except ValueError:
-            return False
-    return True
+            values[row] = np.nan
+            unparsed.append(row)
+    return int(missing.sum()), np.array(unparsed, dtype=np.int64)

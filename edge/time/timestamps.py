@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from edge.time.civil import datetime_to_ns
+from edge.time.civil import OUT_OF_RANGE, datetime_to_ns, year_out_of_range
 from edge.time.strptime import compile_layout, read_layout
 from edge.time.timezone import localize
 from edge.time.units import NS_PER_MS, NS_PER_SECOND, NS_PER_US
@@ -65,6 +65,20 @@ def parse_text(mat: np.ndarray, lengths: np.ndarray, fmt: str, tz: ZoneInfo
             continue
         offset[row], aware[row], ok[row] = 0, value.tzinfo is not None, True
     return _finish(wall, offset, aware, ok, present, tz)
+
+
+def out_of_range(text: str, fmt: str | None, dayfirst: bool = False) -> str | None:
+    """For a value `parse_text` (`fmt`) or `parse_any` (`fmt` None) found unreadable: the
+    reason when it is a well-formed time whose year is out of range, else None."""
+    def reads(candidate: str) -> bool:
+        raw = candidate.encode("utf-8")
+        mat = np.zeros((1, max(8, -(-len(raw) // 8) * 8)), dtype=np.uint8)
+        mat[0, :len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+        lengths = np.array([len(raw)], dtype=np.int64)
+        utc = ZoneInfo("UTC")
+        _, unreadable = parse_text(mat, lengths, fmt, utc) if fmt else parse_any(mat, lengths, dayfirst, utc)
+        return not unreadable[0]
+    return OUT_OF_RANGE if year_out_of_range(text, reads) else None
 
 
 def _finish(wall, offset, aware, ok, present, tz) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -155,8 +156,11 @@ def read_json_body(error_code: int, *, exact_integers: bool = True) -> Any:
         body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise EdgeError(error_code, "Request body is not UTF-8 text") from None
-    except (json.JSONDecodeError, ValueError) as exc:
+    except (json.JSONDecodeError, NotJson) as exc:
         raise EdgeError(error_code, f"Malformed JSON in request body: {exc}") from None
+    except ValueError:  # the one other refusal of the json module: Python's limit on digits
+        raise EdgeError(error_code, f"Request body holds a number of more than {sys.get_int_max_str_digits()} "
+                                    f"digits") from None
     except RecursionError:  # the JSON parser's own limit, some thousand levels deep
         raise EdgeError(error_code, "Request body nests too deeply") from None
     # A `\ud800` escape with no partner is valid JSON but no character: text holding it
@@ -197,5 +201,9 @@ def _all_text_is_unicode(value: Any) -> bool:
     return True
 
 
+class NotJson(ValueError):
+    """What the json module reads but JSON does not allow (NaN, Infinity)."""
+
+
 def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+    raise NotJson(f"{name} is not valid JSON")

@@ -1,5 +1,6 @@
 """Rules across entries that a per-component schema cannot state: unique names, unique streams,
-filter_stream patterns that select something, streams that some parser reads.
+filter_stream patterns that select something, streams that some parser reads, streams whose
+tag names have room for field names.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable
 from edge.pipeline.config.shape import (PARSERS, RECEIVERS, SECTION_RULES, TRANSFORMS, entries,
                                         receiver_streams, sub_entries)
 from edge.pipeline.config.violations import JsonPath, Violation, dotted, error, quoted, warning
+from edge.pipeline.runtime.ports import NAME_LENGTH
 
 MATCH_ALL = "*"
 _SHOWN_STREAMS = 5
@@ -23,6 +25,7 @@ def cross_entry_violations(config: dict) -> list[Violation]:
         found += _duplicate_names(((RECEIVERS, index, "parsers", j), p) for j, p in sub_entries(receiver, "parsers"))
     found += _duplicate_streams(config)
     found += _filter_stream_violations(config)
+    found += _tag_name_room(config)
     return found
 
 
@@ -57,6 +60,26 @@ def _duplicate_streams(config: dict) -> list[Violation]:
                                          f"(first at {dotted(first_at[sid])})."))
             else:
                 first_at[sid] = path
+    return found
+
+
+def _tag_name_room(config: dict) -> list[Violation]:
+    """An error at the asset of a stream whose tag names '<asset>:<stream_type>:<field>' would
+    not fit the historian's NAME column (NAME_LENGTH bytes) whatever the field."""
+    found = []
+    for index, receiver in entries(config, RECEIVERS):
+        for j, stream in sub_entries(receiver, "streams"):
+            asset, stream_type = stream.get("asset"), stream.get("stream_type")
+            if not isinstance(asset, str) or not isinstance(stream_type, str):
+                continue
+            prefix = len(asset.encode("utf-8")) + len(stream_type.encode("utf-8")) + 2  # the two ':'
+            left = NAME_LENGTH - prefix
+            if left < 1:
+                found.append(error((RECEIVERS, index, "streams", j, "asset"),
+                                   f"Tag names '<asset>:<stream_type>:<field>' may be at most {NAME_LENGTH} bytes; "
+                                   f"asset ({len(asset.encode('utf-8'))} bytes) and stream_type "
+                                   f"({len(stream_type.encode('utf-8'))} bytes) with their separators take "
+                                   f"{prefix}, which leaves {max(left, 0)} for field names: shorten the asset."))
     return found
 
 

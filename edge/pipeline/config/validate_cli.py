@@ -26,8 +26,11 @@ def validate_file(path: str) -> int:
         return 1
     try:
         candidate = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
+    except (json.JSONDecodeError, NotJson) as exc:
         print(f"edge: {path} is not valid JSON: {exc}", file=sys.stderr)
+        return 1
+    except ValueError:  # the one other refusal of the json module: Python's limit on digits
+        print(f"edge: {path} holds a number of more than {sys.get_int_max_str_digits()} digits", file=sys.stderr)
         return 1
     except RecursionError:
         print(f"edge: {path} nests too deeply to be a configuration", file=sys.stderr)
@@ -47,5 +50,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+class NotJson(ValueError):
+    """What the json module reads but JSON does not allow (NaN, Infinity)."""
+
+
 def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+    raise NotJson(f"{name} is not valid JSON")

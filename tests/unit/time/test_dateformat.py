@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edge.errors import EdgeError
+from edge.time import dateformat
 from edge.time.dateformat import (DEFAULT_FORMAT, DateFormat, format_time, format_times, parse_time,
                                  parse_times)
 from edge.time.timezone import TimeZone
@@ -146,3 +147,22 @@ def test_non_string_time_is_refused_with_its_type():
 def test_over_long_format_is_refused():
     with pytest.raises(EdgeError):
         DateFormat("Y" * 1000)
+
+
+@pytest.mark.parametrize("text", ["1500-01-01 00:00:00", "2300-02-29", "9999-12-31T23:59:59",
+                                  "1677-12-31 10:00:00 000:000:000"])
+def test_a_well_formed_time_with_a_year_out_of_range_says_so(text):
+    with pytest.raises(EdgeError) as caught:
+        parse_time(text, UTC, what="start")
+    assert caught.value.text == (f"start {text!r} is out of range: times are kept as 64-bit nanoseconds since "
+                                 "1970, so the year must be from 1678 to 2261")
+    assert dateformat.why_not_a_time(text) == caught.value.text[len(f"start {text!r} "):]
+    assert dateformat.why_not_a_time("1500/01/31", "YYYY/MM/DD").startswith("is out of range")
+
+
+@pytest.mark.parametrize("text", ["2024-13-01", "1500-02-30", "junk", "15000-01-01"])
+def test_a_malformed_time_is_not_called_out_of_range(text):
+    with pytest.raises(EdgeError) as caught:
+        parse_time(text, UTC, what="start")
+    assert caught.value.text.startswith(f"Cannot parse start {text!r}: expected ")
+    assert dateformat.why_not_a_time(text) == "is not a time in the date format"

@@ -54,15 +54,45 @@ def test_integral_columns_and_long_numbers():
     texts = [["1", "123456789012345678"], ["-22", "5"]]
     source, starts, ends = columns_of(texts)
     small, large = parse_number_columns(source, starts, ends)
-    assert small == (small[0], True) and small[0].tolist() == [1.0, -22.0]
+    assert small.integral is True and small.values.tolist() == [1.0, -22.0] and small.unparsed.tolist() == []
     assert large[0].tolist() == [123456789012345678.0, 5.0] and large[1] is False
 
 
-def test_a_column_with_text_is_not_numeric():
-    texts = [["1", "x"], ["2", "3"], ["1.2.3", "4"]]
+def test_a_column_of_mostly_numbers_keeps_them_and_names_the_cells_that_are_not():
+    texts = [["1", "x"], ["2", "3"], ["1.2.3", "4"], ["NA", "5.5"]]
     source, starts, ends = columns_of(texts)
     first, second = parse_number_columns(source, starts, ends)
-    assert first is None and second is None
+    assert np.array_equal(first.values, [1.0, 2.0, np.nan, np.nan], equal_nan=True)
+    assert first.unparsed.tolist() == [2] and first.integral is False
+    assert np.array_equal(second.values, [np.nan, 3.0, 4.0, 5.5], equal_nan=True)
+    assert second.unparsed.tolist() == [0] and second.integral is False
+
+
+def test_a_column_of_mostly_text_is_text_unless_it_was_numeric_before():
+    texts = [["RUN", "x"], ["STOP", "err"], ["7", "1"], ["RUN", "n/a"]]
+    source, starts, ends = columns_of(texts)
+    assert parse_number_columns(source, starts, ends) == [None, None]
+    first, second = parse_number_columns(source, starts, ends, established=[0, 1])
+    assert np.array_equal(first.values, [np.nan, np.nan, 7.0, np.nan], equal_nan=True)
+    assert first.unparsed.tolist() == [0, 1, 3]
+    assert np.array_equal(second.values, [np.nan, np.nan, 1.0, np.nan], equal_nan=True)
+    assert second.unparsed.tolist() == [0, 1]  # n/a is a missing value, not an unparsed one
+    dates = [["2024-03-10 00:00:00"], ["12-345"], ["2024-03-10 00:00:02"]]  # text that begins like a number
+    source, starts, ends = columns_of(dates)
+    assert parse_number_columns(source, starts, ends) == [None]
+
+
+def test_text_first_then_numbers_is_numeric_and_half_is_enough():
+    # A sensor that reported errors for its first readings: the sample sees only text.
+    texts = [["ERR", "a"]] * 9 + [[str(i), "b" if i % 2 else str(i)] for i in range(9)] + [["", "1"]]
+    source, starts, ends = columns_of(texts)
+    first, second = parse_number_columns(source, starts, ends)
+    assert first.values[9:18].tolist() == [float(i) for i in range(9)]
+    assert first.unparsed.tolist() == list(range(9))
+    assert second is None  # 6 numbers among 19 values
+    half = [["1", "x"], ["y", "2"]]
+    source, starts, ends = columns_of(half)
+    assert [c.unparsed.tolist() for c in parse_number_columns(source, starts, ends)] == [[1], [0]]
 
 
 _PLAIN = re.compile(rb"[+-]?(\d*)\.?(\d*)")

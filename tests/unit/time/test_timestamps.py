@@ -265,3 +265,12 @@ def test_years_beyond_nanosecond_range_and_non_ascii_literals_are_unreadable_not
     utc, unreadable = parse(["2024年03月05日", "2024Ã°03"], "%Y年%m月%d日")
     assert unreadable.tolist() == [False, True]
     assert utc[0] == ns(dt.datetime(2024, 3, 5, tzinfo=UTC))
+
+
+def test_out_of_range_tells_a_year_outside_int64_from_a_malformed_time():
+    out_of_range = timestamps.out_of_range
+    assert out_of_range("1500-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").endswith("the year must be from 1678 to 2261")
+    assert out_of_range("01/02/3000 10:00", None).startswith("out of range")
+    assert out_of_range("1500-13-01 00:00:00", "%Y-%m-%d %H:%M:%S") is None
+    assert out_of_range("2024-01-01 00:00:00", "%Y/%m/%d %H:%M:%S") is None
+    assert out_of_range("yesterday", None) is None

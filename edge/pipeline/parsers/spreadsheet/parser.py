@@ -54,11 +54,18 @@ class SpreadsheetParser:
         self.header: int | None = header
         self.formats: dict[str, str | None] = {}
         for item in parse.get("parse_timestamps") or []:
+            if not (isinstance(item, dict) and isinstance(item.get("field_name"), str)
+                    and isinstance(item.get("format"), str)):
+                raise ParserConfigError(f"parser {self.name}: each parse_timestamps entry needs a field_name and "
+                                        f"a format, both text, e.g. {{\"field_name\": \"timestamp\", "
+                                        f"\"format\": \"%Y-%m-%d %H:%M:%S\"}}")
             problem = timestamps.check_format(item["format"])
             if problem:
                 raise ParserConfigError(f"parser {self.name}: {item['field_name']}: {problem}")
             self.formats[item["field_name"]] = item["format"]
         for name in parse.get("parse_dates") or []:
+            if not isinstance(name, str):
+                raise ParserConfigError(f"parser {self.name}: parse_dates lists field names (text), got {name!r}")
             self.formats.setdefault(name, None)
         self.dayfirst = bool(parse.get("dayfirst", False))
         self.bad_lines_action = parse.get("bad_lines_action", "warn")
@@ -106,7 +113,8 @@ class SpreadsheetParser:
             return ParsedChunk({}, self.time_field, after)
 
         good, starts, ends, escaped, bad = _data_rows(records, nonblank, len(columns))
-        fields, unreadable = self._fields(records, columns, good, starts, ends, escaped, bad)
+        fields, unreadable, numeric_columns = self._fields(records, columns, good, starts, ends, escaped, bad,
+                                                    set(position.numeric))
         if self.counter:  # the data row number, bad rows counted too
             fields[COUNTER_FIELD] = position.row + np.searchsorted(nonblank, good).astype(np.int64)
         if unreadable.any():
@@ -114,13 +122,28 @@ class SpreadsheetParser:
         bad.sort()
         examples = [f"line {position.line + line + 1}: {text}" for line, text in bad[:_EXAMPLES]]
         bad_count = len(nonblank) - len(good) + int(unreadable.sum())
-        after = Position(tuple(columns), skipped, position.row + len(nonblank), position.line + records.lines)
+        # Cells of dropped rows are not counted: their row is reported as a bad line.
+        unparsed = [(int(records.record_line[good[row]]), columns.index(name), row) for name, rows in numeric_columns
+                    for row in rows.tolist() if not unreadable[row]]
+        unparsed.sort()
+        cell_examples = [f"Row {position.line + line + 1}: cannot parse "
+                         f"{self._cell_text(records, starts, ends, row, column)!r} as a number in {columns[column]}"
+                         for line, column, row in unparsed[:_EXAMPLES]]
+        read_as_numbers = {name for name, _ in numeric_columns}
+        numeric = tuple(name for name in columns if name in position.numeric or name in read_as_numbers)
+        after = Position(tuple(columns), skipped, position.row + len(nonblank), position.line + records.lines, numeric)
         time_field = self.time_field if self.time_field in fields else None
-        return ParsedChunk(fields, time_field, after, bad_count, examples)
+        return ParsedChunk(fields, time_field, after, bad_count, examples, len(unparsed), cell_examples)
 
-    def _fields(self, records, columns, good, starts, ends, escaped, bad: list[tuple[int, str]]
-                ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Every column of the good rows as a typed array, and the rows with an unreadable timestamp."""
+    @staticmethod
+    def _cell_text(records, starts, ends, row: int, column: int) -> str:
+        return records.buf[starts[row, column]:ends[row, column]].tobytes().decode("utf-8", "replace")
+
+    def _fields(self, records, columns, good, starts, ends, escaped, bad: list[tuple[int, str]],
+                established: set[str]) -> tuple[dict[str, np.ndarray], np.ndarray, list[tuple[str, np.ndarray]]]:
+        """Every column of the good rows as a typed array, the rows with an unreadable timestamp,
+        and each numeric column with the rows whose cell is no number (`established`: the columns
+        numeric in an earlier chunk of the file, which stay numeric)."""
         longest = int((ends - starts).max()) if starts.size else 0
         source = ByteFields(records.buf, longest)
         fields: dict[str, np.ndarray] = {}
@@ -128,20 +151,24 @@ class SpreadsheetParser:
         plain = [i for i, name in enumerate(columns) if name not in self.formats]
         # A slice when the columns are side by side (the usual case): a view, not a copy.
         pick = slice(plain[0], plain[-1] + 1) if plain and plain[-1] - plain[0] + 1 == len(plain) else plain
-        numbers = dict(zip(plain, parse_number_columns(source, starts[:, pick], ends[:, pick])))
+        known = [k for k, index in enumerate(plain) if columns[index] in established]
+        numbers = dict(zip(plain, parse_number_columns(source, starts[:, pick], ends[:, pick], known)))
+        unparsed: list[tuple[str, np.ndarray]] = []
         for index, name in enumerate(columns):
             s, e = starts[:, index], ends[:, index]
             if name in self.formats:
                 values, wrong = self._timestamps(source, s, e, self.formats[name])
                 for row in np.flatnonzero(wrong & ~unreadable)[:_EXAMPLES]:
                     text = records.buf[s[row]:e[row]].tobytes().decode("utf-8", "replace")
+                    why = timestamps.out_of_range(text, self.formats[name], self.dayfirst)
                     bad.append((int(records.record_line[good[row]]),
-                                f"{name}: {text!r} is not a timestamp{self._layout(name)}"))
+                                f"{name}: {text!r} is {why or 'not a timestamp' + self._layout(name)}"))
                 unreadable |= wrong
                 fields[name] = values
             elif numbers[index] is not None:
-                values, integral = numbers[index]
+                values, integral, wrong = numbers[index]
                 fields[name] = values.astype(np.int64) if integral else values
+                unparsed.append((name, wrong))
             else:
                 text = to_text(*source.matrix(s, e))
                 if escaped is not None:
@@ -149,7 +176,7 @@ class SpreadsheetParser:
                         raw = records.buf[s[row]:e[row]].tobytes().replace(b'""', b'"')
                         text[row] = raw.decode("utf-8", "replace")
                 fields[name] = text
-        return fields, unreadable
+        return fields, unreadable, unparsed
 
     def check_columns(self, columns: tuple[str, ...]) -> None:
         """ParserConfigError when a configured timestamp field is not among `columns`."""

@@ -34,6 +34,8 @@ class FileReport:
 
     bad_lines: int = 0
     bad_examples: list[str] = dataclasses.field(default_factory=list)
+    unparsed: int = 0  # cells of numeric fields that are no number
+    unparsed_examples: list[str] = dataclasses.field(default_factory=list)
     records_in: int = 0
     records_out: int = 0
     warned: set[str] = dataclasses.field(default_factory=set)  # transforms that raised a warning
@@ -72,12 +74,19 @@ class StreamMarkers:
             self._raised.add((transform, stream.asset, stream.stream_type, TRANSFORM_CATEGORY))
         return warn
 
-    def file_read(self, stream: StreamSetup, resource: str, report: FileReport, state: FileState) -> None:
-        """Bad lines of the file as a parse marker; markers the file shows resolved are cleared."""
+    def file_read(self, stream: StreamSetup, file: str, report: FileReport, state: FileState) -> None:
+        """Bad lines and unparsed cells of the file (`file`: its name as the user knows it) as
+        a parse marker; markers the file shows resolved are cleared."""
         action = stream.flow.parser.bad_lines_action
+        problems = []
         if report.bad_lines:
-            text = (f"{resource}: {report.bad_lines} bad line(s) skipped"
-                    + (f"; {'; '.join(report.bad_examples)}" if report.bad_examples else ""))
+            problems.append(f"{report.bad_lines} bad line(s) skipped"
+                            + (f"; {'; '.join(report.bad_examples)}" if report.bad_examples else ""))
+        if report.unparsed:
+            problems.append(f"{report.unparsed} value(s) that are not numbers skipped"
+                            + (f"; {'; '.join(report.unparsed_examples)}" if report.unparsed_examples else ""))
+        if problems:
+            text = f"{file}: " + "; ".join(problems)
             self._log.warning("%s", text)
             if action != "skip":
                 self.mark(stream, PARSE, "error" if action == "error" else "warning", text)

@@ -27,8 +27,14 @@ _RESOURCE_SEPARATOR = "|"
 
 
 def resource_of(source: FileSource, path: str) -> str:
-    """The file's name in the catalog and in markers: '<connection label>|<path>'."""
+    """The file's key in the catalog: '<connection label>|<path>'."""
     return f"{source.label}{_RESOURCE_SEPARATOR}{path}"
+
+
+def shown_name(source: FileSource, path: str) -> str:
+    """The file as a user knows it, for markers and the log: its folder (the connection's
+    label: a local folder, or //host:port/share/folder) joined with its path."""
+    return f"{source.label.rstrip('/')}/{path}"
 
 
 class FileProgress:

@@ -30,7 +30,7 @@ from edge.pipeline.receivers.filecore.identity import grew, reading_again
 from edge.pipeline.receivers.filecore.intent import Chunk, ChunkIntents
 from edge.pipeline.receivers.filecore.markers import (CONFIG, CONNECTION, FILE, HISTORIAN, STORAGE, FileReport,
                                                       StreamMarkers)
-from edge.pipeline.receivers.filecore.progress import FileProgress, resource_of
+from edge.pipeline.receivers.filecore.progress import FileProgress, resource_of, shown_name
 from edge.pipeline.receivers.filecore.readahead import ChunksAhead, ReadAhead
 from edge.pipeline.receivers.filecore.settle import Readiness, Settler
 from edge.pipeline.receivers.filecore.source import FileEntry, FileSource, SourceError
@@ -175,19 +175,20 @@ class FileReceiver:
         if readiness is Readiness.WAIT and state.pending is None:
             return state, report
         resource = resource_of(source, entry.path)
+        shown = shown_name(source, entry.path)
         try:
             handle = source.open(entry.path)
         except SourceError as exc:
-            self.markers.mark(stream, FILE, "warning", f"{resource}: {exc}")
+            self.markers.mark(stream, FILE, "warning", f"{shown}: {exc}")
             return state, report
         try:
             if known is not None:
-                state = reading_again(handle, entry, known, resource, self.log)
+                state = reading_again(handle, entry, known, shown, self.log)
             if state.pending is not None and entry.size < state.pending.end:
-                self.log.warning("%s shrank below an interrupted chunk: reading it again from the start", resource)
+                self.log.warning("%s shrank below an interrupted chunk: reading it again from the start", shown)
                 state = FileState()
             elif state.pending is None and state.offset and not grew(handle, entry, state):
-                self.log.info("%s was rewritten: reading it again from the start", resource)
+                self.log.info("%s was rewritten: reading it again from the start", shown)
                 state = FileState()
             state.done = False
             state.size, state.mtime_ns = entry.size, entry.mtime_ns
@@ -203,20 +204,20 @@ class FileReceiver:
                     elif read_ahead_later is not None:
                         read_ahead_later()
 
-                self._store_chunk(stream, resource, state, chunk, report, ahead)
+                self._store_chunk(stream, shown, state, chunk, report, ahead)
             state.done = settled and state.pending is None and state.offset >= entry.size
             self.progress.save(stream, resource, state, now=False)
         except SourceError as exc:
             self.progress.save(stream, resource, state, now=False)
-            self.markers.mark(stream, FILE, "warning", f"{resource}: {exc}")
+            self.markers.mark(stream, FILE, "warning", f"{shown}: {exc}")
             return state, report
         finally:
             handle.close()
         self.markers.clear(stream, FILE)
-        self.markers.file_read(stream, resource, report, state)
+        self.markers.file_read(stream, shown, report, state)
         return state, report
 
-    def _store_chunk(self, stream: StreamSetup, resource: str, state: FileState, chunk: Chunk,
+    def _store_chunk(self, stream: StreamSetup, shown: str, state: FileState, chunk: Chunk,
                      report: FileReport, ahead=None) -> None:
         """Parses, transforms and stores a chunk whose intent is committed, then moves the
         state past it; `ahead(end, position)` reads ahead once the chunk is parsed."""
@@ -241,7 +242,7 @@ class FileReceiver:
             self.markers.mark(stream, CONFIG, "error", str(exc))
             raise StreamBlocked from exc
         except EdgeError as exc:  # the store refused the batch: nothing of it was stored
-            self.markers.mark(stream, STORAGE, "error", f"storing {resource} failed, will retry: {exc.text}")
+            self.markers.mark(stream, STORAGE, "error", f"storing {shown} failed, will retry: {exc.text}")
             raise StreamBlocked from exc
         self.markers.clear(stream, CONFIG)
         self.markers.clear(stream, STORAGE)
@@ -254,15 +255,17 @@ class FileReceiver:
         report.records_out += len(batch)
         report.bad_lines += parsed.bad_lines
         report.bad_examples.extend(parsed.bad_examples[:3 - len(report.bad_examples)])
+        report.unparsed += parsed.unparsed
+        report.unparsed_examples.extend(parsed.unparsed_examples[:3 - len(report.unparsed_examples)])
 
     def _delete(self, source: FileSource, entry: FileEntry, streams: list[StreamSetup]) -> None:
-        resource = resource_of(source, entry.path)
+        shown = shown_name(source, entry.path)
         try:
             source.delete(entry.path)
         except SourceError as exc:
             for stream in streams:
-                self.markers.mark(stream, FILE, "warning", f"cannot delete {resource}: {exc}")
+                self.markers.mark(stream, FILE, "warning", f"cannot delete {shown}: {exc}")
             return
-        self.log.info("deleted %s: every stream has read it", resource)
+        self.log.info("deleted %s: every stream has read it", shown)
         for stream in streams:
             self.progress.forget_missing(source, stream, [entry.path], set())

@@ -44,20 +44,48 @@ def test_header_types_and_local_timestamps():
     assert out.fields["count"].dtype == np.int64 and out.fields["count"].tolist() == [3, 4]
     assert out.fields["label"].tolist() == ["a", "b c"]
     assert out.time_field == "ts" and out.bad_lines == 0
-    assert out.position == Position(("ts", "temp", "count", "label"), 0, 2, 3)
+    assert out.position == Position(("ts", "temp", "count", "label"), 0, 2, 3, ("temp", "count"))
 
 
 def test_bad_lines_are_counted_and_never_stop_the_file():
     p = parser(parse_timestamps=[{"field_name": "ts", "format": "%Y-%m-%d %H:%M:%S"}])
     data = (b"ts,v\n2024-01-01 00:00:00,1\n2024-01-01 00:00:01,2,extra\nyesterday,3\n\n"
-            b"2024-01-01 00:00:03\n2024-01-01 00:00:04,5\n")
+            b"2024-01-01 00:00:03\n2024-01-01 00:00:04,5\n2500-01-01 00:00:05,6\n")
     out = parse_all(p, data)
     assert out.fields["v"].tolist()[0] == 1.0 and np.isnan(out.fields["v"][1]) and out.fields["v"][2] == 5.0
     assert out.fields["ts"].view(np.int64).tolist() == [utc_ns(2024, 1, 1, 0, 0, 0), utc_ns(2024, 1, 1, 0, 0, 3),
                                                         utc_ns(2024, 1, 1, 0, 0, 4)]
-    assert out.bad_lines == 2
+    assert out.bad_lines == 3
     assert out.bad_examples == ["line 3: expected 2 fields, saw 3",
-                                "line 4: ts: 'yesterday' is not a timestamp in layout '%Y-%m-%d %H:%M:%S'"]
+                                "line 4: ts: 'yesterday' is not a timestamp in layout '%Y-%m-%d %H:%M:%S'",
+                                "line 8: ts: '2500-01-01 00:00:05' is out of range: times are kept as 64-bit "
+                                "nanoseconds since 1970, so the year must be from 1678 to 2261"]
+
+
+def test_a_cell_that_is_no_number_keeps_the_column_and_is_reported_by_its_row():
+    p = parser(parse_timestamps=[{"field_name": "ts", "format": "%Y-%m-%d %H:%M:%S"}])
+    out = parse_all(p, b"ts,temp,state\n2024-01-01 00:00:00,1.5,RUN\n2024-01-01 00:00:01,2,RUN\n"
+                       b"2024-01-01 00:00:02,x,STOP\nnot a time,??,RUN\n2024-01-01 00:00:04,4.25,RUN\n")
+    assert np.array_equal(out.fields["temp"], [1.5, 2.0, np.nan, 4.25], equal_nan=True)
+    assert out.fields["state"].tolist() == ["RUN", "RUN", "STOP", "RUN"]
+    assert out.bad_lines == 1  # the row without a time is dropped; its '??' is not counted again
+    assert out.unparsed == 1 and out.unparsed_examples == ["Row 4: cannot parse 'x' as a number in temp"]
+    assert out.position.numeric == ("temp",)
+
+
+def test_a_column_numeric_in_an_earlier_chunk_stays_numeric():
+    p = parser(parse_timestamps=[{"field_name": "ts", "format": "%Y-%m-%d %H:%M:%S"}])
+    first = parse_all(p, b"ts,temp,note\n2024-01-01 00:00:00,1.5,7\n")
+    assert first.position.numeric == ("temp", "note")
+    second = p.parse(b"2024-01-01 00:00:01,--,ok\n2024-01-01 00:00:02,2.5,\n", first.position, False)
+    assert np.array_equal(second.fields["temp"], [np.nan, 2.5], equal_nan=True)
+    assert np.array_equal(second.fields["note"], [np.nan, np.nan], equal_nan=True)
+    assert second.unparsed == 2 and second.unparsed_examples == [
+        "Row 3: cannot parse '--' as a number in temp", "Row 3: cannot parse 'ok' as a number in note"]
+    # Read as a whole file, the same cells: temp is mostly numbers, note is mostly text.
+    whole = parse_all(p, b"ts,temp,note\n2024-01-01 00:00:00,1.5,7\n2024-01-01 00:00:01,--,ok\n"
+                         b"2024-01-01 00:00:02,2.5,\n2024-01-01 00:00:03,3,text\n")
+    assert whole.unparsed == 1 and whole.fields["note"].tolist() == ["7", "ok", "", "text"]
 
 
 def test_quoted_fields_match_the_csv_module():

@@ -103,6 +103,34 @@ def test_bad_lines_raise_a_marker_that_a_clean_file_clears(parts, tmp_path):
     assert "parse" not in app.markers_of("press", "cycle")
 
 
+def test_a_cell_that_is_no_number_skips_only_itself_with_a_marker_naming_the_file(parts, tmp_path):
+    app = parts()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lines = rows(0, 2) + "2024-03-10 00:00:02,x,2,r2\n" + rows(3, 3)
+    (folder / "a.csv").write_text(HEADER + lines)
+    runtime = start_receiver(app, receiver_config(root=folder))
+    assert runtime.poll().records_out == 6
+    assert app.points("press:cycle:temp") == expected(0, 2) + expected(3, 3)
+    assert app.points("press:cycle:count") == [(t, float(i)) for i, (t, _) in enumerate(expected(0, 6))]
+    assert app.markers_of("press", "cycle")["parse"] == (
+        "warning", f"{folder}/a.csv: 1 value(s) that are not numbers skipped; Row 4: cannot parse 'x' as a number in temp")
+
+    # A logger's file read as it grows: a new line alone with a broken reading is still a
+    # number column with a bad cell (it was numeric in this file), not a text column.
+    with open(folder / "a.csv", "a") as handle:
+        handle.write("2024-03-10 00:00:06,ERR,6,r6\n2024-03-10 00:00:07,#VALUE!,7,r7\n")
+    assert runtime.poll().records_out == 2
+    assert app.points("press:cycle:temp") == expected(0, 2) + expected(3, 3)
+    assert app.points("press:cycle:count")[-2:] == [(t, float(i)) for i, (t, _) in enumerate(expected(0, 8))][-2:]
+    assert app.markers_of("press", "cycle")["parse"] == (
+        "warning", f"{folder}/a.csv: 2 value(s) that are not numbers skipped; Row 8: cannot parse 'ERR' as a "
+                   "number in temp; Row 9: cannot parse '#VALUE!' as a number in temp")
+    (folder / "b.csv").write_text(HEADER + rows(10, 1))
+    runtime.poll()
+    assert "parse" not in app.markers_of("press", "cycle")
+
+
 @pytest.mark.parametrize("action, level", [("error", "error"), ("skip", None)])
 def test_bad_lines_action_sets_the_marker_level(parts, tmp_path, action, level):
     app = parts()
