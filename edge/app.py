@@ -61,10 +61,13 @@ class EdgeApp:
         from edge.pipeline.runtime.ports import Books, ComponentPorts, Historian
         from edge.pipeline.runtime.scheduler import Scheduler
 
-        self.configuration = FtxConfiguration(self.config_history, mask_secrets=settings.mask_secrets)
         # What every component is given: the store as a historian and the catalog books it writes.
+        historian = Historian(self.store)
         books = Books(self.markers, self.receiver_state, self.historian_ledger, self.catalog)
-        self.pipeline_ports = ComponentPorts(Historian(self.store), settings.historian_table, books)
+        self.pipeline_ports = ComponentPorts(historian, settings.historian_table, books)
+        self.configuration = FtxConfiguration(
+            self.config_history, mask_secrets=settings.mask_secrets,
+            tag_name_bytes=lambda: historian.name_length(settings.historian_table))
         self.scheduler = Scheduler(self.configuration, self.runtime_state, self.pipeline_ports)
 
         from edge.time.timezone import TimeZone

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from edge.catalog.config_history import ConfigHistory, ConfigRevision
@@ -16,6 +17,7 @@ from edge.pipeline.config.secrets import mask_secrets, restore_secrets
 from edge.pipeline.config.shape import EMPTY_CONFIG, with_every_section
 from edge.pipeline.config.validation import validate_config
 from edge.pipeline.config.violations import Violation, error, has_errors
+from edge.pipeline.runtime.ports import NAME_LENGTH
 
 PASSED = "passed"
 FAILED = "failed"
@@ -37,13 +39,14 @@ class CheckedConfiguration:
         return {"violations": [v.to_json() for v in self.violations], "status": PASSED if self.passed else FAILED}
 
 
-def check_configuration(candidate: Any, stored: Any) -> CheckedConfiguration:
-    """`candidate` with masked secrets taken from `stored`, and everything wrong with it."""
+def check_configuration(candidate: Any, stored: Any, tag_name_bytes: int = NAME_LENGTH) -> CheckedConfiguration:
+    """`candidate` with masked secrets taken from `stored`, and everything wrong with it
+    (tag names checked against `tag_name_bytes`, the historian table's NAME length)."""
     if nesting_depth(candidate) > MAX_NESTING:
         # The checks walk the document recursively; no real configuration comes near this.
         return CheckedConfiguration(candidate, [error((), f"The configuration nests deeper than {MAX_NESTING} levels.")])
     restored, violations = restore_secrets(candidate, stored)
-    return CheckedConfiguration(restored, violations + validate_config(restored))
+    return CheckedConfiguration(restored, violations + validate_config(restored, tag_name_bytes))
 
 
 def nesting_depth(document: Any) -> int:
@@ -60,9 +63,12 @@ def nesting_depth(document: Any) -> int:
 
 
 class FtxConfiguration:
-    def __init__(self, history: ConfigHistory, mask_secrets: bool):
+    def __init__(self, history: ConfigHistory, mask_secrets: bool,
+                 tag_name_bytes: Callable[[], int] = lambda: NAME_LENGTH):
         self._history = history
         self.mask_secrets = mask_secrets
+        # The historian table's NAME length as it is now (the built-in TAG has 80 bytes).
+        self._tag_name_bytes = tag_name_bytes
         # Check-then-save must see the revision it restores secrets from.
         self._save_lock = threading.Lock()
 
@@ -84,7 +90,7 @@ class FtxConfiguration:
         return mask_secrets(body) if self.mask_secrets else body
 
     def check(self, candidate: Any) -> CheckedConfiguration:
-        return check_configuration(candidate, self.body())
+        return check_configuration(candidate, self.body(), self._tag_name_bytes())
 
     def save(self, candidate: Any, source: str = "api") -> CheckedConfiguration:
         """Checks `candidate` and, when it has no error, stores it as the newest revision."""

@@ -17,7 +17,7 @@ MATCH_ALL = "*"
 _SHOWN_STREAMS = 5
 
 
-def cross_entry_violations(config: dict) -> list[Violation]:
+def cross_entry_violations(config: dict, tag_name_bytes: int = NAME_LENGTH) -> list[Violation]:
     found: list[Violation] = []
     for section in SECTION_RULES:
         found += _duplicate_names(((section, i), e) for i, e in entries(config, section))
@@ -25,7 +25,7 @@ def cross_entry_violations(config: dict) -> list[Violation]:
         found += _duplicate_names(((RECEIVERS, index, "parsers", j), p) for j, p in sub_entries(receiver, "parsers"))
     found += _duplicate_streams(config)
     found += _filter_stream_violations(config)
-    found += _tag_name_room(config)
+    found += _tag_name_room(config, tag_name_bytes)
     return found
 
 
@@ -63,9 +63,9 @@ def _duplicate_streams(config: dict) -> list[Violation]:
     return found
 
 
-def _tag_name_room(config: dict) -> list[Violation]:
+def _tag_name_room(config: dict, limit: int) -> list[Violation]:
     """An error at the asset of a stream whose tag names '<asset>:<stream_type>:<field>' would
-    not fit the historian's NAME column (NAME_LENGTH bytes) whatever the field."""
+    not fit the historian's NAME column (`limit` bytes) whatever the field."""
     found = []
     for index, receiver in entries(config, RECEIVERS):
         for j, stream in sub_entries(receiver, "streams"):
@@ -73,10 +73,10 @@ def _tag_name_room(config: dict) -> list[Violation]:
             if not isinstance(asset, str) or not isinstance(stream_type, str):
                 continue
             prefix = len(asset.encode("utf-8")) + len(stream_type.encode("utf-8")) + 2  # the two ':'
-            left = NAME_LENGTH - prefix
+            left = limit - prefix
             if left < 1:
                 found.append(error((RECEIVERS, index, "streams", j, "asset"),
-                                   f"Tag names '<asset>:<stream_type>:<field>' may be at most {NAME_LENGTH} bytes; "
+                                   f"Tag names '<asset>:<stream_type>:<field>' may be at most {limit} bytes; "
                                    f"asset ({len(asset.encode('utf-8'))} bytes) and stream_type "
                                    f"({len(stream_type.encode('utf-8'))} bytes) with their separators take "
                                    f"{prefix}, which leaves {max(left, 0)} for field names: shorten the asset."))

@@ -13,12 +13,15 @@ from edge.pipeline.config.rules import cross_entry_violations
 from edge.pipeline.config.shape import PARSERS, SECTION_RULES, SECTIONS, Section
 from edge.pipeline.config.schema_check import json_type, schema_violations
 from edge.pipeline.config.violations import ERROR, JsonPath, Violation, error, quoted, unique, warning
+from edge.pipeline.runtime.ports import NAME_LENGTH
 
 _SECTION_NAMES = ", ".join(SECTIONS)
 
 
-def validate_config(config: Any) -> list[Violation]:
-    """Every violation in `config`, errors and warnings, in the order of the configuration."""
+def validate_config(config: Any, tag_name_bytes: int = NAME_LENGTH) -> list[Violation]:
+    """Every violation in `config`, errors and warnings, in the order of the configuration.
+
+    `tag_name_bytes` is the longest tag name the historian table takes (its NAME column)."""
     if not isinstance(config, dict):
         return [error((), f"The configuration must be a JSON object with the sections {_SECTION_NAMES}; "
                           f"got {json_type(config)}.")]
@@ -31,7 +34,7 @@ def validate_config(config: Any) -> list[Violation]:
             continue
         for index, entry in enumerate(items):
             found += _entry_violations(SECTION_RULES[section], entry, (section, index))
-    found += cross_entry_violations(config)
+    found += cross_entry_violations(config, tag_name_bytes)
     refused = {v.json_path for v in found if v.level == ERROR}
     # A placeholder that is also refused (an enum, a time zone) needs only the error.
     found += [w for w in advice(config) if w.json_path not in refused]

@@ -68,6 +68,13 @@ class Historian:
                 log.info("created tag table %s for the pipeline", name)
         return self._store.table(name)
 
+    def name_length(self, name: str) -> int:
+        """The longest tag name table `name` takes: its NAME column's length, or the length it
+        is created with when it does not exist yet."""
+        if name.upper() not in {n.upper() for n in self._store.table_names()}:
+            return NAME_LENGTH
+        return self._store.table(name).schema.name_column.length
+
 
 @dataclasses.dataclass(frozen=True)
 class Books:

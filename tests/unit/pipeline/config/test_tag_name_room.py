@@ -40,3 +40,30 @@ def test_an_asset_that_leaves_a_byte_passes_and_bytes_are_counted_in_utf8():
     assert at_asset(validate_config(config("a" * 200))) == []
     assert at_asset(validate_config(config("온" * 83)))[0][1].startswith(
         "Tag names '<asset>:<stream_type>:<field>' may be at most 255 bytes; asset (249 bytes)")
+
+
+def test_the_limit_is_the_historian_tables_name_length(tmp_path):
+    # The built-in TAG table's NAME is 80 bytes: an asset of 200 characters cannot fit there.
+    from edge.catalog import Catalog
+    from edge.catalog.config_history import ConfigHistory
+    from edge.pipeline.config.configuration import FtxConfiguration
+    from edge.pipeline.runtime.ports import Historian
+    from edge.store import TagStore
+
+    catalog = Catalog(tmp_path / "catalog.db")
+    store = TagStore(catalog, tmp_path / "tags")
+    try:
+        historian = Historian(store)
+        assert historian.name_length("TAG") == 80
+        assert historian.name_length("NOT_YET_MADE") == NAME_LENGTH
+        configuration = FtxConfiguration(ConfigHistory(catalog), mask_secrets=True,
+                                         tag_name_bytes=lambda: historian.name_length("TAG"))
+        checked = configuration.save(config("a" * 200))
+        assert not checked.passed and configuration.current() is None
+        assert at_asset(checked.violations) == [(
+            "error", "Tag names '<asset>:<stream_type>:<field>' may be at most 80 bytes; asset (200 bytes) and "
+                     "stream_type (5 bytes) with their separators take 207, which leaves 0 for field names: "
+                     "shorten the asset.")]
+    finally:
+        store.close()
+        catalog.close()
