@@ -523,7 +523,31 @@ class MetaVirtualTable(_ByNameTable):
         return f"_{self.table.name}_META"
 
 
-class _RowsCursor:
+class _ListCursor:
+    """A cursor over rows a `Filter` collected in a list: what every view's cursor shares."""
+
+    rows: list[tuple]
+    position: int
+
+    def Eof(self):
+        return self.position >= len(self.rows)
+
+    def Next(self):
+        self.position += 1
+
+    def Rowid(self):
+        return self.position
+
+    def Column(self, number):
+        if number < 0:
+            return self.position
+        return self.rows[self.position][number]
+
+    def Close(self):
+        self.rows = []
+
+
+class _RowsCursor(_ListCursor):
     def __init__(self, vt: _ByNameTable):
         self.vt = vt
         self.rows: list[tuple] = []
@@ -544,23 +568,6 @@ class _RowsCursor:
         self.rows = [row for row in rows if row is not None]
         self.position = 0
         self.vt.context.scan_log.start(self.vt.view_name(), indexname or "scan", len(tags)).rows = len(self.rows)
-
-    def Eof(self):
-        return self.position >= len(self.rows)
-
-    def Next(self):
-        self.position += 1
-
-    def Rowid(self):
-        return self.position
-
-    def Column(self, number):
-        if number < 0:
-            return self.position
-        return self.rows[self.position][number]
-
-    def Close(self):
-        self.rows = []
 
 
 # The V$STMT view ------------------------------------------------------------------------------
@@ -604,7 +611,7 @@ class StatementsVirtualTable:
     Destroy = Disconnect
 
 
-class _StatementsCursor:
+class _StatementsCursor(_ListCursor):
     def __init__(self, module: StatementsModule):
         self.module = module
         self.rows: list[tuple] = []
@@ -614,20 +621,3 @@ class _StatementsCursor:
         self.module.sandbox.check_deadline()
         self.rows = self.module.statements.rows()
         self.position = 0
-
-    def Eof(self):
-        return self.position >= len(self.rows)
-
-    def Next(self):
-        self.position += 1
-
-    def Rowid(self):
-        return self.position
-
-    def Column(self, number):
-        if number < 0:
-            return self.position
-        return self.rows[self.position][number]
-
-    def Close(self):
-        self.rows = []
