@@ -53,7 +53,9 @@ class LaneDispatcher(ThreadedTaskDispatcher):
         query = request is not None and is_query(request, self._wsgi)
         with self.lock:
             (self.query_queue if query else self.queue).append(task)
-            self.queue_cv.notify()
+            # All idle threads look: the one woken first may take other work, or may find the
+            # query lane full, and a notified-but-unused wake-up would leave the task waiting.
+            self.queue_cv.notify_all()
 
     def _next_task(self):
         """Under the lock: (task, is_query), None to stop this thread, or waits for work."""
@@ -89,8 +91,8 @@ class LaneDispatcher(ThreadedTaskDispatcher):
                     with self.lock:
                         self.running_queries -= 1
                         if self.query_queue:
-                            # A waiting query may go now; an idle thread takes it.
-                            self.queue_cv.notify()
+                            # A waiting query may go now; every idle thread looks (see add_task).
+                            self.queue_cv.notify_all()
 
     def shutdown(self, cancel_pending=True, timeout=5):
         if cancel_pending:
