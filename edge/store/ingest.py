@@ -10,12 +10,12 @@ One entry point per caller:
   64 bits, which a double would keep rounded). Returns `AppendRows`.
 - `insert_rows(schema, rows, zone)`: the rows of an SQL INSERT into a tag table. A statement
   is all or nothing: the first bad row fails it (EdgeError) and nothing is stored.
-
-Infinity is refused by every entry point (NaN is null): it would read back as null and turn
-the rollups and stats it entered into null.
 - `prepare(schema, names, times, values, extras)` and `prepare_by_tag(schema, tags, times,
   values)`: column arrays from Python callers (`TagTable.append`) and per-tag arrays from the
   pipeline (`TagTable.append_by_tag`).
+
+Infinity is refused by every entry point (NaN is null): it would read back as null and turn
+the rollups and stats it entered into null.
 
 The work is per column, not per row: rows are transposed with one `zip`, column types are
 checked with one `set(map(type, ...))` in the common case, tag names are factorized (each

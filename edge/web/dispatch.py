@@ -68,7 +68,7 @@ class Dispatcher:
         path = environ.get("PATH_INFO") or "/"
         if path == HEALTH_PATH:  # for a supervisor: no credentials, and it tells only "up"
             return answer_health(environ, start_response)
-        mount = next((m for m in self._mounts if m.matches(path)), None)
+        mount = self.mount_for(path)
         flavour = mount.flavour if mount else self._fallback
 
         length = environ.get("CONTENT_LENGTH") or "0"

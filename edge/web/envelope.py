@@ -6,6 +6,7 @@ Machbase (`/machbase`, `/machiot`): `{"error_code", "error_message", "data", ...
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -38,22 +39,21 @@ def machbase_failure(err: EdgeError) -> dict:
     return {"error_code": err.code, "error_message": err.text, "data": []}
 
 
+@dataclasses.dataclass(frozen=True)
 class Flavour:
     """How one API family renders errors, and what its generic errors are called."""
 
-    def __init__(self, name: str, render: Callable[[EdgeError], dict], *, bad_request: int,
-                 not_found: int, method_not_allowed: int, too_large: int, internal: int,
-                 no_auth_header: int, bad_credentials: int, forbidden: int):
-        self.name = name
-        self.render = render
-        self.bad_request = bad_request
-        self.not_found = not_found
-        self.method_not_allowed = method_not_allowed
-        self.too_large = too_large
-        self.internal = internal
-        self.no_auth_header = no_auth_header
-        self.bad_credentials = bad_credentials
-        self.forbidden = forbidden  # the caller's role does not permit the request
+    name: str
+    render: Callable[[EdgeError], dict]
+    _: dataclasses.KW_ONLY
+    bad_request: int
+    not_found: int
+    method_not_allowed: int
+    too_large: int
+    internal: int
+    no_auth_header: int
+    bad_credentials: int
+    forbidden: int  # the caller's role does not permit the request
 
 
 FTX = Flavour("factorytx", ftx_failure, bad_request=FTX_BAD_REQUEST, not_found=FTX_NOT_FOUND,

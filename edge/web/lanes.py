@@ -17,8 +17,9 @@ from urllib.parse import parse_qs
 
 from waitress.task import ThreadedTaskDispatcher
 
+from edge.web.request_text import FORM_TYPE
+
 QUERY_METHODS = ("GET", "HEAD")
-FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def is_query(request, dispatcher) -> bool:

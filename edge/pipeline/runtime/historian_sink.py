@@ -68,13 +68,15 @@ class HistorianSink:
                 continue
             numbers = values if values.dtype == np.float64 else values.astype(np.float64)
             present = np.isfinite(numbers)
-            infinite += int(np.isinf(numbers).sum())
-            if all_timed and present.all():
-                # Every field of a record shares its times: the store writes them once a batch.
-                tag_times.append(times)
-                tag_values.append(numbers)
-                tags.append(tag)
-                continue
+            if present.all():
+                if all_timed:
+                    # Every field of a record shares its times: the store writes them once a batch.
+                    tag_times.append(times)
+                    tag_values.append(numbers)
+                    tags.append(tag)
+                    continue
+            else:  # missing (NaN) or infinite: counted only here, off the all-good path
+                infinite += int(np.isinf(numbers).sum())
             keep = timed & present
             if keep.any():
                 tag_times.append(times[keep])

@@ -6,6 +6,8 @@ per-tag statistics endpoints in `machiot_tags`. Routes parse and format; the sto
 
 from __future__ import annotations
 
+import dataclasses
+
 import bottle
 import numpy as np
 
@@ -34,10 +36,7 @@ def machiot_flavour(zone: TimeZone) -> Flavour:
     def render(err: EdgeError) -> dict:
         return {"error_code": err.code, "error_message": err.text, "timezone": zone.offset_text(), "data": []}
 
-    return Flavour("machiot", render, bad_request=MACHBASE.bad_request, not_found=MACHBASE.not_found,
-                   method_not_allowed=MACHBASE.method_not_allowed, too_large=MACHBASE.too_large,
-                   internal=MACHBASE.internal, no_auth_header=MACHBASE.no_auth_header,
-                   bad_credentials=MACHBASE.bad_credentials, forbidden=MACHBASE.forbidden)
+    return dataclasses.replace(MACHBASE, name="machiot", render=render)
 
 
 def build(ports: HistorianPorts, flavour: Flavour) -> bottle.Bottle:
