@@ -115,7 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Open HTTP connections at most; past it the oldest idle or half-sent one is closed "
             "for a new one, or the new one is answered 503."),
     Setting("HTTP_CONNECTIONS_PER_ADDRESS", _integer(1, 60000), "100",
-            "Open HTTP connections one client address may hold; more are answered 503 at once."),
+            ("Open HTTP connections one client address may hold; past it the address's oldest idle or "
+             "half-sent one is closed for a new one, or the new one is answered 503 when all are busy.")),
     Setting("HTTP_QUERY_THREADS", _integer(1, 256), None,
             "Of HTTP_THREADS, how many may run /machbase statements and /machiot GETs at once "
             "(more wait their turn); the rest stay free for /v1, appends and /health; "

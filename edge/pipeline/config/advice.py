@@ -5,7 +5,6 @@ A configuration with only warnings passes validation and can be saved.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from edge.pipeline.config.secrets import is_secret_key
 from edge.pipeline.config.shape import RECEIVERS, TRANSFORMS, TRANSMITS, entries, stream_id, sub_entries
 from edge.pipeline.config.violations import JsonPath, Violation, quoted, warning
+from edge.pipeline.runtime.streamflow import stream_matches
 
 # The templates' "<Please input ...>" and "<tenant name>"; plain '<' '>' (SQL comparisons) are not.
 PLACEHOLDER = re.compile(r"<(?:please|tenant)\b[^<>]*>", re.IGNORECASE)
@@ -122,10 +122,10 @@ def _streams_without_time(config: dict, index: int, receiver: dict) -> list[Viol
         sid = stream_id(stream)
         if sid is None:
             continue
-        parser = next((p for p in parsers if _applies(p, sid)), None)
+        parser = next((p for p in parsers if stream_matches(p.get("filter_stream", ["*"]), sid)), None)
         if parser is None or _parser_names_a_time(parser):
             continue  # no parser: a warning of its own (the stream is not read at all)
-        if any(_converts_a_time(t) for _, t in entries(config, TRANSFORMS) if _applies(t, sid)):
+        if any(_converts_a_time(t) for _, t in entries(config, TRANSFORMS) if stream_matches(t.get("filter_stream", ["*"]), sid)):
             continue
         name = parser.get("parser_name")
         found.append(warning((RECEIVERS, index, "streams", j),
@@ -133,16 +133,6 @@ def _streams_without_time(config: dict, index: int, receiver: dict) -> list[Viol
                              f"them: parser {quoted(name)} names no parse_timestamps or parse_dates field, and no "
                              "convert_timestamps transform names a field of this stream."))
     return found
-
-
-def _applies(entry: dict, sid: str) -> bool:
-    """Whether entry's filter_stream selects stream `sid`, as the pipeline matches it."""
-    patterns = entry.get("filter_stream", ["*"])
-    if isinstance(patterns, str):
-        patterns = [patterns]
-    if not isinstance(patterns, list):
-        return False
-    return any(isinstance(p, str) and fnmatch.fnmatchcase(sid, p) for p in patterns)
 
 
 def _named(field: Any) -> bool:

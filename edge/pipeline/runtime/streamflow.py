@@ -45,6 +45,8 @@ def stream_matches(patterns: Any, stream_id: str) -> bool:
         return True
     if isinstance(patterns, str):
         patterns = [patterns]
+    if not isinstance(patterns, list):  # only in a configuration validation refuses
+        return False
     return any(isinstance(p, str) and fnmatch.fnmatchcase(stream_id, p) for p in patterns)
 
 
