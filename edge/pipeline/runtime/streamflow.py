@@ -1,7 +1,8 @@
 """One stream's way through the pipeline: its parser, its transforms, the sinks its records reach.
 
 For a stream `asset:stream_type` of a receiver, the parser is the first of the receiver's
-`parsers` whose filter_stream matches the stream, and the transforms are every entry of the
+`parsers` whose filter_stream matches the stream (receivers whose source gives records, not
+bytes, have none: `parsers=None`), and the transforms are every entry of the
 configuration's `transforms` whose filter_stream matches, in order. Patterns are shell-style
 (fnmatch, case-sensitive) against 'asset:stream_type'.
 
@@ -53,18 +54,21 @@ def stream_matches(patterns: Any, stream_id: str) -> bool:
 class StreamFlow:
     """The parser and transforms of one stream, built once per receiver runtime."""
 
-    def __init__(self, asset: str, stream_type: str, parsers: list[Any], transforms: list[Any]):
+    def __init__(self, asset: str, stream_type: str, parsers: list[Any] | None, transforms: list[Any]):
         self.asset = asset
         self.stream_type = stream_type
         stream_id = f"{asset}:{stream_type}"
-        parser_entry = next((p for p in parsers if isinstance(p, dict)
-                             and stream_matches(p.get("filter_stream", ["*"]), stream_id)), None)
-        if parser_entry is None:
-            raise FlowConfigError(f"no parser of the receiver applies to stream {stream_id} (filter_stream)")
-        self.parser = _build(registry.PARSER, parser_entry.get("parser_type", "spreadsheet"), parser_entry,
-                             "parser", parser_entry.get("parser_name"))
+        self.parser = None
+        entries: list[Any] = []
+        if parsers is not None:
+            parser_entry = next((p for p in parsers if isinstance(p, dict)
+                                 and stream_matches(p.get("filter_stream", ["*"]), stream_id)), None)
+            if parser_entry is None:
+                raise FlowConfigError(f"no parser of the receiver applies to stream {stream_id} (filter_stream)")
+            self.parser = _build(registry.PARSER, parser_entry.get("parser_type", "spreadsheet"), parser_entry,
+                                 "parser", parser_entry.get("parser_name"))
+            entries.append(parser_entry)
         self.transforms: list[tuple[str, Transform]] = []
-        entries = [parser_entry]
         for entry in transforms:
             if not isinstance(entry, dict) or not stream_matches(entry.get("filter_stream", ["*"]), stream_id):
                 continue

@@ -1,15 +1,8 @@
-"""The markers a file receiver raises on its streams, and what a file's read reports to them.
+"""What a file's read reports, and the markers only file receivers raise.
 
-Markers (component: the receiver) on each stream: `connection` when a connection cannot be
-listed (cleared by the next good listing), `config` when the configuration cannot work for
-the stream, `parse` for bad lines (by bad_lines_action; cleared by a file without any),
-`file` when a file cannot be read or deleted, `storage` when the historian refuses a chunk
-(retried every pass), `historian` for records the historian could not take. A transform's
-warnings stand as `transform` markers of that transform, cleared by a file it read quietly.
-
-A pass clears many markers that are not there (every stored chunk clears `config` and
-`storage`); the markers standing are kept in memory, so a clear costs a catalog write only
-when there is something to clear.
+Besides the markers every receiver shares (`edge.pipeline.runtime.markers`), a file receiver
+raises `parse` for bad lines (by bad_lines_action; cleared by a file without any) and `file`
+when a file cannot be read or deleted.
 """
 
 from __future__ import annotations
@@ -17,15 +10,13 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from edge.pipeline.runtime.context import TRANSFORM, ComponentContext
-from edge.pipeline.runtime.streamflow import Warn
+from edge.pipeline.runtime.markers import StreamMarkers
 
 if TYPE_CHECKING:
     from edge.pipeline.receivers.filecore.filestate import FileState
     from edge.pipeline.receivers.filecore.streams import StreamSetup
 
-CONNECTION, CONFIG, PARSE, FILE, STORAGE, HISTORIAN, TRANSFORM_CATEGORY = (
-    "connection", "config", "parse", "file", "storage", "historian", "transform")
+PARSE, FILE = "parse", "file"
 
 
 @dataclasses.dataclass
@@ -41,38 +32,8 @@ class FileReport:
     warned: set[str] = dataclasses.field(default_factory=set)  # transforms that raised a warning
 
 
-class StreamMarkers:
-    """Raises and clears the markers of one receiver's streams."""
-
-    def __init__(self, context: ComponentContext, streams: list[StreamSetup]):
-        self._context = context
-        self._markers = context.books.markers
-        self._name = context.name
-        self._log = context.log
-        # Markers standing now (from an earlier run too), so clearing costs nothing when none is.
-        self._raised: set[tuple[str, str, str, str]] = set()
-        for stream in streams:
-            for marker in self._markers.for_stream(stream.asset, stream.stream_type):
-                self._raised.add((marker.component, marker.asset, marker.stream_type, marker.category))
-
-    def mark(self, stream: StreamSetup, category: str, level: str, message: str) -> None:
-        self._context.raise_marker(stream.asset, stream.stream_type, category, level, message)
-        self._raised.add((self._name, stream.asset, stream.stream_type, category))
-
-    def clear(self, stream: StreamSetup, category: str, component: str | None = None) -> None:
-        key = (component or self._name, stream.asset, stream.stream_type, category)
-        if key in self._raised:
-            self._markers.clear(key[0], stream.asset, stream.stream_type, category)
-            self._raised.discard(key)
-
-    def transform_warn(self, stream: StreamSetup, transform: str, report: FileReport) -> Warn:
-        """The warn callback of `transform` on `stream`: a warning marker of the transform."""
-        def warn(text: str) -> None:
-            report.warned.add(transform)
-            self._markers.raise_marker(transform, TRANSFORM, stream.asset, stream.stream_type,
-                                       TRANSFORM_CATEGORY, "warning", text)
-            self._raised.add((transform, stream.asset, stream.stream_type, TRANSFORM_CATEGORY))
-        return warn
+class FileStreamMarkers(StreamMarkers):
+    """The stream markers of a file receiver, with what a file's read reports."""
 
     def file_read(self, stream: StreamSetup, file: str, report: FileReport, state: FileState) -> None:
         """Bad lines and unparsed cells of the file (`file`: its name as the user knows it) as
@@ -93,6 +54,4 @@ class StreamMarkers:
         elif state.done and report.records_in:
             self.clear(stream, PARSE)
         if report.records_in:
-            for name, _ in stream.flow.transforms:
-                if name not in report.warned:
-                    self.clear(stream, TRANSFORM_CATEGORY, component=name)
+            self.clear_quiet_transforms(stream, (name for name, _ in stream.flow.transforms), report.warned)

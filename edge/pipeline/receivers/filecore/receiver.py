@@ -28,8 +28,7 @@ from edge.pipeline.receivers.filecore.chunks import CHUNK_BYTES, ChunkReader
 from edge.pipeline.receivers.filecore.filestate import FileState
 from edge.pipeline.receivers.filecore.identity import grew, reading_again
 from edge.pipeline.receivers.filecore.intent import Chunk, ChunkIntents
-from edge.pipeline.receivers.filecore.markers import (CONFIG, CONNECTION, FILE, HISTORIAN, STORAGE, FileReport,
-                                                      StreamMarkers)
+from edge.pipeline.receivers.filecore.markers import FILE, FileReport, FileStreamMarkers
 from edge.pipeline.receivers.filecore.progress import FileProgress, resource_of, shown_name
 from edge.pipeline.receivers.filecore.readahead import ChunksAhead, ReadAhead
 from edge.pipeline.receivers.filecore.settle import Readiness, Settler
@@ -37,6 +36,7 @@ from edge.pipeline.receivers.filecore.source import FileEntry, FileSource, Sourc
 from edge.pipeline.receivers.filecore.streams import StreamSetup, stream_setups
 from edge.pipeline.runtime.context import ComponentContext, PollResult
 from edge.pipeline.runtime.historian_sink import HistorianSink
+from edge.pipeline.runtime.markers import CONFIG, CONNECTION, HISTORIAN, STORAGE
 from edge.pipeline.runtime.streamflow import FlowConfigError
 
 
@@ -70,7 +70,7 @@ class FileReceiver:
             except (SourceError, ValueError, KeyError) as exc:
                 self.source_problems.append(str(exc))
         self.streams = stream_setups(config, context.full_config)
-        self.markers = StreamMarkers(context, self.streams)
+        self.markers = FileStreamMarkers(context, self.streams)
 
     @property
     def chunk_bytes(self) -> int:
@@ -230,7 +230,7 @@ class FileReceiver:
             if ahead is not None:
                 ahead(pending.end, parsed.position.as_json())
             batch = RecordBatch(stream.asset, stream.stream_type, parsed.fields, parsed.time_field)
-            batch = flow.transform(batch, lambda name: self.markers.transform_warn(stream, name, report))
+            batch = flow.transform(batch, lambda name: self.markers.transform_warn(stream, name, report.warned))
             historian = bool(pending.key)  # else the historian has had these records
             if len(batch):
                 warn = functools.partial(self.markers.mark, stream, HISTORIAN, "warning")
