@@ -38,6 +38,10 @@ class Component:
     # which every FactoryTX configuration carries (the spec's examples and every served template
     # have one). It is saved and shown as not running; /v1/meta still does not offer it.
     accepted_without_runtime: bool = False
+    # "module:function" of the component's own rules a schema cannot state (a SQL query naming
+    # its state fields, Modbus registers that overlap): `checks(entry) -> list[Violation]`, with
+    # json paths relative to the entry. Run only on an entry its schema accepts.
+    checks: str | None = None
 
     @property
     def offered(self) -> bool:
@@ -60,13 +64,20 @@ class Component:
         return self._json("template.json")
 
     def load_runtime(self) -> Any | None:
-        if self.runtime is None:
-            return None
-        module, _, attribute = self.runtime.partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        return _load(self.runtime)
+
+    def load_checks(self) -> Any | None:
+        return _load(self.checks)
 
     def _json(self, name: str) -> dict[str, Any]:
         return json.loads(importlib.resources.files(self.package).joinpath(name).read_text("utf-8"))
+
+
+def _load(target: str | None) -> Any | None:
+    if target is None:
+        return None
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 _P = "edge.pipeline"

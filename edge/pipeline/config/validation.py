@@ -5,6 +5,7 @@ and `edge config validate FILE`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from edge.pipeline import registry
@@ -50,7 +51,11 @@ def _entry_violations(rules: Section, entry: Any, path: JsonPath) -> list[Violat
     # A component that cannot run is refused (or, accepted without a runtime, warned about), and
     # its entry still checked so every fault shows.
     found = [problem] if problem else []
-    found += schema_violations(component, entry, path)
+    shape = schema_violations(component, entry, path)
+    found += shape
+    checks = component.load_checks()
+    if checks is not None and not any(v.level == ERROR for v in shape):
+        found += [dataclasses.replace(v, json_path=path + v.json_path) for v in checks(entry)]
     takes_parsers = "parsers" in component.schema.get("properties", {})
     if takes_parsers and isinstance(entry.get("parsers"), list):
         for j, parser in enumerate(entry["parsers"]):
