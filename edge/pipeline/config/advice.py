@@ -18,8 +18,6 @@ from edge.pipeline.runtime.streamflow import stream_matches
 PLACEHOLDER = re.compile(r"<(?:please|tenant)\b[^<>]*>", re.IGNORECASE)
 SHORTEST_SENSIBLE_POLL = 1.0  # seconds
 LONGEST_SENSIBLE_POLL = 86_400.0  # a day
-# ':name' in a query, but not '::type' casts (PostgreSQL) nor times like '12:30'.
-QUERY_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 LOCALFILE = "localfile"
 CONVERT_TIMESTAMPS = "convert_timestamps"
 
@@ -38,8 +36,6 @@ def advice(config: dict) -> list[Violation]:
         if receiver.get("delete_completed") is True:
             found.append(warning((RECEIVERS, index, "delete_completed"),
                                  "delete_completed is true: source files are deleted once their records are stored."))
-        for j, stream in sub_entries(receiver, "streams"):
-            found += _query_state_fields((RECEIVERS, index, "streams", j), stream)
         if receiver.get("protocol") == LOCALFILE:
             for k, connection in sub_entries(receiver, "connections"):
                 found += _missing_folder((RECEIVERS, index, "connections", k), connection)
@@ -78,23 +74,6 @@ def _poll_interval(path: JsonPath, entry: dict) -> list[Violation]:
         return [warning(path + ("poll_interval",), f"poll_interval of {seconds} s is very long: more than a day "
                                                    "between two polls.")]
     return []
-
-
-def _query_state_fields(path: JsonPath, stream: dict) -> list[Violation]:
-    query = stream.get("query")
-    if not isinstance(query, str) or PLACEHOLDER.search(query):
-        return []
-    used = set(QUERY_PARAMETER.findall(query))
-    declared = {f.get("column_name") for _, f in sub_entries(stream, "state_fields")}
-    found = [warning(path + ("query",), f"The query uses :{name} but no state field has column_name {quoted(name)}.")
-             for name in sorted(used - declared)]
-    for k, field in sub_entries(stream, "state_fields"):
-        name = field.get("column_name")
-        if isinstance(name, str) and name not in used and not PLACEHOLDER.search(name):
-            found.append(warning(path + ("state_fields", k, "column_name"),
-                                 f"State field {quoted(name)} is not used in the query as :{name}, so each run "
-                                 "reads the same rows again."))
-    return found
 
 
 def _missing_folder(path: JsonPath, connection: dict) -> list[Violation]:
