@@ -70,8 +70,8 @@ def test_every_component_folder_is_registered_once():
 def test_receiver_templates_are_the_spec_templates_of_runnable_receivers():
     spec = json.loads((SPEC / "templates_response.json").read_text())["response"]
     assert [t["name"] for t in spec] == ["Basic", "Localfile", "SMB", "SQL", "OPCUA"]
-    # SQL and OPCUA are left out until their receivers have a runtime.
-    assert templates.all_templates() == spec[:3]
+    # OPCUA is left out until its receiver has a runtime.
+    assert templates.all_templates() == spec[:4]
 
 
 def test_template_by_protocol_and_unknown_protocol():
@@ -81,7 +81,7 @@ def test_template_by_protocol_and_unknown_protocol():
     assert templates.template_configuration("tacomania") is None
 
 
-@pytest.mark.parametrize("protocol", ["sql", "opcua"])
+@pytest.mark.parametrize("protocol", ["opcua"])
 def test_template_of_a_receiver_without_a_runtime_is_not_served(protocol):
     assert registry.find(registry.DATA_RECEIVER, protocol).template is not None  # kept for its runtime
     assert templates.template_configuration(protocol) is None

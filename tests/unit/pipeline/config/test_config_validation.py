@@ -73,14 +73,12 @@ def full_config() -> dict:
     }
 
 
-# full_config() keeps its sql and opcua receivers (entries 2 and 3) so their schemas stay checked.
-# Until they have a runtime each is refused with one error at its protocol: the test below asserts
-# those two errors, and found() and paths() set exactly them aside.
+# full_config() keeps its opcua receiver (entry 3) so its schema stays checked. Until it has a
+# runtime it is refused with one error at its protocol: the test below asserts that error, and
+# found() and paths() set exactly it aside.
 NOT_RUNNABLE_YET = [
-    ("error", ["data_receiver", 2, "protocol"], 'The protocol "sql" cannot run on this appliance yet (it has no '
-                                                'runtime); the protocols that run are: "localfile", "smb".'),
     ("error", ["data_receiver", 3, "protocol"], 'The protocol "opcua" cannot run on this appliance yet (it has no '
-                                                'runtime); the protocols that run are: "localfile", "smb".'),
+                                                'runtime); the protocols that run are: "localfile", "smb", "sql".'),
 ]
 
 
@@ -108,15 +106,14 @@ def test_receivers_without_a_runtime_are_refused_at_their_protocol():
 
 def test_a_configuration_using_every_runnable_component_has_only_the_transmit_warning():
     config = full_config()
-    del config["data_receiver"][2:]
-    config["transforms"][1]["filter_stream"] = ["*"]  # its stream came from the sql receiver
+    del config["data_receiver"][3:]
     assert all_found(config) == [("warning", ["data_transmit", 0], NO_TRANSMIT_RUNTIME)]
     del config["data_transmit"]
     assert all_found(config) == []
 
 
 def test_refused_receiver_is_still_checked_against_its_schema():
-    config = {"data_receiver": [{"data_receiver_name": "db", "protocol": "sql"}]}
+    config = {"data_receiver": [{"data_receiver_name": "plc", "protocol": "opcua"}]}
     assert [(lvl, path) for lvl, path, _ in all_found(config)] == [
         ("error", ["data_receiver", 0, "protocol"]),
         ("error", ["data_receiver", 0, "streams"]),
@@ -489,15 +486,16 @@ def test_base_url_must_be_http_or_https():
                               "'base_url' must start with https:// (or http://) and a host name.")]
 
 
-def test_sql_query_and_state_fields_disagreeing_are_warnings():
+def test_sql_query_and_state_fields_disagreeing_are_errors():
     config = full_config()
     stream = config["data_receiver"][2]["streams"][0]
     stream["query"] = "SELECT * FROM t WHERE seq > :seq"
     assert found(config) == [
-        ("warning", ["data_receiver", 2, "streams", 0, "query"],
-         'The query uses :seq but no state field has column_name "seq".'),
-        ("warning", ["data_receiver", 2, "streams", 0, "state_fields", 0, "column_name"],
-         'State field "id" is not used in the query as :id, so each run reads the same rows again.'),
+        ("error", ["data_receiver", 2, "streams", 0, "state_fields", 0, "column_name"],
+         'the query does not name state field "id" as :id, so every run would read the same rows: add e.g. '
+         "'WHERE id > :id'"),
+        ("error", ["data_receiver", 2, "streams", 0, "query"],
+         "the query names :seq, which is not one of the stream's state_fields"),
     ]
 
 
