@@ -139,10 +139,10 @@ class SqlReceiver:
         self._failures += 1
         delay = min(self.reconnect_max_seconds, RECONNECT_FIRST_SECONDS * 2 ** (self._failures - 1))
         self._next_attempt = time.monotonic() + delay
-        self.log.warning("connection failed (%d in a row), next attempt in %.0f s: %s", self._failures, delay, text)
+        self.log.warning("connection failed (%d in a row), next attempt in %.1f s: %s", self._failures, delay, text)
         for stream in self.streams:
             self.markers.mark(stream.records, CONNECTION, "error",
-                              f"Connection failed: {text}. Reconnecting in {delay:.0f} s")
+                              f"Connection failed: {text}. Reconnecting in {delay:g} s")
 
     def _disconnect(self) -> None:
         if self.source is not None:

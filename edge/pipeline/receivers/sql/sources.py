@@ -103,8 +103,11 @@ class PostgresSource:
     def read(self, sql: str, args: list[Any]) -> Result:
         try:
             self._conn.execute_simple("BEGIN READ ONLY")
-            self._conn.execute_unnamed(f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR {sql}", vals=args)
+            self._conn.execute_unnamed(f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR {sql}", vals=args,
+                                       oids=[_pg_type(value) for value in args])
             return _PostgresResult(self)
+        except SourceError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise self.failure(exc) from exc
 
@@ -150,6 +153,15 @@ class _PostgresResult:
             self._source._conn.execute_simple("ROLLBACK")
         except Exception as exc:  # noqa: BLE001
             raise self._source.failure(exc) from exc
+
+
+def _pg_type(value: Any) -> int:
+    """The parameter's type for the server: an aware datetime is a timestamptz (so a `timestamp`
+    column is compared in the session's time zone instead of the offset being dropped), a naive
+    one a timestamp; anything else the server infers from where it is used (0)."""
+    if isinstance(value, datetime.datetime):
+        return 1184 if value.tzinfo is not None else 1114
+    return 0
 
 
 def _pg_text(exc: Exception) -> str:
