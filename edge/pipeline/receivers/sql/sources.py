@@ -114,7 +114,9 @@ class PostgresSource:
             raise self.failure(exc) from exc
 
     def failure(self, exc: Exception) -> SourceError:
-        lost = not isinstance(exc, self._errors.DatabaseError) or self._conn._sock is None
+        # pg8000 raises InterfaceError when the socket fails; a DatabaseError is the server's
+        # answer, and then the connection is still good if it takes the ROLLBACK.
+        lost = not isinstance(exc, self._errors.DatabaseError)
         if not lost:
             try:
                 self._conn.execute_simple("ROLLBACK")
