@@ -207,12 +207,12 @@ def main(argv: list[str]) -> int:
                 results[run].append(figures)
         print(f"\n{args.rows:,} rows x {COLUMNS} float columns (+ id, timestamptz) from PostgreSQL 15 on loopback, "
               f"{args.rounds} rounds (range)\n")
-        print(f"| {'run':<52} | {'wall s':>11} | {'rows/s':>15} | {'CPU s':>11} | {'RSS start MiB':>13} "
+        print(f"| {'run':<52} | {'wall s':>13} | {'rows/s':>15} | {'CPU s':>11} | {'RSS start MiB':>13} "
               f"| {'RSS peak MiB':>12} |")
-        print(f"|{'-' * 54}|{'-' * 13}|{'-' * 17}|{'-' * 13}|{'-' * 15}|{'-' * 14}|")
+        print(f"|{'-' * 54}|{'-' * 15}|{'-' * 17}|{'-' * 13}|{'-' * 15}|{'-' * 14}|")
         for run in runs:
             rows = results[run]
-            print(f"| {NAMES[run]:<52} | {_span([r['wall'] for r in rows], '.2f'):>11} "
+            print(f"| {NAMES[run]:<52} | {_span([r['wall'] for r in rows], '.2f'):>13} "
                   f"| {_span([args.rows / r['wall'] for r in rows], ',.0f'):>15} "
                   f"| {_span([r['cpu'] for r in rows], '.2f'):>11} "
                   f"| {_span([r['rss_start'] / 2**20 for r in rows], '.0f'):>13} "

@@ -98,7 +98,7 @@ def test_an_interrupted_batch_is_stored_once_and_later_rows_are_not_lost(parts, 
     store = runtime.records.store
 
     def store_then_crash(*args):
-        stored = store(*args)
+        store(*args)
         raise SystemExit("killed after the historian took the batch")
 
     runtime.records.store = store_then_crash
