@@ -8,7 +8,10 @@ at its source (`RecordStore.batch_key`), so a batch stored once is skipped when 
 
 A stream's state (how far it has read: a SQL stream's last row values) is kept in the
 receiver state book under the stream and one resource name (`RecordStore.load_state`,
-`save_state`). Restream purges it, so the stream starts again from its initial state.
+`save_state`). Restream purges it, so the stream starts again from its initial state; an
+entry of the historian ledger written with it (`save_state(..., ledger=...)`, `load_ledger`)
+outlives the restream, so records the historian has had can go to the other sinks only
+(`store(..., historian=False)`).
 """
 
 from __future__ import annotations
@@ -96,8 +99,9 @@ class RecordStore:
             if stream.problem:
                 self.markers.mark(stream, CONFIG, "error", stream.problem)
 
-    def store(self, stream: RecordStream, batch: RecordBatch, batch_key: str) -> int:
-        """Transforms the batch and hands it to every sink; returns the records left after the
+    def store(self, stream: RecordStream, batch: RecordBatch, batch_key: str, historian: bool = True) -> int:
+        """Transforms the batch and hands it to every sink (but the historian with
+        historian=False: it has these records already); returns the records left after the
         transforms. StreamBlocked (with its marker raised) when the stream cannot go on."""
         if stream.flow is None:
             raise StreamBlocked(stream.problem)
@@ -108,7 +112,8 @@ class RecordStore:
             if len(batch):
                 warn = functools.partial(self.markers.mark, stream, HISTORIAN, "warning")
                 for sink in self.sinks:
-                    sink.deliver(batch, batch_key, warn)
+                    if historian or sink is not self.historian:
+                        sink.deliver(batch, batch_key, warn)
         except FlowConfigError as exc:
             self.markers.mark(stream, CONFIG, "error", str(exc))
             raise StreamBlocked(str(exc)) from exc
@@ -125,10 +130,22 @@ class RecordStore:
     def load_state(self, stream: RecordStream, resource: str) -> Any | None:
         return self._context.books.receiver_state.get(self._context.name, stream.asset, stream.stream_type, resource)
 
-    def save_state(self, stream: RecordStream, resource: str, state: Any) -> None:
-        """Commits the stream's state (JSON-able) to the catalog."""
-        self._context.books.receiver_state.put(self._context.name, stream.asset, stream.stream_type, resource,
-                                               state)
+    def save_state(self, stream: RecordStream, resource: str, state: Any, ledger: Any | None = None) -> None:
+        """Commits the stream's state (JSON-able) to the catalog; with `ledger`, the stream's
+        historian ledger entry for `resource` in the same transaction (the ledger outlives a
+        restream: it says what the historian has had)."""
+        books, name = self._context.books, self._context.name
+        if ledger is None:
+            books.receiver_state.put(name, stream.asset, stream.stream_type, resource, state)
+            return
+        with books.transaction() as conn:
+            books.receiver_state.put(name, stream.asset, stream.stream_type, resource, state, conn=conn)
+            books.historian_ledger.put(conn, name, stream.asset, stream.stream_type, resource, ledger)
+
+    def load_ledger(self, stream: RecordStream, resource: str) -> Any | None:
+        """The stream's historian ledger entry for `resource`, if it has one."""
+        return self._context.books.historian_ledger.for_stream(self._context.name, stream.asset,
+                                                                stream.stream_type).get(resource)
 
 
 # -- building batches --------------------------------------------------------------------------

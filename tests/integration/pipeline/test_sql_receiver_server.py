@@ -142,11 +142,13 @@ def test_validate_passes_a_good_sql_configuration(client):
 
 def test_postgresql_into_the_historian_listed_in_status_and_restreamed_once(pg, edge_server_factory):
     create_table(pg, "srv_cycles")
-    insert(pg.connect(), "srv_cycles", 1, 50)
+    insert(pg.connect(), "srv_cycles", 1, 13)
     server = edge_server_factory(conf_lines=SERVER_CONF)
     response = server.client.post("/v1/config", body=sql_config(pg.connection, [id_stream("srv", "srv_cycles",
                                                                                            "LIMIT 20")]))
     assert response.json["success"] is True, response.body
+    wait_for(lambda: machiot_count(server, "srv:cycle:v") == 13)
+    insert(pg.connect(), "srv_cycles", 14, 37)  # read later, in other pages than after the restream
     wait_for(lambda: machiot_count(server, "srv:cycle:v") == 50)
     service = server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_db"]
     assert service["type"] == "sql" and service["status"] == "running"
@@ -154,12 +156,19 @@ def test_postgresql_into_the_historian_listed_in_status_and_restreamed_once(pg, 
              ["records_in"] == 50)
     response = server.client.post("/v1/restream", body={"line_db": [{"asset": "srv", "stream_type": "cycle"}]})
     assert response.json == {"success": True, "response": "Restream has completed successfully"}
-    # A fresh receiver thread reads the 50 rows again from initial_value, in the same pages.
+    # A fresh receiver thread reads the 50 rows again from initial_value; the historian ledger says
+    # the historian has them all.
     wait_for(lambda: server.client.get("/v1/status").json["response"]["factorytx"]["services"]["line_db"]
              ["records_in"] == 50)
     assert machiot_count(server, "srv:cycle:v") == 50
     server.stop()
     assert stream_state(server.data_dir, "srv") == {"state": {"id": 50}, "pending": None}
+    catalog = Catalog(server.data_dir / "catalog.db")
+    try:
+        ledger = catalog.connection().execute("SELECT entry FROM historian_ledger WHERE asset = 'srv'").fetchone()
+    finally:
+        catalog.close()
+    assert json.loads(ledger[0]) == {"taken": {"id": 50}}
     assert np.array_equal(stored_times(server.data_dir, "srv:cycle:v"), T0_NS + np.arange(1, 51) * 10**9)
 
 

@@ -27,6 +27,7 @@ class Intent:
     rows: int
     after: dict[str, Any]
     key: str
+    historian: bool = True  # False: rows the historian had before a restream (see `ledger`)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -36,7 +37,8 @@ class Intent:
         if not isinstance(data, dict):
             return None
         try:
-            return cls(dict(data["before"]), int(data["rows"]), dict(data["after"]), str(data["key"]))
+            return cls(dict(data["before"]), int(data["rows"]), dict(data["after"]), str(data["key"]),
+                       bool(data.get("historian", True)))
         except (KeyError, TypeError, ValueError):
             return None
 

@@ -21,6 +21,7 @@ import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
+from edge.pipeline.receivers.sql.ledger import before_mark, ledger_entry, ledger_taken, state_order
 from edge.pipeline.receivers.sql.progress import RESOURCE, Intent, Progress, state_text
 from edge.pipeline.receivers.sql.querytext import QueryText, QueryTextError, scan
 from edge.pipeline.receivers.sql.rowbatch import rows_batch
@@ -80,6 +81,7 @@ class SqlReceiver:
         self.source: Source | None = None
         self._failures = 0
         self._next_attempt = 0.0
+        self._marks: dict[str, tuple | None] = {}  # per stream: the historian ledger's mark (see `ledger`)
 
     def _setup(self, stream: RecordStream) -> SqlStream:
         entry = stream.entry
@@ -194,7 +196,16 @@ class SqlReceiver:
         return Progress.from_json(self.records.load_state(stream.records, RESOURCE), stream.initial)
 
     def _save(self, stream: SqlStream, progress: Progress) -> None:
-        self.records.save_state(stream.records, RESOURCE, progress.to_json())
+        """Commits the progress; with it the historian ledger, when the state can be ordered and is
+        past the ledger's mark (the state is what the historian has: an intent's rows are not
+        counted before the next save)."""
+        order = state_order(stream.fields, progress.state)
+        mark = self._mark(stream)
+        ledger = None
+        if order is not None and not before_mark(order, mark):
+            ledger = ledger_entry(progress.state)
+            self._marks[stream.records.stream_id] = order
+        self.records.save_state(stream.records, RESOURCE, progress.to_json(), ledger)
 
     def _read_query(self, stream: SqlStream, progress: Progress) -> tuple[int, int, dict[str, Any]]:
         """One run of the query: from the pending intent's state-before if there is one, else
@@ -212,32 +223,67 @@ class SqlReceiver:
             if absent:
                 raise QueryProblem(f"state field {absent[0]!r} is not a column of the query's result "
                                    f"(columns: {', '.join(columns)})")
+            mark = self._mark(stream)
+            reading_again = before_mark(state_order(stream.fields, before), mark)
             while not self.context.stop.is_set():
                 chunk = _fetch_rows(result, pending.rows if pending else self.chunk_rows)
                 if not chunk:
                     break
-                after = row_state(stream.fields, columns, chunk[-1], before)
-                if pending is not None and len(chunk) == pending.rows and after == pending.after:
-                    key = pending.key  # the interrupted chunk again, as it was: the historian skips it if stored
-                else:
-                    if pending is not None:
-                        self.log.warning("%s: the %d rows after state %s read before a restart are not the same "
-                                         "any more; reading on from that state", stream.records.stream_id,
-                                         pending.rows, before)
-                    key = self._batch_key(stream, before, after, chunk)
+                if pending is not None:
+                    after = row_state(stream.fields, columns, chunk[-1], before)
+                    if len(chunk) == pending.rows and after == pending.after:
+                        # The interrupted chunk again, as it was: the historian skips it if stored.
+                        stored += self._store_rows(stream, columns, chunk, pending.key, pending.historian)
+                        rows_read += len(chunk)
+                        before, pending = after, None
+                        continue
+                    self.log.warning("%s: the %d rows after state %s read before a restart are not the same "
+                                     "any more; reading on from that state", stream.records.stream_id,
+                                     pending.rows, before)
+                    pending = None
+                parts = [(chunk, True)]
+                if reading_again:  # after a restream: what the historian has goes to the other sinks only
+                    taken = self._rows_taken(stream, columns, chunk, before, mark)
+                    reading_again = taken == len(chunk)
+                    parts = [(part, historian) for part, historian in ((chunk[:taken], False), (chunk[taken:], True))
+                             if part]
+                for rows, historian in parts:
+                    after = row_state(stream.fields, columns, rows[-1], before)
+                    key = self._batch_key(stream, before, after, rows)
                     if stream.fields:
-                        self._save(stream, Progress(before, Intent(before, len(chunk), after, key)))
-                pending = None
-                batch = rows_batch(stream.records.asset, stream.records.stream_type, columns, chunk,
-                                   stream.time_field, self.zone, stream.time_fallback)
-                stored += self.records.store(stream.records, batch, key)
-                rows_read += len(chunk)
-                before = after
+                        self._save(stream, Progress(before, Intent(before, len(rows), after, key, historian)))
+                    stored += self._store_rows(stream, columns, rows, key, historian)
+                    rows_read += len(rows)
+                    before = after
         finally:
             result.close()
         if stream.fields and (before != progress.state or progress.pending is not None):
             self._save(stream, Progress(before))
         return rows_read, stored, before
+
+    def _store_rows(self, stream: SqlStream, columns: list[str], rows: Sequence[Sequence[Any]], key: str,
+                    historian: bool) -> int:
+        batch = rows_batch(stream.records.asset, stream.records.stream_type, columns, rows, stream.time_field,
+                           self.zone, stream.time_fallback)
+        return self.records.store(stream.records, batch, key, historian=historian)
+
+    def _rows_taken(self, stream: SqlStream, columns: list[str], rows: Sequence[Sequence[Any]],
+                    before: dict[str, Any], mark: tuple) -> int:
+        """How many leading rows lie at or before the ledger's mark (the historian has them)."""
+        taken = 0
+        for row in rows:  # a Python step per row, but only while a restreamed stream catches up
+            if not before_mark(state_order(stream.fields, row_state(stream.fields, columns, row, before)), mark):
+                break
+            taken += 1
+        return taken
+
+    def _mark(self, stream: SqlStream) -> tuple | None:
+        """The order of the historian ledger's `taken` state (cached: only this thread writes it)."""
+        key = stream.records.stream_id
+        if key not in self._marks:
+            self._marks[key] = state_order(stream.fields, ledger_taken(self.records.load_ledger(stream.records,
+                                                                                               RESOURCE)) or {})
+        return self._marks[key]
 
     def _batch_key(self, stream: SqlStream, before: dict[str, Any], after: dict[str, Any],
                    chunk: Sequence[Sequence[Any]]) -> str:

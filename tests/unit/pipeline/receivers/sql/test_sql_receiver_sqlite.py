@@ -97,8 +97,8 @@ def test_an_interrupted_batch_is_stored_once_and_later_rows_are_not_lost(parts, 
     runtime.chunk_rows = 4
     store = runtime.records.store
 
-    def store_then_crash(*args):
-        store(*args)
+    def store_then_crash(*args, **kwargs):
+        store(*args, **kwargs)
         raise SystemExit("killed after the historian took the batch")
 
     runtime.records.store = store_then_crash
@@ -207,3 +207,50 @@ def test_timestamp_and_string_state_fields(parts, db):
     runtime.poll()
     assert temps(parts) == expected(2, 4)  # SQLite has no time type: the timestamp state field is the time
     assert state_of(parts)["state"] == {"ts": "2024-03-01 12:00:04"}
+
+
+def test_restream_of_rows_that_came_one_poll_at_a_time_stores_each_point_once(parts, db):
+    """The first time rows 1-3, 4-8 and 9-12 came in three polls; after the restream they come
+    back cut otherwise (pages of 5), under other batch keys: the historian ledger, which the
+    restream leaves, says the historian has rows up to id 12, so they go to no historian again."""
+    query = "SELECT * FROM readings WHERE id > :id ORDER BY id LIMIT 5"
+    runtime = receiver(parts, config(db, query))
+    for first, count in ((1, 3), (4, 5), (9, 4)):
+        insert(db, first, count)
+        runtime.poll()
+    assert temps(parts) == expected(1, 12)
+    parts.receiver_state.purge_stream("line_db", "press", "cycle")
+    insert(db, 13, 4)  # and new rows since
+    again = receiver(parts, config(db, query))
+    again.chunk_rows = 3
+    assert again.poll().records_in == 16
+    assert temps(parts) == expected(1, 16)
+    assert parts.ports.books.historian_ledger.for_stream("line_db", "press", "cycle") == {RESOURCE: {"taken": {"id": 16}}}
+
+
+def test_an_interrupted_batch_after_a_restream_keeps_its_way_past_the_historian(parts, db):
+    insert(db, 1, 6)
+    query = "SELECT * FROM readings WHERE id > :id ORDER BY id"
+    receiver(parts, config(db, query)).poll()
+    parts.receiver_state.purge_stream("line_db", "press", "cycle")
+    insert(db, 7, 2)
+    runtime = receiver(parts, config(db, query))
+    runtime.chunk_rows = 4
+    store = runtime.records.store
+    calls = []
+
+    def store_then_crash(*args, **kwargs):
+        calls.append(kwargs.get("historian"))
+        stored = store(*args, **kwargs)
+        if len(calls) == 2:
+            raise SystemExit("killed")
+        return stored
+
+    runtime.records.store = store_then_crash
+    with pytest.raises(SystemExit):
+        runtime.poll()
+    assert calls == [False, False]  # rows 1-4, then 5-6: the historian had them
+    assert state_of(parts)["pending"]["historian"] is False
+    again = receiver(parts, config(db, query))
+    assert again.poll().records_in == 4  # 5-6 replayed past the historian, then 7-8 into it
+    assert temps(parts) == expected(1, 8)
