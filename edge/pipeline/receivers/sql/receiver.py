@@ -139,7 +139,7 @@ class SqlReceiver:
         that doubles with each failure in a row."""
         self._disconnect()
         self._failures += 1
-        delay = min(self.reconnect_max_seconds, RECONNECT_FIRST_SECONDS * 2 ** (self._failures - 1))
+        delay = min(self.reconnect_max_seconds, RECONNECT_FIRST_SECONDS * 2 ** min(self._failures - 1, 20))
         self._next_attempt = time.monotonic() + delay
         self.log.warning("connection failed (%d in a row), next attempt in %.1f s: %s", self._failures, delay, text)
         for stream in self.streams:
