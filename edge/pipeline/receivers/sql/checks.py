@@ -10,7 +10,7 @@ from typing import Any
 from edge.pipeline.config.advice import PLACEHOLDER
 from edge.pipeline.config.violations import Violation, error, quoted
 from edge.pipeline.receivers.sql.querytext import POSTGRESQL, SQLITE, QueryTextError, scan
-from edge.pipeline.receivers.sql.sources import DATABASE_TYPES
+from edge.pipeline.receivers.sql.source import DATABASE_TYPES
 from edge.pipeline.receivers.sql.statefields import DATA_TYPES, initial_value_problem
 
 

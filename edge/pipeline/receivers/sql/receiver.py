@@ -25,7 +25,7 @@ from edge.pipeline.receivers.sql.ledger import before_mark, ledger_entry, ledger
 from edge.pipeline.receivers.sql.progress import RESOURCE, Intent, Progress, state_text
 from edge.pipeline.receivers.sql.querytext import QueryText, QueryTextError, scan
 from edge.pipeline.receivers.sql.rowbatch import rows_batch
-from edge.pipeline.receivers.sql.sources import DATABASE_TYPES, Result, Source, SourceError, open_source
+from edge.pipeline.receivers.sql.source import DATABASE_TYPES, Result, Source, SourceError, open_source
 from edge.pipeline.receivers.sql.statefields import TIMESTAMP, StateField, bind_value, initial_state, \
     row_state, state_fields
 from edge.pipeline.runtime.context import ComponentContext, PollResult
