@@ -181,6 +181,9 @@ class SqlReceiver:
             if rows:
                 self.log.info("%s: %d rows read, %d records stored in %.3f s; state %s",
                               stream.records.stream_id, rows, stored, time.monotonic() - began, state)
+            else:
+                self.log.debug("%s: no new rows in %.3f s; state %s", stream.records.stream_id,
+                               time.monotonic() - began, state)
             # A full page means more may be waiting; a query without LIMIT read everything.
             limit = stream.query.limit
             if not stream.fields or limit is None or rows < limit or state == progress.state:
