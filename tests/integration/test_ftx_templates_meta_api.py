@@ -27,9 +27,9 @@ def key_shape(value):
 
 
 def runnable_spec_templates() -> dict:
-    """The spec's templates without SQL and OPCUA, whose receivers have no runtime yet."""
+    """The spec's templates without SQL, whose receiver has no runtime yet."""
     document = spec("templates_response.json")
-    document["response"] = [t for t in document["response"] if t["name"] not in ("SQL", "OPCUA")]
+    document["response"] = [t for t in document["response"] if t["name"] != "SQL"]
     return document
 
 
@@ -40,10 +40,10 @@ def test_templates_are_the_spec_templates_of_runnable_receivers(client):
     assert response.json == runnable_spec_templates()
     # Same keys in the same order at every level, as the spec writes them.
     assert json.dumps(response.json["response"]) == json.dumps(runnable_spec_templates()["response"])
-    assert [list(t) for t in response.json["response"]] == [["configuration", "name", "description"]] * 3
+    assert [list(t) for t in response.json["response"]] == [["configuration", "name", "description"]] * 4
 
 
-@pytest.mark.parametrize("protocol", ["opcua", "sql"])
+@pytest.mark.parametrize("protocol", ["sql"])
 def test_template_of_a_receiver_without_a_runtime_is_not_served(client, protocol):
     response = client.get(f"/v1/config/templates/{protocol}")
     assert response.status == 404
@@ -58,7 +58,8 @@ def test_each_protocol_template_matches_its_entry_in_the_list(client, protocol, 
 
 
 @pytest.mark.parametrize("asked, name", [("Localfile", "Localfile"), ("LOCALFILE", "Localfile"),
-                                         ("SMB", "SMB"), ("Smb", "SMB"), ("BASIC", "Basic"), ("Basic", "Basic")])
+                                         ("SMB", "SMB"), ("Smb", "SMB"), ("BASIC", "Basic"), ("Basic", "Basic"),
+                                         ("opcua", "OPCUA"), ("OpcUa", "OPCUA")])
 def test_template_names_are_matched_without_case(client, asked, name):
     [entry] = [t for t in spec("templates_response.json")["response"] if t["name"] == name]
     response = client.get(f"/v1/config/templates/{asked}")
@@ -66,7 +67,7 @@ def test_template_names_are_matched_without_case(client, asked, name):
     assert response.json == {"success": True, "response": entry["configuration"]}
 
 
-@pytest.mark.parametrize("asked", ["OPCUA", "SQL", "Sql"])
+@pytest.mark.parametrize("asked", ["SQL", "Sql"])
 def test_template_without_a_runtime_is_not_served_in_any_case(client, asked):
     response = client.get(f"/v1/config/templates/{asked}")
     assert response.status == 404
@@ -100,10 +101,10 @@ def test_meta_objects_have_the_spec_shape(client):
     body = response.json
     assert key_shape(body) == key_shape(spec("meta_response.json"))
     objects = body["response"]["objects"]
-    # Receivers and the transmit without a runtime (sql, opcua, remotedatapost) are not offered.
+    # Receivers and the transmit without a runtime (sql, remotedatapost) are not offered.
     assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "transforms"]
-    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb"]
-    assert [s["id"] for s in objects[1]["subtypes"]] == ["localfile", "smb"]
+    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb", "opcua"]
+    assert [s["id"] for s in objects[1]["subtypes"]] == ["localfile", "smb", "opcua"]
 
 
 def test_meta_of_a_receiver_has_the_spec_shape_and_its_schema(client):
@@ -160,7 +161,7 @@ def test_meta_of_other_objects(client, path, object_id, subtype):
     ("/v1/meta/transforms?subtype=localfile_csv", "No transforms subtype named 'localfile_csv'"),
     ("/v1/meta/transforms?subtype=pandas", "No transforms subtype named 'pandas'"),
     ("/v1/meta/data_receiver?subtype=sql", "No data_receiver subtype named 'sql'"),
-    ("/v1/meta/data_receiver_asset?subtype=opcua", "No data_receiver_asset subtype named 'opcua'"),
+    ("/v1/meta/data_receiver_asset?subtype=sql", "No data_receiver_asset subtype named 'sql'"),
     ("/v1/meta/data_transmit", "No meta object named 'data_transmit'"),
     ("/v1/meta/data_transmit?subtype=whatever", "No meta object named 'data_transmit'"),
 ])
