@@ -172,6 +172,9 @@ class PlantServer:
         await self._stop_ticking()
         for name, node in self._nodes.items():
             self.values[name] = self._server.read_attribute_value(node.nodeid)
+        listener = getattr(self._server.bserver, "_server", None)
+        if listener is not None:  # refuse new connections first: stop() waits for every open one to end
+            listener.close()
         await self._server.stop()
         self._server = None
 

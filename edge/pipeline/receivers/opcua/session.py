@@ -134,6 +134,7 @@ class OpcuaLink:
             reason = await self._watch()
             self._set_down(f"connection to {self.options.connection.url} lost: {reason}")
             await self._drop()
+            await asyncio.sleep(BACKOFF_START)  # a server going down refuses at once; give it a moment
 
     async def close(self) -> None:
         """Ends the session cleanly (CloseSession deletes its subscription on the server)."""
