@@ -14,7 +14,8 @@ a server certificate made in `folder`; `users` makes user names and passwords re
 trusts nobody on a secure channel).
 
 `python -m tests.integration.peers.opcua_server --port P --items N --hz F` serves N counters
-changing F times a second (the bench's plant, in a process of its own) until stdin closes.
+`Bench.<i>` changing F times a second while told to (the bench's plant, in a process of its
+own; see `main`).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class PlantServer:
         self.trusted: set[str] = set()  # SHA-1 thumbprints of trusted client certificates
         self.values: dict[str, ua.DataValue] = {}  # kept across restarts
         self.changes = 0  # value changes the ticking made
+        self.bench_changes = 0  # of them, changes of the Bench counters
         self.ticking_hz = 0.0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="opcua-plant", daemon=True)
@@ -239,28 +241,29 @@ class PlantServer:
     async def _tick(self, hz: float) -> None:
         period = 1.0 / hz
         names = ["Line1.Counter"] + [f"Bench.{i}" for i in range(self.items)]
+        node_ids = [self._nodes[name].nodeid for name in names]
+        counts = [self._server.read_attribute_value(n).Value.Value or 0 for n in node_ids]
+        write = self._server.write_attribute_value
         next_at = time.monotonic()
         while True:
             stamp = now_utc()
-            for name in names:
-                node = self._nodes[name]
-                current = self._server.read_attribute_value(node.nodeid).Value.Value or 0
-                await self._server.write_attribute_value(
-                    node.nodeid, ua.DataValue(ua.Variant(current + 1, ua.VariantType.Int64),
-                                              SourceTimestamp=stamp, ServerTimestamp=stamp))
-                self.changes += 1
-            count = self._server.read_attribute_value(self._nodes["Line1.Counter"].nodeid).Value.Value
-            await self._server.write_attribute_value(
-                self._nodes["Line1.Sine"].nodeid,
-                ua.DataValue(ua.Variant(math.sin(count / 10), ua.VariantType.Double), SourceTimestamp=stamp,
-                             ServerTimestamp=stamp))
+            for index, node_id in enumerate(node_ids):
+                counts[index] += 1
+                await write(node_id, ua.DataValue(ua.Variant(counts[index], ua.VariantType.Int64),
+                                                  SourceTimestamp=stamp, ServerTimestamp=stamp))
+            self.changes += len(node_ids)
+            self.bench_changes += self.items
+            await write(self._nodes["Line1.Sine"].nodeid,
+                        ua.DataValue(ua.Variant(math.sin(counts[0] / 10), ua.VariantType.Double),
+                                     SourceTimestamp=stamp, ServerTimestamp=stamp))
             next_at += period
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
 
 def main(argv: list[str]) -> int:
-    """The bench's plant in a process of its own: prints its port, ticks, reports its changes
-    on stdout when stdin closes."""
+    """The bench's plant in a process of its own: prints its port, then reads commands on
+    stdin: `tick` starts the ticking, `stop` stops it and prints the Bench changes made since
+    `tick`; end of input stops the server."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--items", type=int, default=1000)
@@ -268,12 +271,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     plant = PlantServer(args.port or None, items=args.items).start()
     print(plant.port, flush=True)
-    command = sys.stdin.readline().strip()
-    if command == "tick":
-        plant.start_ticking(args.hz)
-        sys.stdin.readline()
-        plant.stop_ticking()
-    print(plant.changes, flush=True)
+    for line in sys.stdin:
+        if line.strip() == "tick":
+            plant.bench_changes = 0
+            plant.start_ticking(args.hz)
+        elif line.strip() == "stop":
+            plant.stop_ticking()
+            print(plant.bench_changes, flush=True)
     plant.close()
     return 0
 
