@@ -97,19 +97,20 @@ def run_edge(plant: Plant, items: int, seconds: float, poll: float, folder: Path
                                              {"data_receiver": [config], "transforms": [], "data_transmit": []}, stop))
     lags: list[np.ndarray] = []
 
-    class LagSink:  # beside the historian: when each batch's records were stored
+    class LagSink:  # beside the historian: when each change (a value of a record) was stored
         def deliver(self, batch, key, warn):
-            lags.append((time.time_ns() - batch.fields["timestamp"].view(np.int64)) / 1e6)
+            now = time.time_ns()
+            lag = (now - batch.fields["timestamp"].view(np.int64)) / 1e6
+            values = np.stack([v for k, v in batch.fields.items() if k != "timestamp"])
+            lags.append(np.repeat(lag, np.isfinite(values).sum(axis=0)))
             return len(batch)
 
     runtime.records.sinks.append(LagSink())
-    stored = 0
     deadline = time.monotonic() + 60
-    while stored < items and time.monotonic() < deadline:  # connected, the current values stored
-        stored += runtime.poll().records_out
+    while sum(len(lag) for lag in lags) < items and time.monotonic() < deadline:  # the current values stored
+        runtime.poll()
         time.sleep(poll)
     lags.clear()
-    stored = 0
     cpu, began = cpu_seconds(), time.monotonic()
     plant.tick()
     end = began + seconds
@@ -120,10 +121,10 @@ def run_edge(plant: Plant, items: int, seconds: float, poll: float, folder: Path
             changed = plant.stop()
         if changed is not None and now >= end + DRAIN_SECONDS:
             break
-        stored += runtime.poll().records_out
+        runtime.poll()
         time.sleep(max(0.0, poll - (time.monotonic() - now)))
-    outcome = Outcome(changed, stored, np.concatenate(lags) if lags else np.zeros(0), cpu_seconds() - cpu,
-                      time.monotonic() - began)
+    stored = np.concatenate(lags) if lags else np.zeros(0)
+    outcome = Outcome(changed, len(stored), stored, cpu_seconds() - cpu, time.monotonic() - began)
     stop.set()
     runtime.close()
     store.close()

@@ -5,8 +5,8 @@ The session with the server lives on the receiver's own event loop (`session.Opc
 
 - poll mode: one Read of all tags of each stream; one record per stream at the newest source
   timestamp among its tags (a read that changed nothing since the last stored one is skipped);
-- subscribe mode: every change received since the last pass, one record per change at its
-  own source timestamp, one batch per stream.
+- subscribe mode: every change received since the last pass, stored at its own source
+  timestamp (changes of several tags at one time share a record), one batch per stream.
 
 Bad values are not stored (a `quality` marker names the tag and the status), Uncertain ones
 are stored and logged. Each batch is stored under a key derived from its content (stream,
@@ -118,9 +118,9 @@ class OpcuaReceiver:
     # -- subscribe mode --------------------------------------------------------------------
 
     def _store_changes(self) -> PollResult:
-        for handle, data_value, received in self.link.take_changes():
+        for refs, data_value, received in self.link.take_changes():
             sample = sample_of(data_value, received)
-            for ref in self.link.handles.get(handle, ()):
+            for ref in refs:
                 self._pending[ref.stream].append((ref.tag, sample))
         records_in = records_out = 0
         for index, stream in enumerate(self.records.streams):

@@ -66,19 +66,44 @@ def _ns(stamp: datetime.datetime) -> int:
 
 def changes_batch(asset: str, stream_type: str, tags: Sequence[Tag], samples: Sequence[tuple[int, Sample]]
                   ) -> RecordBatch:
-    """A record per sample (tag index, sample): its time, and its value in its tag's field."""
-    count = len(samples)
-    times = np.fromiter((s.time_ns for _, s in samples), dtype=np.int64, count=count)
-    fields: dict[str, np.ndarray] = {TIME_FIELD: times.view("datetime64[ns]")}
-    by_tag: dict[int, list[int]] = {}
-    for row, (tag, _) in enumerate(samples):
-        by_tag.setdefault(tag, []).append(row)
+    """The changes (tag index, sample), in order, as records at their source times: changes of
+    different tags at one time share a record (a server that scans its tags together stamps
+    them alike), a tag changing twice at one time makes a second record. A record holds only
+    the fields of the tags that changed at its time."""
+    times: list[int] = []
+    row_tags: list[set[int]] = []
+    rows_at: dict[int, list[int]] = {}
+    by_tag: dict[int, tuple[list[int], list[Any]]] = {}
+    for tag, sample in samples:
+        rows = rows_at.setdefault(sample.time_ns, [])
+        row = next((r for r in rows if tag not in row_tags[r]), None)
+        if row is None:
+            row = len(times)
+            times.append(sample.time_ns)
+            row_tags.append(set())
+            rows.append(row)
+        row_tags[row].add(tag)
+        placed = by_tag.setdefault(tag, ([], []))
+        placed[0].append(row)
+        placed[1].append(sample.value)
+    count = len(times)
+    fields: dict[str, np.ndarray] = {TIME_FIELD: np.array(times, dtype=np.int64).view("datetime64[ns]")}
     for tag in sorted(by_tag):
-        values: list[Any] = [None] * count
-        for row in by_tag[tag]:
-            values[row] = samples[row][1].value
-        fields[tags[tag].exportname] = column_array(values)
+        rows, values = by_tag[tag]
+        fields[tags[tag].exportname] = _sparse_column(count, rows, values)
     return RecordBatch(asset, stream_type, fields, TIME_FIELD)
+
+
+def _sparse_column(count: int, rows: list[int], values: list[Any]) -> np.ndarray:
+    """A field of `count` records holding `values` at `rows` and nothing elsewhere."""
+    if len(rows) < count and all(isinstance(v, (int, float)) for v in values):  # bools are ints
+        column = np.full(count, np.nan)
+        column[rows] = values
+        return column
+    full: list[Any] = [None] * count
+    for row, value in zip(rows, values):
+        full[row] = value
+    return column_array(full)
 
 
 def read_batch(asset: str, stream_type: str, tags: Sequence[Tag], samples: Sequence[Sample | None]

@@ -8,7 +8,7 @@ certificate on a secure channel, and the user when one is configured), resolves 
 subscription in subscribe mode, then watches the connection. On loss it drops the client and
 connects again after a delay that doubles from `BACKOFF_START` up to `backoff_cap`.
 
-In subscribe mode every data change lands in `changes` (client handle, DataValue, time
+In subscribe mode every data change lands in `changes` (the tags it feeds, DataValue, time
 received) as it arrives, so nothing is lost between two passes of the receiver.
 """
 
@@ -30,7 +30,6 @@ from edge.pipeline.receivers.opcua.options import SECURITY_POLICIES, SUBSCRIBE, 
 BACKOFF_START = 1.0
 BACKOFF_CAP = 30.0
 RETRY_SECONDS = 10.0  # how often tags missing on the server are looked for again
-WATCHDOG_SECONDS = 1.0  # how often asyncua probes an idle connection
 EVENT_QUEUE = 200_000  # changes asyncua may hold between its publish loop and our consumer
 
 
@@ -61,17 +60,20 @@ class OpcuaLink:
         self.backoff_cap = BACKOFF_CAP
         self.retry_seconds = RETRY_SECONDS
         self.certificate: ClientCertificate | None = None
-        self.changes: collections.deque[tuple[int, Any, int]] = collections.deque()
-        self.handles: dict[int, tuple[TagRef, ...]] = {}  # client handle -> the tags it feeds
+        self.changes: collections.deque[tuple[tuple[TagRef, ...], Any, int]] = collections.deque()
+        self._handles: dict[int, tuple[TagRef, ...]] = {}  # client handle -> the tags it feeds
         self._lock = threading.Lock()
         self._connected = False
         self._problem: str | None = None
         self._missing: frozenset[TagRef] = frozenset()
         self._nodes: dict[TagRef, Any] = {}  # resolved NodeIds
+        self._missing_refs: set[TagRef] = set()  # not found yet in this connection
+        self._monitored: set[TagRef] = set()  # with a monitored item in this connection
         self._client: Any = None
         self._subscription: Any = None
         self._consumer: asyncio.Task | None = None
-        self._lost: asyncio.Event | None = None
+        self._lost: asyncio.Event | None = None  # set when this connection is lost
+        self._lost_reason = ""
         self._next_handle = 1
 
     # -- what the receiver's thread reads ---------------------------------------------------
@@ -80,7 +82,7 @@ class OpcuaLink:
         with self._lock:
             return LinkStatus(self._connected, self._problem, self._missing)
 
-    def take_changes(self) -> list[tuple[int, Any, int]]:
+    def take_changes(self) -> list[tuple[tuple[TagRef, ...], Any, int]]:
         """The changes received since the last call, oldest first."""
         taken = []
         changes = self.changes
@@ -163,7 +165,9 @@ class OpcuaLink:
         from asyncua.crypto import security_policies
 
         connection = self.options.connection
-        client = Client(connection.url, timeout=connection.timeout, watchdog_intervall=WATCHDOG_SECONDS)
+        # asyncua probes the server every watchdog interval, waiting as long for the answer: the
+        # configured timeout, so a busy server is not taken for a lost one.
+        client = Client(connection.url, timeout=connection.timeout, watchdog_intervall=connection.timeout)
         client.application_uri = application_uri()
         client.name = client.description = "edge opcua receiver"
         self._client = client
@@ -270,7 +274,8 @@ class OpcuaLink:
         period = self.options.subscription.sampling_interval_ms
         self._subscription = await self._client.create_subscription(
             period, handler=None, queue_maxsize=EVENT_QUEUE, overflow=OverflowPolicy.DISCONNECT)
-        self._monitored: set[TagRef] = set()
+        self._monitored = set()
+        self._handles = {}
         self._consumer = asyncio.get_running_loop().create_task(self._consume(self._subscription))
         await self._monitor()
 
@@ -290,7 +295,7 @@ class OpcuaLink:
         for node_id, refs in by_node.items():
             handle = self._next_handle
             self._next_handle += 1
-            self.handles[handle] = tuple(refs)
+            self._handles[handle] = tuple(refs)
             handles.append((handle, node_id, refs))
             requests.append(self._item_request(node_id, handle, settings.deadband))
         results = await self._subscription.create_monitored_items(requests)
@@ -341,11 +346,12 @@ class OpcuaLink:
     async def _consume(self, subscription: Any) -> None:
         from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent
 
-        append = self.changes.append
+        append, handles = self.changes.append, self._handles
         async for event in subscription:
             if isinstance(event, DataChangeEvent):
-                append((event.data.subscription_data.client_handle, event.data.monitored_item.Value,
-                        time.time_ns()))
+                refs = handles.get(event.data.subscription_data.client_handle)
+                if refs is not None:
+                    append((refs, event.data.monitored_item.Value, time.time_ns()))
             elif isinstance(event, StatusChangeEvent):
                 self._connection_lost(f"the subscription ended: {event.notification.Status.name}")
 

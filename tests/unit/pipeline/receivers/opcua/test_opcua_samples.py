@@ -3,6 +3,7 @@
 import datetime as dt
 
 import numpy as np
+import pytest
 from asyncua import ua
 
 from edge.pipeline.receivers.opcua.options import Tag
@@ -71,3 +72,14 @@ def test_the_content_digest_is_the_same_for_the_same_samples_only():
                                             [(0, sample_of(value(v, source=T0 + dt.timedelta(seconds=seconds)), 0))]))
     assert digest(1.0) == digest(1.0)
     assert len({digest(1.0), digest(2.0), digest(1.0, 1)}) == 3
+
+
+def test_changes_at_one_time_share_a_record_and_a_tag_twice_at_one_time_makes_two():
+    at = T0 + dt.timedelta(seconds=1)
+    samples = [(0, sample_of(value(1.0, source=at), 0)), (1, sample_of(value(False, source=at), 0)),
+               (0, sample_of(value(2.0, source=at), 0)), (2, sample_of(value("r", source=T0), 0))]
+    batch = changes_batch("press", "cycle", TAGS, samples)
+    assert batch.fields["timestamp"].view(np.int64).tolist() == [T0_NS + 10**9, T0_NS + 10**9, T0_NS]
+    assert batch.fields["speed"].tolist() == [1.0, 2.0, pytest.approx(np.nan, nan_ok=True)]
+    assert batch.fields["running"][0] == 0.0 and np.isnan(batch.fields["running"][1:]).all()
+    assert batch.fields["recipe"].tolist() == ["", "", "r"]
