@@ -137,47 +137,50 @@ def run_bare(plant: Plant, items: int, seconds: float) -> Outcome:
     from asyncua.common.subscription import DataChangeEvent, OverflowPolicy
 
     received: list[int] = []  # lag of each change, ns
-    done = threading.Event()
-    ready = threading.Event()
-
-    async def client_main():
-        async with Client(f"opc.tcp://127.0.0.1:{plant.port}/", timeout=10) as client:
-            ns = await client.get_namespace_index("urn:edge:test-plant")
-            subscription = await client.create_subscription(100, handler=None, queue_maxsize=200_000,
-                                                            overflow=OverflowPolicy.DISCONNECT)
-            requests = []
-            for i in range(items):
-                parameters = ua.MonitoringParameters(ClientHandle=i + 1, SamplingInterval=100, QueueSize=10,
-                                                     DiscardOldest=True)
-                requests.append(ua.MonitoredItemCreateRequest(
-                    ItemToMonitor=ua.ReadValueId(NodeId=ua.NodeId(f"Bench.{i}", ns),
-                                                 AttributeId=ua.AttributeIds.Value),
-                    MonitoringMode=ua.MonitoringMode.Reporting, RequestedParameters=parameters))
-            await subscription.create_monitored_items(requests)
-            initial = 0
-            while initial < items:  # the current values first
-                await subscription.next_event(10)
-                initial += 1
-            ready.set()
-            while not done.is_set():
-                event = await subscription.next_event(0.2)
-                if isinstance(event, DataChangeEvent):
-                    stamp = event.data.monitored_item.Value.SourceTimestamp
-                    received.append(time.time_ns() - int(stamp.timestamp() * 1e9))
-
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(client_main(),), daemon=True)
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    ready.wait(60)
+    # The same timeouts as the edge receiver's (its connection's timeout: 10 s).
+    client = Client(f"opc.tcp://127.0.0.1:{plant.port}/", timeout=10, watchdog_intervall=10)
+
+    async def subscribe():
+        await client.connect()
+        ns = await client.get_namespace_index("urn:edge:test-plant")
+        subscription = await client.create_subscription(100, handler=None, queue_maxsize=200_000,
+                                                        overflow=OverflowPolicy.DISCONNECT)
+        requests = []
+        for i in range(items):
+            parameters = ua.MonitoringParameters(ClientHandle=i + 1, SamplingInterval=100, QueueSize=10,
+                                                 DiscardOldest=True)
+            requests.append(ua.MonitoredItemCreateRequest(
+                ItemToMonitor=ua.ReadValueId(NodeId=ua.NodeId(f"Bench.{i}", ns), AttributeId=ua.AttributeIds.Value),
+                MonitoringMode=ua.MonitoringMode.Reporting, RequestedParameters=parameters))
+        await subscription.create_monitored_items(requests)
+        for _ in range(items):  # the current values first
+            await subscription.next_event(10)
+        return asyncio.get_running_loop().create_task(count(subscription))
+
+    async def count(subscription):
+        async for event in subscription:
+            if isinstance(event, DataChangeEvent):
+                stamp = event.data.monitored_item.Value.SourceTimestamp
+                received.append(time.time_ns() - int(stamp.timestamp() * 1e9))
+
+    async def finish(counting):
+        counting.cancel()
+        await client.disconnect()
+
+    counting = asyncio.run_coroutine_threadsafe(subscribe(), loop).result(120)
     cpu, began = cpu_seconds(), time.monotonic()
     plant.tick()
     time.sleep(seconds)
     changed = plant.stop()
     time.sleep(DRAIN_SECONDS)
-    count = len(received)
-    outcome = Outcome(changed, count, np.array(received[:count]) / 1e6, cpu_seconds() - cpu,
+    count_now = len(received)
+    outcome = Outcome(changed, count_now, np.array(received[:count_now]) / 1e6, cpu_seconds() - cpu,
                       time.monotonic() - began)
-    done.set()
+    asyncio.run_coroutine_threadsafe(finish(counting), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
     return outcome
 
