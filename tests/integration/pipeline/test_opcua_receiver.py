@@ -115,16 +115,17 @@ def test_subscribe_stores_every_change_at_its_source_time_once_across_restarts(p
     finally:
         runtime.close()
     assert app.points("line:cycle:fan") == expected
-    # Started again, the server sends the current value again: it is no news and is not stored twice.
+    # Started again, the server sends the current value first again: it is no news, not stored
+    # twice; the change after it is.
     runtime, captured = start(app, config, tmp_path)
     try:
         poll_until(runtime, lambda: runtime.link.status().connected, "connected")
-        time.sleep(0.5)
-        runtime.poll()
+        plant.write("Spraypaint.Drying.Fan.Speed", 2000.0, source=T0 + dt.timedelta(seconds=30))
+        poll_until(runtime, lambda: len(app.points("line:cycle:fan")) == 22, "the change after the restart")
     finally:
         runtime.close()
-    assert app.points("line:cycle:fan") == expected
-    assert captured.batches == []
+    assert app.points("line:cycle:fan") == expected + [(T0_NS + 30 * SECOND, 2000.0)]
+    assert [r["fan"] for r in captured.records()] == [2000.0]
 
 
 def test_bad_values_are_not_stored_and_marked_uncertain_ones_are_stored(plant, parts, tmp_path, caplog):

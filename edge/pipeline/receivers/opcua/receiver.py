@@ -32,7 +32,7 @@ from edge.pipeline.runtime.records import RecordStore, RecordStream, StreamBlock
 QUALITY = "quality"  # marker: tags whose values are Bad
 NODE = "node"  # marker: tags the server does not have
 LAST_SAMPLES = "last_samples"  # receiver state: the newest stored sample of each tag (subscribe mode)
-CLOSE_SECONDS = 0.9  # close() ends the session within a second
+CLOSE_SECONDS = 0.7  # close() ends the session, and the loop after it, within a second
 PENDING_CAP = 1_000_000  # changes kept per stream while the historian refuses them
 
 
@@ -73,7 +73,7 @@ class OpcuaReceiver:
             self._loop.call(self.link.close(), CLOSE_SECONDS)
         except Exception as exc:  # noqa: BLE001 - the loop goes anyway
             self.log.info("closing the OPC UA session: %s", exc)
-        self._loop.stop(0.5)
+        self._loop.stop(0.3)
 
     def _await_first_attempt(self) -> None:
         """The first pass waits for the first connection attempt (bounded), so a receiver
@@ -125,7 +125,9 @@ class OpcuaReceiver:
         records_in = records_out = 0
         for index, stream in enumerate(self.records.streams):
             pending = self._pending[index]
-            if not pending or stream.flow is None:
+            if stream.flow is None:  # its transforms cannot be built: reported, nothing to store into
+                pending.clear()
+            if not pending:
                 continue
             self._note_quality(index, pending)
             fresh = self._news(stream, index, [(t, s) for t, s in pending if s.quality != BAD])
@@ -189,7 +191,7 @@ class OpcuaReceiver:
             if sample.quality == UNCERTAIN:
                 if tag not in uncertain:
                     uncertain.add(tag)
-                    self.log.warning("%s (%s) is %s: stored, flagged here", tags[tag].exportname, tags[tag].name,
+                    self.log.warning("%s (%s) is %s: its values are stored, but uncertain", tags[tag].exportname, tags[tag].name,
                                      sample.status)
             else:
                 uncertain.discard(tag)
