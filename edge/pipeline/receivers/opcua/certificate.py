@@ -13,11 +13,15 @@ import dataclasses
 import hashlib
 import os
 import socket
+import threading
 from pathlib import Path
 
 FOLDER = "opcua"
 CERTIFICATE_FILE = "client-certificate.der"
 KEY_FILE = "client-key.pem"
+# Receivers run their event loops on threads of their own: two making the pair at once would
+# leave one's certificate beside the other's key.
+_making = threading.Lock()
 
 
 def application_uri() -> str:
@@ -48,7 +52,8 @@ async def ensure_client_certificate(data_dir: Path) -> ClientCertificate:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     certificate, key = folder / CERTIFICATE_FILE, folder / KEY_FILE
     os.chmod(folder, 0o700)  # the key is private from its first byte: cert_gen writes it with the umask
-    await cert_gen.setup_self_signed_certificate(key, certificate, application_uri(), socket.gethostname(),
-                                                 [ExtendedKeyUsageOID.CLIENT_AUTH], {"organizationName": "edge"})
-    os.chmod(key, 0o600)
-    return ClientCertificate(certificate, key, thumbprint(certificate.read_bytes()))
+    with _making:  # held across the awaits: it blocks only another receiver's loop, briefly
+        await cert_gen.setup_self_signed_certificate(key, certificate, application_uri(), socket.gethostname(),
+                                                     [ExtendedKeyUsageOID.CLIENT_AUTH], {"organizationName": "edge"})
+        os.chmod(key, 0o600)
+        return ClientCertificate(certificate, key, thumbprint(certificate.read_bytes()))
