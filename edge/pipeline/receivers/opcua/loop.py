@@ -47,7 +47,8 @@ class LoopThread:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in tasks:
                 task.cancel()
-            await asyncio.wait(tasks, timeout=timeout / 2) if tasks else None
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout / 2)
 
         try:
             self.submit(cancel_all()).result(timeout / 2)
