@@ -226,6 +226,7 @@ class OpcuaLink:
         with self._lock:
             self._connected = False
         if consumer is not None:
+            await asyncio.sleep(0)  # the consumer takes what asyncua received already (without yielding)
             consumer.cancel()
         if client is not None:
             try:
