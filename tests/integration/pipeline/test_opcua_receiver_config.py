@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from cryptography import x509
 
 from edge.pipeline.receivers.opcua.certificate import CERTIFICATE_FILE, FOLDER
 from tests.integration.peers.opcua_server import PlantServer
@@ -90,7 +91,13 @@ def test_a_served_receiver_makes_its_certificate_in_the_data_dir_and_keeps_its_m
                           password="plant-pw")
     post_config(server, config)
     certificate = server.data_dir / FOLDER / CERTIFICATE_FILE
-    wait_for(certificate.exists)
+
+    def written():  # whole, not just created
+        try:
+            return x509.load_der_x509_certificate(certificate.read_bytes()) is not None
+        except (OSError, ValueError):
+            return False
+    wait_for(written)
     secure_plant.trust(certificate)
     assert wait_for(lambda: machiot_points(server, "paint:fan:rpm")) == [("2024-05-01 08:00:00 000:000:000", 1450.0)]
     # Shown masked; posted back masked, the receiver restarts with the stored password and logs in.
