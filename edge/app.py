@@ -64,7 +64,7 @@ class EdgeApp:
         # What every component is given: the store as a historian and the catalog books it writes.
         historian = Historian(self.store)
         books = Books(self.markers, self.receiver_state, self.historian_ledger, self.catalog)
-        self.pipeline_ports = ComponentPorts(historian, settings.historian_table, books)
+        self.pipeline_ports = ComponentPorts(historian, settings.historian_table, books, settings.data_dir)
         self.configuration = FtxConfiguration(
             self.config_history, mask_secrets=settings.mask_secrets,
             tag_name_bytes=lambda: historian.name_length(settings.historian_table))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class ComponentContext:
         self.historian: Historian = ports.historian  # the tag store, to append points to
         self.historian_table: str = ports.historian_table  # the tag table those points go to
         self.books: Books = ports.books  # markers, receiver state, historian ledger
+        self.data_dir: Path | None = ports.data_dir  # DATA_DIR, for files a component keeps
         self.name = name  # data_receiver_name / transmit_name
         self.component_type = component_type  # RECEIVER or TRANSMIT
         self.config = config  # this component's section of the configuration, secrets in clear

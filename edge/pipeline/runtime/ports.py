@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from edge.store.schema import ColumnSpec
@@ -102,3 +103,6 @@ class ComponentPorts:
     historian: Historian
     historian_table: str  # HISTORIAN_TABLE: the tag table the pipeline's points go to
     books: Books
+    # DATA_DIR, for the files a component keeps beside the catalog (the OPC UA client
+    # certificate); None where nothing may be kept (components then say they cannot).
+    data_dir: Path | None = None

@@ -1,1 +1,1 @@
-"""OPC UA receiver: polls tag values from an OPC UA server."""
+"""OPC UA receiver: reads tags from an OPC UA server by polling or subscription (asyncua, imported lazily)."""
