@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "factorytx_spec"
+EDGE = Path(__file__).resolve().parents[2] / "edge" / "pipeline"
 
 
 def spec(name: str):
@@ -27,9 +28,12 @@ def key_shape(value):
 
 
 def runnable_spec_templates() -> dict:
-    """The spec's templates without SQL and OPCUA, whose receivers have no runtime yet."""
+    """The spec's templates without SQL and OPCUA, whose receivers have no runtime yet, then the
+    templates of our receivers the spec does not have (serial, Modbus)."""
     document = spec("templates_response.json")
     document["response"] = [t for t in document["response"] if t["name"] not in ("SQL", "OPCUA")]
+    document["response"] += [json.loads((EDGE / "receivers" / name / "template.json").read_text())
+                             for name in ("serial", "modbus")]
     return document
 
 
@@ -40,7 +44,7 @@ def test_templates_are_the_spec_templates_of_runnable_receivers(client):
     assert response.json == runnable_spec_templates()
     # Same keys in the same order at every level, as the spec writes them.
     assert json.dumps(response.json["response"]) == json.dumps(runnable_spec_templates()["response"])
-    assert [list(t) for t in response.json["response"]] == [["configuration", "name", "description"]] * 3
+    assert [list(t) for t in response.json["response"]] == [["configuration", "name", "description"]] * 5
 
 
 @pytest.mark.parametrize("protocol", ["opcua", "sql"])
@@ -102,8 +106,8 @@ def test_meta_objects_have_the_spec_shape(client):
     objects = body["response"]["objects"]
     # Receivers and the transmit without a runtime (sql, opcua, remotedatapost) are not offered.
     assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "transforms"]
-    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb"]
-    assert [s["id"] for s in objects[1]["subtypes"]] == ["localfile", "smb"]
+    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb", "serial", "modbus"]
+    assert [s["id"] for s in objects[1]["subtypes"]] == ["localfile", "smb", "serial", "modbus"]
 
 
 def test_meta_of_a_receiver_has_the_spec_shape_and_its_schema(client):

@@ -12,7 +12,7 @@ def test_objects_list_runnable_receivers_assets_and_transforms():
     # data_transmit is left out until remotedatapost has a runtime.
     assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "transforms"]
     assert [o["name"] for o in objects] == ["Data Receiver", "Asset", "Transform"]
-    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb"]
+    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb", "serial", "modbus"]
     assert objects[1]["subtypes"][1] == {"id": "smb", "name": "SMB Network Share", "data_receiver": ["smb"]}
     assert [s["id"] for s in objects[2]["subtypes"]] == ["convert_timestamps", "rename", "filter", "replicate",
                                                          "checksum_record"]
@@ -21,7 +21,7 @@ def test_objects_list_runnable_receivers_assets_and_transforms():
 def test_components_without_a_runtime_are_not_offered():
     offered = {(c.section, c.type_name) for section in (registry.DATA_RECEIVER, registry.DATA_TRANSMIT)
                for c in registry.offered(section)}
-    assert offered == {(registry.DATA_RECEIVER, "localfile"), (registry.DATA_RECEIVER, "smb")}
+    assert offered == {(registry.DATA_RECEIVER, name) for name in ("localfile", "smb", "serial", "modbus")}
     for component in registry.COMPONENTS:
         assert component.offered == (component.runtime is not None)
     listed = {s["id"] for o in meta.meta_objects() for s in o.get("subtypes", [])}
@@ -49,9 +49,9 @@ def test_asset_meta_schema_validates_a_stream_of_that_protocol():
 
 
 @pytest.mark.parametrize("object_id, subtype, text", [
-    ("data_receiver", "sql", "No data_receiver subtype named 'sql'; known: localfile, smb."),
-    ("data_receiver", "opcua", "No data_receiver subtype named 'opcua'; known: localfile, smb."),
-    ("data_receiver_asset", "opcua", "No data_receiver_asset subtype named 'opcua'; known: localfile, smb."),
+    ("data_receiver", "sql", "No data_receiver subtype named 'sql'; known: localfile, smb, serial, modbus."),
+    ("data_receiver", "opcua", "No data_receiver subtype named 'opcua'; known: localfile, smb, serial, modbus."),
+    ("data_receiver_asset", "opcua", "No data_receiver_asset subtype named 'opcua'; known: localfile, smb, serial, modbus."),
     ("data_transmit", None, "No meta object named 'data_transmit'; known: data_receiver, data_receiver_asset, "
                             "transforms."),
     ("data_transmit", "anything", "No meta object named 'data_transmit'"),
@@ -70,7 +70,7 @@ def test_transform_meta_by_subtype():
 
 @pytest.mark.parametrize("object_id, subtype, text", [
     ("parsers", None, "No meta object named 'parsers'"),
-    ("data_receiver", None, "data_receiver needs ?subtype=, one of: localfile, smb."),
+    ("data_receiver", None, "data_receiver needs ?subtype=, one of: localfile, smb, serial, modbus."),
     ("data_receiver", "excel_csv", "No data_receiver subtype named 'excel_csv'"),
     ("transforms", "pandas", "No transforms subtype named 'pandas'"),
 ])

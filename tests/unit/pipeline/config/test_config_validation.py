@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.pipeline import registry
 from edge.pipeline.config.templates import template_configuration
 from edge.pipeline.config.validation import validate_config
 
@@ -76,11 +77,12 @@ def full_config() -> dict:
 # full_config() keeps its sql and opcua receivers (entries 2 and 3) so their schemas stay checked.
 # Until they have a runtime each is refused with one error at its protocol: the test below asserts
 # those two errors, and found() and paths() set exactly them aside.
+RUNNABLE = ", ".join(f'"{c.type_name}"' for c in registry.offered(registry.DATA_RECEIVER))
 NOT_RUNNABLE_YET = [
     ("error", ["data_receiver", 2, "protocol"], 'The protocol "sql" cannot run on this appliance yet (it has no '
-                                                'runtime); the protocols that run are: "localfile", "smb".'),
+                                                f'runtime); the protocols that run are: {RUNNABLE}.'),
     ("error", ["data_receiver", 3, "protocol"], 'The protocol "opcua" cannot run on this appliance yet (it has no '
-                                                'runtime); the protocols that run are: "localfile", "smb".'),
+                                                f'runtime); the protocols that run are: {RUNNABLE}.'),
 ]
 
 
