@@ -6,7 +6,7 @@ again on the same address to replug). Each device (unit id) has the four tables,
 `size` addresses long; coils and discrete inputs are kept as bits. The test sets words and bits
 with `set_registers` / `set_bits`, makes addresses answer a Modbus exception with `fail`, and
 holding register `COUNTER` counts the reads that reached the device, so values change between
-polls. Run as a program (`python -m tests.integration.peers.modbus_server --port N`) it serves
+polls. A unit the server does not have gets no answer, as on a bus without that device. Run as a program (`python -m tests.integration.peers.modbus_server --port N`) it serves
 until killed: the bench uses it that way, so the server does not share the client's interpreter.
 """
 
@@ -118,9 +118,12 @@ class ModbusPeer:
                       [SimData(0, count=self.size, values=0, datatype=DataType.REGISTERS)])
             devices.append(SimDevice(unit, simdata=blocks, action=self._action(device)))
         if self.serial_port:
-            return ModbusSerialServer(devices, port=self.serial_port, baudrate=self.baudrate, timeout=1,
-                                      reconnect_delay=0.2)
-        return ModbusTcpServer(devices, address=(self.host, self.port))
+            server = ModbusSerialServer(devices, port=self.serial_port, baudrate=self.baudrate, timeout=1,
+                                        reconnect_delay=0.2, ignore_missing_devices=True)
+        else:
+            server = ModbusTcpServer(devices, address=(self.host, self.port), ignore_missing_devices=True)
+        server.context = _KnownUnits(server.context)
+        return server
 
     @staticmethod
     def _action(device: Device):
@@ -149,6 +152,34 @@ class ModbusPeer:
                     registers[index] = word
             return None
         return action
+
+
+class _KnownUnits:
+    """The server's datastore, saying 'no such device' for a unit it does not have.
+
+    pymodbus 3.16's simulator core raises KeyError there, which the server answers with
+    exception 4; NoSuchIdException makes it stay silent (`ignore_missing_devices`), as a bus
+    without that unit is."""
+
+    def __init__(self, core):
+        self._core = core
+
+    def _check(self, device_id: int) -> None:
+        from pymodbus.exceptions import NoSuchIdException
+
+        if device_id not in self._core.devices:
+            raise NoSuchIdException(f"no unit {device_id}")
+
+    async def async_getValues(self, device_id, func_code, address, count=1):
+        self._check(device_id)
+        return await self._core.async_getValues(device_id, func_code, address, count)
+
+    async def async_setValues(self, device_id, func_code, address, values):
+        self._check(device_id)
+        return await self._core.async_setValues(device_id, func_code, address, values)
+
+    def device_ids(self):
+        return self._core.device_ids()
 
 
 def _free_port() -> int:
