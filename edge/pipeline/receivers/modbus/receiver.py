@@ -146,6 +146,7 @@ class ModbusReceiver:
                                                                               self.max_gap)]
         self._pending: dict[int, list[tuple[RecordBatch, str]]] = {}  # stream -> batches the store refused
         self._failed: dict[int, str] = {}  # stream -> the modbus marker standing
+        self._connection_shown: str | None = None  # the connection marker standing
 
     @property
     def requests(self) -> list[ReadRequest]:
@@ -158,9 +159,12 @@ class ModbusReceiver:
         try:
             values, failures = self._read_all()
         except ConnectionLost as exc:
-            for stream in self.store.streams:
-                self.store.markers.mark(stream, CONNECTION, "error", str(exc))
+            if str(exc) != self._connection_shown:  # once, not every poll
+                for stream in self.store.streams:
+                    self.store.markers.mark(stream, CONNECTION, "error", str(exc))
+                self._connection_shown = str(exc)
             return PollResult(0, stored)
+        self._connection_shown = None
         for stream in self.store.streams:
             self.store.markers.clear(stream, CONNECTION)
         records = 0

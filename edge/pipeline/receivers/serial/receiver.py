@@ -50,6 +50,7 @@ class SerialReceiver:
         self.readers: dict[str, PortReader] = {}
         self._streams: dict[str, list[StreamLines]] = {}
         self._unmatched_logged: dict[str, int] = {}
+        self._connection_shown: dict[str, str | None] = {}  # port -> the connection marker standing
         for connection in connections:
             port = str(connection["port"])
             streams = [StreamLines(s) for s in self.store.streams if stream_port(s.entry, connections) == port]
@@ -83,11 +84,13 @@ class SerialReceiver:
 
     def _report_connection(self, reader: PortReader, streams: list[StreamLines]) -> None:
         problem = reader.problem
-        for lines_of in streams:
-            if problem:
+        if problem and problem != self._connection_shown.get(reader.port):  # once, not every poll
+            for lines_of in streams:
                 self.store.markers.mark(lines_of.stream, CONNECTION, "error", problem)
-            elif reader.is_open:
+        elif not problem and reader.is_open:
+            for lines_of in streams:
                 self.store.markers.clear(lines_of.stream, CONNECTION)
+        self._connection_shown[reader.port] = problem
         if reader.dropped:
             self._context.log.warning("%s: %d line(s) dropped: the receiver did not poll for too long", reader.port,
                                       reader.dropped)
