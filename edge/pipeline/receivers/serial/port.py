@@ -39,19 +39,21 @@ class PortReader:
         self._stop = threading.Event()
         self.problem: str | None = None  # why the port is not open now
         self.is_open = False
-        self.dropped = 0  # lines lost to QUEUE_LIMIT
+        self._dropped = 0  # lines lost to QUEUE_LIMIT since the last take
         self._thread = threading.Thread(target=self._run, name=f"serial {self.port}", daemon=True)
 
     def start(self) -> PortReader:
         self._thread.start()
         return self
 
-    def take(self) -> list[tuple[int, bytes]]:
-        """The lines received since the last take, oldest first, as (receive time ns, line)."""
+    def take(self) -> tuple[list[tuple[int, bytes]], int]:
+        """The lines received since the last take, oldest first, as (receive time ns, line), and
+        how many were dropped since then because the queue was full."""
         with self._lock:
             lines = list(self._lines)
             self._lines.clear()
-        return lines
+            dropped, self._dropped = self._dropped, 0
+        return lines, dropped
 
     def close(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -98,7 +100,7 @@ class PortReader:
                     for _ in range(max(0, over)):
                         self._lines.popleft()
                     if over > 0:
-                        self.dropped += over
+                        self._dropped += over
 
     def _failed(self, text: str) -> None:
         if text != self.problem:

@@ -66,7 +66,10 @@ class SerialReceiver:
         for port, reader in self.readers.items():
             streams = self._streams[port]
             self._report_connection(reader, streams)
-            lines = reader.take()
+            lines, dropped = reader.take()
+            if dropped:
+                self._context.log.warning("%s: %d line(s) dropped: the receiver did not poll for too long", port,
+                                          dropped)
             unmatched, unmatched_text = self._dispatch(port, lines, streams)
             records_in += len(lines) - unmatched
             for lines_of in streams:
@@ -91,10 +94,6 @@ class SerialReceiver:
             for lines_of in streams:
                 self.store.markers.clear(lines_of.stream, CONNECTION)
         self._connection_shown[reader.port] = problem
-        if reader.dropped:
-            self._context.log.warning("%s: %d line(s) dropped: the receiver did not poll for too long", reader.port,
-                                      reader.dropped)
-            reader.dropped = 0
 
     def _dispatch(self, port: str, lines: list[tuple[int, bytes]], streams: list[StreamLines]
                   ) -> tuple[int, str | None]:
