@@ -6,8 +6,11 @@ again on the same address to replug). Each device (unit id) has the four tables,
 `size` addresses long; coils and discrete inputs are kept as bits. The test sets words and bits
 with `set_registers` / `set_bits`, makes addresses answer a Modbus exception with `fail`, and
 holding register `COUNTER` counts the reads that reached the device, so values change between
-polls. A unit the server does not have gets no answer, as on a bus without that device. Run as a program (`python -m tests.integration.peers.modbus_server --port N`) it serves
-until killed: the bench uses it that way, so the server does not share the client's interpreter.
+polls. A unit the server does not have gets no answer, as on a bus without that device.
+
+Run as a program (`python -m tests.integration.peers.modbus_server --port N`) it serves until
+killed, holding register a = a (the bench uses it that way, so the server does not share the
+client's interpreter).
 """
 
 from __future__ import annotations

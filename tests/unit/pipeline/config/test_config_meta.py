@@ -51,7 +51,8 @@ def test_asset_meta_schema_validates_a_stream_of_that_protocol():
 @pytest.mark.parametrize("object_id, subtype, text", [
     ("data_receiver", "sql", "No data_receiver subtype named 'sql'; known: localfile, smb, serial, modbus."),
     ("data_receiver", "opcua", "No data_receiver subtype named 'opcua'; known: localfile, smb, serial, modbus."),
-    ("data_receiver_asset", "opcua", "No data_receiver_asset subtype named 'opcua'; known: localfile, smb, serial, modbus."),
+    ("data_receiver_asset", "opcua", "No data_receiver_asset subtype named 'opcua'; known: localfile, smb, serial, "
+                                     "modbus."),
     ("data_transmit", None, "No meta object named 'data_transmit'; known: data_receiver, data_receiver_asset, "
                             "transforms."),
     ("data_transmit", "anything", "No meta object named 'data_transmit'"),
