@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 import threading
 import time
@@ -209,3 +210,26 @@ def test_modbus_rtu_over_a_serial_line_and_a_unit_that_does_not_answer(parts, tm
     assert level == "error" and message.startswith("2 value(s) not read: ")
     assert "unit 9 holding 3: no answer within 0.5 s" in message
     assert "unit 9 input 3-4: unit 9 did not answer in this pass" in message
+
+
+def test_a_posted_configuration_polls_the_device_into_the_historian_of_a_running_server(edge_server_factory, peer):
+    peer.set_registers("holding", 700, words("f", 98.5))
+    server = edge_server_factory(conf_lines=["TIMEZONE = UTC"])
+    config = {"data_receiver": [modbus_config(tcp(peer), [{"asset": "pump", "stream_type": "flow", "registers": [
+        {"exportname": "rate", "table": "holding", "address": 700, "data_type": "float32"}]}])],
+              "transforms": [], "data_transmit": []}
+    config["data_receiver"][0]["poll_interval"] = 0.2
+    response = server.client.post("/v1/config", body=config)
+    assert response.status == 200 and response.json["success"] is True, response.body
+    today = dt.datetime.now(dt.timezone.utc).date()
+    days = f"{today - dt.timedelta(days=1)}/{today + dt.timedelta(days=1)}"
+    path = f"/machiot/v1/datapoints/raw/TAG/pump:flow:rate/{days}/2/0/0"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = server.client.get(path).json
+        if body["error_code"] == 0 and len(body["data"]) >= 2:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"no points polled in time: {body}")
+    assert {row["VALUE"] for row in body["data"]} == {98.5}

@@ -165,3 +165,26 @@ def test_a_port_that_does_not_exist_is_a_connection_marker(parts, tmp_path):
     finally:
         runtime.close()
     assert app.markers_of("scale", "weight")["connection"][1].startswith(f"cannot open {tmp_path / 'ttyUSB9'}: ")
+
+
+def test_a_posted_configuration_reads_the_port_into_the_historian_of_a_running_server(edge_server_factory, pair,
+                                                                                      device):
+    server = edge_server_factory(conf_lines=["TIMEZONE = UTC"])
+    config = {"data_receiver": [serial_config(pair, [{"asset": "scale", "stream_type": "weight", "pattern": SCALE}])],
+              "transforms": [], "data_transmit": []}
+    config["data_receiver"][0]["poll_interval"] = 0.2
+    response = server.client.post("/v1/config", body=config)
+    assert response.status == 200 and response.json["success"] is True, response.body
+    today = dt.datetime.now(dt.timezone.utc).date()
+    path = f"/machiot/v1/datapoints/raw/TAG/scale:weight:weight/{today - dt.timedelta(days=1)}/" \
+           f"{today + dt.timedelta(days=1)}/2/0/0"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        device.lines("ST,GS, 7.25 kg")  # until the receiver has the port open and has stored one
+        body = server.client.get(path).json
+        if body["error_code"] == 0 and body["data"]:
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError(f"no line stored in time: {body}")
+    assert {row["VALUE"] for row in body["data"]} == {7.25}
