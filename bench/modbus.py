@@ -1,4 +1,4 @@
-"""./build.sh bench modbus [--registers N] [--seconds S] [--stored N] [--streams N]
+"""./build.sh bench modbus [--registers N] [--seconds S] [--rounds N] [--stored N] [--streams N]
 
 A pymodbus TCP server (tests/integration/peers/modbus_server.py, a child process so it does not
 share this interpreter) with 10,000 holding registers. Reading all of them once is one poll:
@@ -13,13 +13,16 @@ share this interpreter) with 10,000 holding registers. Reading all of them once 
   tag store keeps about two files open per tag, so 10,000 tags would pass a 20,000 open-file
   limit.
 
-Each runs for --seconds (at least one poll) in the same run against the same server; the table
-gives polls per second, requests per poll and milliseconds per poll.
+The machine is shared, so the three ways run back to back in each of --rounds rounds, each for
+--seconds (at least one poll), against the same server; the table gives the median and range
+of polls per second over the rounds, requests per poll, and the planned/naive ratio of each
+round.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,25 +126,38 @@ def receiver_polls(port: int, count: int, streams: int, seconds: float, data_dir
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="./build.sh bench modbus", description=__doc__.splitlines()[0])
     parser.add_argument("--registers", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=5.0, help="time each way is measured for")
+    parser.add_argument("--seconds", type=float, default=3.0, help="time each way is measured for, per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all three ways, back to back")
     parser.add_argument("--stored", type=int, default=1000, help="registers the receiver row reads and stores")
     parser.add_argument("--streams", type=int, default=10, help="streams the receiver row spreads them on")
     args = parser.parse_args(argv)
+    names = ("planned reads (receiver's plan + decode)", "naive: one request per register",
+             f"receiver poll: {args.stored} stored, {args.streams} streams")
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    ratios: list[float] = []
+    requests: dict[str, int] = {}
     port = free_port()
     server = start_server(port, args.registers)
     try:
-        rows = [("planned reads (receiver's plan + decode)", *client_polls(port, args.registers, args.seconds, True)),
-                ("naive: one request per register", *client_polls(port, args.registers, args.seconds, False))]
-        with tempfile.TemporaryDirectory(prefix="edge-bench-modbus-") as folder:
-            rows.append((f"receiver poll: {args.stored} stored, {args.streams} streams",
-                         *receiver_polls(port, args.stored, args.streams, args.seconds, Path(folder))))
+        for _ in range(args.rounds):
+            results = [client_polls(port, args.registers, args.seconds, True),
+                       client_polls(port, args.registers, args.seconds, False)]
+            with tempfile.TemporaryDirectory(prefix="edge-bench-modbus-") as folder:
+                results.append(receiver_polls(port, args.stored, args.streams, args.seconds, Path(folder)))
+            for name, (polls, elapsed, count) in zip(names, results):
+                rates[name].append(polls / elapsed)
+                requests[name] = count
+            ratios.append(rates[names[0]][-1] / rates[names[1]][-1])
     finally:
         server.kill()
         server.wait()
-    print(f"{args.registers} holding registers on a pymodbus TCP server (loopback), each way for ~{args.seconds:g} s")
-    print(f"{'way':44} {'polls/s':>10} {'requests/poll':>14} {'ms/poll':>10}")
-    for name, polls, elapsed, requests in rows:
-        print(f"{name:44} {polls / elapsed:>10.2f} {requests:>14} {1e3 * elapsed / polls:>10.1f}")
-    planned, naive = rows[0], rows[1]
-    print(f"planned reads poll {(planned[1] / planned[2]) / (naive[1] / naive[2]):.0f}x as often as the naive loop")
+    print(f"{args.registers} holding registers on a pymodbus TCP server (loopback); {args.rounds} round(s), "
+          f"each way ~{args.seconds:g} s (at least one poll) per round")
+    print(f"{'way':44} {'polls/s median':>15} {'range':>17} {'requests/poll':>14} {'ms/poll':>9}")
+    for name in names:
+        median = statistics.median(rates[name])
+        span = f"{min(rates[name]):.2f}-{max(rates[name]):.2f}"
+        print(f"{name:44} {median:>15.2f} {span:>17} {requests[name]:>14} {1e3 / median:>9.1f}")
+    print(f"planned reads poll {statistics.median(ratios):.0f}x as often as the naive loop "
+          f"(per round: {', '.join(f'{r:.0f}x' for r in ratios)})")
     return 0
