@@ -66,14 +66,14 @@ def timed_polls(poll, seconds: float) -> tuple[int, float]:
 
 
 def client_polls(port: int, count: int, seconds: float, planned: bool) -> tuple[int, float, int]:
-    from edge.pipeline.receivers.modbus.decode import Point, RequestDecoder
+    from edge.pipeline.receivers.modbus.decode import Point, decoders_for
     from edge.pipeline.receivers.modbus.plan import Span, naive_reads, plan_reads
     from edge.pipeline.receivers.modbus.receiver import ModbusClient
 
     points = [Point(0, f"r{a}", Span(1, "holding", a, 1), "uint16") for a in range(count)]
     spans = [p.span for p in points]
     requests = plan_reads(spans) if planned else naive_reads(spans)
-    decoders = [RequestDecoder(r, points) for r in requests]
+    decoders = decoders_for(requests, points)
     client = ModbusClient({"transport": "tcp", "host": "127.0.0.1", "port": port, "timeout": 5})
     values: dict[str, int] = {}
 

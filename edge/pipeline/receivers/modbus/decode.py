@@ -16,7 +16,7 @@ decoded with a few numpy operations per data type, not one call per register.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,8 +90,9 @@ class RequestDecoder:
     """The values of the points one request reads, from that request's data."""
 
     def __init__(self, request: ReadRequest, points: Sequence[Point]):
+        """`points`: those the request reads (see `decoders_for`)."""
         self.request = request
-        self.points = [p for p in points if _inside(request, p.span)]
+        self.points = list(points)
         groups: dict[tuple[str, str, str], list[Point]] = {}
         self._strings: list[Point] = []
         for point in self.points:
@@ -133,6 +134,9 @@ def _bools(raw: np.ndarray, bits: np.ndarray, bits_table: bool) -> list[bool]:
     return (picked != 0).tolist()
 
 
-def _inside(request: ReadRequest, span: Span) -> bool:
-    return (span.unit == request.unit and span.table == request.table and request.address <= span.address
-            and span.end <= request.end)
+def decoders_for(requests: Iterable[ReadRequest], points: Iterable[Point]) -> list[RequestDecoder]:
+    """A decoder per request, each with the points whose spans the request reads."""
+    by_span: dict[Span, list[Point]] = {}
+    for point in points:
+        by_span.setdefault(point.span, []).append(point)
+    return [RequestDecoder(r, [p for span in r.spans for p in by_span.get(span, ())]) for r in requests]

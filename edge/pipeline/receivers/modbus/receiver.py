@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from edge.pipeline.batch import RecordBatch
-from edge.pipeline.receivers.modbus.decode import Point, RequestDecoder
+from edge.pipeline.receivers.modbus.decode import Point, decoders_for
 from edge.pipeline.receivers.modbus.plan import (BIT_TABLES, DEFAULT_MAX_GAP, ReadRequest, Span, default_data_type,
                                                  plan_reads, split_at_gaps, width_of)
 from edge.pipeline.runtime.context import ComponentContext, PollResult
@@ -142,8 +142,7 @@ class ModbusReceiver:
         self.store = RecordStore(context, record_streams(config, context.full_config))
         self.points = configured_points(self.store.streams, int(connection.get("unit_id", 1)))
         self.max_gap = int(connection.get("max_gap", DEFAULT_MAX_GAP))
-        self._decoders = [RequestDecoder(r, self.points) for r in plan_reads((p.span for p in self.points),
-                                                                              self.max_gap)]
+        self._decoders = decoders_for(plan_reads((p.span for p in self.points), self.max_gap), self.points)
         self._pending: dict[int, list[tuple[RecordBatch, str]]] = {}  # stream -> batches the store refused
         self._failed: dict[int, str] = {}  # stream -> the modbus marker standing
         self._connection_shown: str | None = None  # the connection marker standing
@@ -198,7 +197,7 @@ class ModbusReceiver:
                 data = self.client.read(request)
             except ReadFailed as exc:
                 if exc.code == ILLEGAL_DATA_ADDRESS and request.has_gaps:
-                    pieces = [RequestDecoder(r, decoder.points) for r in split_at_gaps(request)]
+                    pieces = decoders_for(split_at_gaps(request), decoder.points)
                     at = self._decoders.index(decoder)
                     self._decoders[at:at + 1] = pieces
                     self._context.log.info("%s refused addresses between configured ones; reading %s in %d parts "

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from edge.pipeline.receivers.modbus.decode import Point, RequestDecoder, decode_string, decode_words, scaled
+from edge.pipeline.receivers.modbus.decode import Point, decode_string, decode_words, decoders_for, scaled
 from edge.pipeline.receivers.modbus.plan import Span, plan_reads
 
 
@@ -65,9 +65,9 @@ def test_a_request_decoder_reads_each_point_from_its_offset():
         Point(1, "running", Span(1, "holding", 16, 1), "bool"),
         Point(1, "elsewhere", Span(1, "input", 0, 1), "uint16"),
     ]
-    [request] = [r for r in plan_reads(p.span for p in points) if r.table == "holding"]
-    assert (request.address, request.count) == (10, 7)
-    decoder = RequestDecoder(request, points)
+    [decoder, other] = decoders_for(plan_reads(p.span for p in points), points)
+    assert (decoder.request.table, decoder.request.address, decoder.request.count) == ("holding", 10, 7)
+    assert [p.field for p in other.points] == ["elsewhere"]
     registers = [7, (-125) & 0xFFFF, *reversed(words_of("f", 2.25)), 0x4F4B, 0x0000, 0b1000]
     found = {point.field: value for point, value in decoder.decode(registers)}
     assert found == {"count": 7, "temp": pytest.approx(-52.5), "flow": 2.25, "name": "OK", "alarm": True,
@@ -76,8 +76,7 @@ def test_a_request_decoder_reads_each_point_from_its_offset():
 
 def test_bits_of_coils_decode_as_bools():
     points = [Point(0, "a", Span(1, "coil", 0, 1), "bool"), Point(0, "b", Span(1, "coil", 3, 1), "bool")]
-    [request] = plan_reads(p.span for p in points)
-    decoder = RequestDecoder(request, points)
+    [decoder] = decoders_for(plan_reads(p.span for p in points), points)
     # pymodbus pads bits to whole bytes: more values than the request asked for
     assert [(p.field, v) for p, v in decoder.decode([True, False, False, False, True, True, True, True])] == \
         [("a", True), ("b", False)]
