@@ -1,0 +1,1 @@
+"""Modbus receiver: polls registers and coils of Modbus TCP and RTU devices."""

@@ -1,0 +1,1 @@
+"""Serial receiver: lines from devices on serial ports (scales, barcode readers, gauges) as records."""
