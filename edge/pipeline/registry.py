@@ -102,7 +102,9 @@ COMPONENTS: tuple[Component, ...] = (
     Component(TRANSFORM, "checksum_record", f"{_P}.transforms.checksum_record", "Record Checksum",
               runtime=f"{_P}.transforms.checksum_record.transform:ChecksumRecordTransform"),
     Component(DATA_TRANSMIT, "remotedatapost", f"{_P}.transmits.remotedatapost", "Sight Machine Remote Data Post",
-              runtime=None, accepted_without_runtime=True),
+              runtime=f"{_P}.transmits.remotedatapost.transmit:RemoteDataPostTransmit"),
+    Component(DATA_TRANSMIT, "mqtt", f"{_P}.transmits.mqtt", "MQTT Broker",
+              runtime=f"{_P}.transmits.mqtt.transmit:MqttTransmit"),
 )
 
 

@@ -36,6 +36,7 @@ class ComponentContext:
         self.historian: Historian = ports.historian  # the tag store, to append points to
         self.historian_table: str = ports.historian_table  # the tag table those points go to
         self.books: Books = ports.books  # markers, receiver state, historian ledger
+        self.outboxes = ports.outboxes  # the transmits' outboxes (None in a program without them)
         self.name = name  # data_receiver_name / transmit_name
         self.component_type = component_type  # RECEIVER or TRANSMIT
         self.config = config  # this component's section of the configuration, secrets in clear
