@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-READING_ORDER = ("00-intro", "ftx-config", "ftx-control", "pipeline", "machiot", "sql", "store", "appliance",
+READING_ORDER = ("00-intro", "ftx-config", "ftx-control", "pipeline", "transmits", "machiot", "sql", "store", "appliance",
                  "architecture")
 PLACEHOLDER = "SETTINGS_TABLE"
 
