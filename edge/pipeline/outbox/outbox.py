@@ -259,7 +259,7 @@ class Outbox:
                 "last_success": self._sent["last_success"],
                 "records_sent": self._sent["records_sent"],
                 "records_queued": queued,
-                "bytes_queued": sum(s.size for s in self._segments.values()),
+                "bytes_queued": sum(s.size for s in self._segments.values()) - self._sent_bytes(),
                 "oldest_queued_record_time": _time_text(min(oldest)) if oldest and queued else None,
                 "last_error": self._error["last_error"],
                 "last_error_time": self._error["last_error_time"],
@@ -269,6 +269,10 @@ class Outbox:
     def close(self) -> None:
         with self._lock:
             self._close_writer()
+
+    def _sent_bytes(self) -> int:
+        """Bytes of the first segment before the cursor: sent, kept until the segment goes."""
+        return self._cursor[1] if self._cursor[0] in self._segments else 0
 
     # -- inside -----------------------------------------------------------------------------
 
