@@ -102,7 +102,9 @@ class CloudClient:
             connection = self._connect()
             connection.request(method, self._prefix + path, body=body, headers={**self._headers, **headers})
             response = connection.getresponse()
-            answer = response.read(MAX_ANSWER_BYTES + 1)
+            answer = response.read(MAX_ANSWER_BYTES)
+            if response.length and len(answer) < MAX_ANSWER_BYTES:  # the connection closed mid-answer
+                raise http.client.IncompleteRead(answer, response.length)
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             raise CloudError(CONNECTIVITY_ERROR, f"{method} {url}: failed to reach the cloud: "
