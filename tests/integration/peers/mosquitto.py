@@ -46,9 +46,8 @@ class MosquittoBroker:
         conf = self.root / "mosquitto.conf"
         conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
                         f"persistence_location {self.root}/\nautosave_interval 1\n"
-                        "max_queued_messages 1000000\nlog_type error\n")
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "nobody")
+                        "max_queued_messages 1000000\nlog_type error\n"
+                        + ("user root\n" if os.geteuid() == 0 else ""))
         self.process = subprocess.Popen([_mosquitto(), "-c", str(conf)], stdout=subprocess.DEVNULL,
                                         stderr=open(self.root / "mosquitto.log", "ab"))
         deadline = time.monotonic() + timeout
