@@ -48,6 +48,7 @@ class CloudStandIn:
         self._mode_times = 0
         self._status = 500
         self.hang_seconds = 5.0
+        self.delay_seconds = 0.0  # before each good answer to a records request: a slow cloud
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -135,6 +136,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if mode != OK:
             self._misbehave(mode, status)
         else:
+            if self.standin.delay_seconds:
+                time.sleep(self.standin.delay_seconds)
             document = json.loads(gzip.decompress(body))
             standin = self.standin
             with standin.lock:
