@@ -39,7 +39,7 @@ from typing import Any
 from edge.catalog.database import utc_timestamp
 from edge.errors import STORAGE_FAILURE, EdgeError
 from edge.pipeline.batch import RecordBatch
-from edge.pipeline.outbox.encoding import encode_batch, piece
+from edge.pipeline.outbox.encoding import decode_batch, encode_batch, piece
 from edge.pipeline.outbox.segments import (fsync_folder, frame_bytes, read_data, read_frames, segment_name,
                                            segment_numbers, write_atomically)
 
@@ -210,8 +210,8 @@ class Outbox:
                         return self._taken(pieces, records, start, end, in_end)
                     if count > 0:
                         try:
-                            data = read_data(handle, frame)
-                        except ValueError:
+                            data = decode_batch(read_data(handle, frame))
+                        except (ValueError, KeyError, TypeError):
                             log.error("outbox of transmit %s: damaged batch at %s:%d skipped", self.name,
                                       segment_name(number), frame.offset)
                             count = left

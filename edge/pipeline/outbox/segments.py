@@ -2,7 +2,8 @@
 
 A segment is `seg-<number>.log`; numbers grow, so the oldest segment is the first. A frame is
 a 12-byte header (meta length, data length, crc32 of both; little-endian uint32) then the meta
-JSON (batch id, key, stream, record count, time range) and the data JSON (the records). An
+JSON (batch id, key, stream, record count, time range) and the data (the records, see
+`encoding`). An
 append is one write then fdatasync; a crash can leave a torn frame at the end of the newest
 segment, which opening cuts off (it was never acknowledged). A segment is removed whole once
 everything in it is sent (or dropped at the bound).
@@ -78,9 +79,12 @@ def read_frames(path: Path, start: int = 0, stop: int | None = None, check: bool
             offset = end
 
 
-def read_data(handle, frame: Frame) -> dict[str, Any]:
+def read_data(handle, frame: Frame) -> bytes:
     handle.seek(frame.data_offset)
-    return json.loads(handle.read(frame.data_length))
+    data = handle.read(frame.data_length)
+    if len(data) != frame.data_length:
+        raise ValueError("the segment ends inside the batch")
+    return data
 
 
 def fsync_folder(folder: Path) -> None:

@@ -10,12 +10,12 @@ message twice, never miss one). paho-mqtt is imported here only, when an mqtt tr
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from typing import Any
 
+from edge.pipeline.outbox.encoding import dumps
 from edge.pipeline.outbox.outbox import Take
 from edge.pipeline.outbox.sender import OutboxSender, TransmitFailure
 from edge.pipeline.runtime.context import ComponentContext
@@ -60,8 +60,7 @@ class MqttTransmit(OutboxSender):
         messages = []
         for piece in take.pieces:
             topic = topic_for(self.topic, self.context.name, piece["asset"], piece["stream_type"])
-            payload = json.dumps(piece, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
-            info = client.publish(topic, payload, qos=1)
+            info = client.publish(topic, dumps(piece), qos=1)
             if info.rc != 0:
                 self._drop_client()
                 raise TransmitFailure(f"cannot publish to {self.host}:{self.port}: MQTT error {info.rc}")

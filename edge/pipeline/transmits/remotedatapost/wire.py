@@ -26,8 +26,11 @@ import gzip
 import hashlib
 import http.client
 import json
+import socket
 import urllib.parse
 from typing import Any
+
+from edge.pipeline.outbox.encoding import dumps
 
 AUTH_ERROR = "auth_error"
 CHECKSUM_ERROR = "checksum_error"
@@ -71,9 +74,8 @@ class CloudClient:
 
     def post_records(self, transmit_name: str, batches: list[dict[str, Any]]) -> int:
         """Sends `batches`; returns the bytes put on the wire (the gzip body)."""
-        body = gzip.compress(json.dumps({"device_id": self.device_id, "transmit_name": transmit_name,
-                                         "batches": batches}, separators=(",", ":"), ensure_ascii=False,
-                                        allow_nan=False).encode("utf-8"), compresslevel=1)
+        body = gzip.compress(dumps({"device_id": self.device_id, "transmit_name": transmit_name,
+                                    "batches": batches}), compresslevel=1)
         self._request("POST", RECORDS_PATH, body, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
         return len(body)
 
@@ -135,8 +137,11 @@ class CloudClient:
 
     def _connect(self) -> http.client.HTTPConnection:
         if self._connection is None:
-            if self._scheme == "https":
-                self._connection = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout)
-            else:
-                self._connection = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+            kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            connection = kind(self._host, self._port, timeout=self.timeout)
+            connection.connect()
+            # A request goes out as headers then body: without this, Nagle's algorithm holds the
+            # body's tail for the server's delayed ACK (up to 40 ms a request).
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._connection = connection
         return self._connection

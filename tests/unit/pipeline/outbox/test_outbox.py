@@ -11,7 +11,7 @@ import pytest
 from edge.catalog import Catalog
 from edge.catalog.markers import Markers
 from edge.pipeline.batch import RecordBatch
-from edge.pipeline.outbox.encoding import encode_batch
+from edge.pipeline.outbox.encoding import decode_batch, dumps, encode_batch, piece
 from edge.pipeline.outbox.outbox import Outbox
 from edge.pipeline.outbox.outboxes import Outboxes
 from edge.pipeline.outbox.segments import segment_numbers
@@ -39,7 +39,8 @@ def drain(outbox: Outbox, max_records: int = 1000, max_bytes: int = 1 << 22) -> 
 
 
 def counts(pieces, asset="press", stream_type="cycle") -> list[int]:
-    return [v for p in pieces if (p["asset"], p["stream_type"]) == (asset, stream_type) for v in p["fields"]["count"]]
+    return [int(v) for p in pieces if (p["asset"], p["stream_type"]) == (asset, stream_type)
+            for v in p["fields"]["count"]]
 
 
 @pytest.fixture
@@ -164,14 +165,19 @@ def test_every_kind_of_field_keeps_its_values():
     }, "t")
     meta, data = encode_batch(record_batch)
     assert (meta["n"], meta["t0"], meta["t1"]) == (3, int(T0), int(T0) + 1500)
-    document = json.loads(data)
+    document = json.loads(dumps(piece("id", meta, decode_batch(data), 0, 3)))  # as sent
+    assert document["batch_id"] == "id:0-3" and (document["asset"], document["stream_type"]) == ("a", "s")
     assert document["kinds"] == {"t": "timestamp", "x": "number", "n": "number", "ok": "boolean", "text": "text"}
     assert document["fields"] == {
         "t": ["2024-05-01T00:00:00.000000000Z", "2024-05-01T00:00:00.000001500Z", None],
         "x": [1.5, None, None], "n": [1, -2, 3], "ok": [True, False, True], "text": ["é", "", "a,b"]}
     assert document["time_field"] == "t"
-    whole = encode_batch(record_batch.take(np.array([0])))[1]
-    assert json.loads(whole)["fields"]["t"] == ["2024-05-01T00:00:00.000000Z"]  # microseconds when exact
+    assert piece("id", meta, decode_batch(data), 0, 1)["fields"]["t"] == [
+        "2024-05-01T00:00:00.000000Z"]  # microseconds when exact
+    assert piece("id", meta, decode_batch(data), 1, 3)["fields"]["text"] == ["", "a,b"]
+    assert json.loads(dumps(piece("id", meta, decode_batch(data), 1, 3)))["fields"]["x"] == [None, None]
+    with pytest.raises(ValueError):
+        decode_batch(data[:-1])
 
 
 def test_the_sink_queues_each_batch_for_the_transmits_whose_filter_matches(tmp_path):
