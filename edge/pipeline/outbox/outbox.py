@@ -223,7 +223,6 @@ class Outbox:
                     end = (number, frame.offset, first + count) if first + count < count_all else (number, frame.end, 0)
                     if records >= max_records or used >= max_bytes:
                         return self._taken(pieces, records, start, end, in_end)
-                end = (number, size, 0) if end[0] == number and end[1] == size else end
         return self._taken(pieces, records, start, end, in_end)
 
     def _taken(self, pieces, records, start, end, in_end) -> Take | None:

@@ -121,5 +121,6 @@ class MqttTransmit(OutboxSender):
         if client is not None:
             try:
                 client.disconnect()
-            finally:
-                client.loop_stop()
+            except Exception:  # already gone: nothing to tell the broker
+                pass
+            client.loop_stop()
