@@ -87,11 +87,8 @@ def test_a_template_passes_validation_once_its_placeholders_are_filled(client):
     config["transforms"][0]["field_names"] = ["datetime"]
     config["transforms"][1]["field_names"] = "datetime"
     config["data_transmit"][0].update(base_url="https://plant.sightmachine.io", API_key="k", API_key_ID="id")
-    # Only the warning that the remotedatapost transmit has no runtime yet (nothing will be sent).
-    assert client.post("/v1/config/validate", config).json == {"success": True, "response": {"violations": [
-        {"description": 'The transmit "remotedatapost" has no runtime on this appliance yet: it is saved but '
-                        "does not run, so nothing will be sent.", "json_path": ["data_transmit", 0],
-         "level": "warning"}], "status": "passed"}}
+    assert client.post("/v1/config/validate", config).json == {"success": True, "response": {
+        "violations": [], "status": "passed"}}
 
 
 def test_meta_objects_have_the_spec_shape(client):
@@ -100,8 +97,8 @@ def test_meta_objects_have_the_spec_shape(client):
     body = response.json
     assert key_shape(body) == key_shape(spec("meta_response.json"))
     objects = body["response"]["objects"]
-    # Receivers and the transmit without a runtime (sql, opcua, remotedatapost) are not offered.
-    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "transforms"]
+    # Receivers without a runtime (sql, opcua) are not offered.
+    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "data_transmit", "transforms"]
     assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb"]
     assert [s["id"] for s in objects[1]["subtypes"]] == ["localfile", "smb"]
 
@@ -161,8 +158,6 @@ def test_meta_of_other_objects(client, path, object_id, subtype):
     ("/v1/meta/transforms?subtype=pandas", "No transforms subtype named 'pandas'"),
     ("/v1/meta/data_receiver?subtype=sql", "No data_receiver subtype named 'sql'"),
     ("/v1/meta/data_receiver_asset?subtype=opcua", "No data_receiver_asset subtype named 'opcua'"),
-    ("/v1/meta/data_transmit", "No meta object named 'data_transmit'"),
-    ("/v1/meta/data_transmit?subtype=whatever", "No meta object named 'data_transmit'"),
 ])
 def test_unknown_meta_object_or_subtype_is_a_clear_failure(client, path, text):
     response = client.get(path)
