@@ -36,7 +36,8 @@ from bench.pipeline import COLUMNS, PARSER, MemorySampler, write_files
 ROWS_PER_FILE = 10_000
 
 
-def pipeline_rate(folder: Path, data_dir: Path, with_transmit: bool, transmit: dict) -> tuple[int, float, float, object]:
+def pipeline_rate(folder: Path, data_dir: Path, with_transmit: bool,
+                  transmit: dict) -> tuple[int, float, float, object]:
     """The localfile receiver over `folder` as the scheduler runs it; (rows, seconds, cpu s, parts)."""
     from edge.catalog import Catalog
     from edge.catalog.historian_ledger import HistorianLedger
@@ -129,9 +130,10 @@ def main(argv: list[str]) -> int:
         print(f"{files} files, {rows:,} rows x ({COLUMNS} numbers + a timestamp), {size / mib:.1f} MiB of CSV")
         print()
         print(f"{'':46} {'records':>10} {'wall s':>7} {'records/s':>10} {'cpu s':>6} {'per cpu s':>10}")
-        for name, count, wall, used in (("pipeline CSV -> historian (no transmit)", rows_alone, seconds_alone, cpu_alone),
-                                        ("pipeline CSV -> historian + outbox", rows, seconds, cpu_pipeline),
-                                        ("transmit: outbox -> cloud stand-in", sent, drained, cpu)):
+        for name, count, wall, used in (
+                ("pipeline CSV -> historian (no transmit)", rows_alone, seconds_alone, cpu_alone),
+                ("pipeline CSV -> historian + outbox", rows, seconds, cpu_pipeline),
+                ("transmit: outbox -> cloud stand-in", sent, drained, cpu)):
             print(f"{name:46} {count:>10,} {wall:>7.2f} {count / wall:>10,.0f} {used:>6.2f} {count / used:>10,.0f}")
         print()
         print(f"transmit vs pipeline with outbox: {(sent / drained) / (rows / seconds):.2f}x records/s (wall), "

@@ -2,8 +2,8 @@
 each the JSON Schema (from the component's schema.json) and an empty entry to start from.
 
 Objects: data_receiver and data_receiver_asset (subtype: the protocol), data_transmit (subtype
-ignored, as in FactoryTX, unless it names another transmit type: mqtt), transforms (subtype: the transform_type). Only components the registry
-offers (those with a runtime) appear; data_transmit is listed only once its transmit can run.
+ignored, as in FactoryTX, unless it names another transmit type: mqtt), transforms (subtype:
+the transform_type). Only components the registry offers (those with a runtime) appear.
 
 A subtype is looked up without case, and the ids the FactoryTX documentation uses for our
 components are aliases of them (`SUBTYPE_ALIASES`): `?subtype=localfile_csv` is the localfile
