@@ -19,7 +19,8 @@ historian had) is always queued: the cloud gets a restream again, as in FactoryT
 Bound: when the segments hold more than `max_bytes`, the oldest segments are dropped whole
 until they fit (the segment being written stays), and the records they held unsent are
 added to the loss record and reported through `on_loss` (an error marker of the transmit on
-each stream). Nothing else ever drops a record.
+each stream). Nothing else drops a record, but a disk fault: a batch whose bytes no longer
+decode is skipped and reported the same way.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from edge.catalog.database import utc_timestamp
 from edge.errors import STORAGE_FAILURE, EdgeError
 from edge.pipeline.batch import RecordBatch
 from edge.pipeline.outbox.encoding import decode_batch, encode_batch, piece
-from edge.pipeline.outbox.segments import (fsync_folder, frame_bytes, read_data, read_frames, segment_name,
-                                           segment_numbers, write_atomically)
+from edge.pipeline.outbox.segments import (fsync_folder, frame_bytes, read_frames, segment_name, segment_numbers,
+                                           write_atomically)
 
 log = logging.getLogger("edge.pipeline.outbox")
 
@@ -192,13 +193,10 @@ class Outbox:
             begin = start[1] if number == start[0] else 0
             if begin >= size:
                 continue
+            in_end = 0
             try:
-                handle = open(self.folder / segment_name(number), "rb")
-            except FileNotFoundError:  # dropped at the bound meanwhile
-                break
-            with handle:
-                in_end = 0
-                for frame in read_frames(self.folder / segment_name(number), begin, size, check=False):
+                frames = read_frames(self.folder / segment_name(number), begin, size, check=True)
+                for frame in frames:
                     count_all = frame.meta["n"]
                     first = start[2] if (number, frame.offset) == start[:2] else 0
                     left = count_all - first
@@ -210,11 +208,16 @@ class Outbox:
                         return self._taken(pieces, records, start, end, in_end)
                     if count > 0:
                         try:
-                            data = decode_batch(read_data(handle, frame))
-                        except (ValueError, KeyError, TypeError):
+                            if frame.damaged:
+                                raise ValueError("checksum mismatch")
+                            data = decode_batch(frame.data)
+                        except (ValueError, KeyError, TypeError):  # a disk fault: what it held is lost
                             log.error("outbox of transmit %s: damaged batch at %s:%d skipped", self.name,
                                       segment_name(number), frame.offset)
                             count = left
+                            with self._lock:
+                                self._record_loss(frame.meta["asset"], frame.meta["stream_type"], left,
+                                                  frame.meta.get("t0"), frame.meta.get("t1"))
                         else:
                             pieces.append(piece(frame.meta["id"], frame.meta, data, first, first + count))
                             records += count
@@ -223,6 +226,8 @@ class Outbox:
                     end = (number, frame.offset, first + count) if first + count < count_all else (number, frame.end, 0)
                     if records >= max_records or used >= max_bytes:
                         return self._taken(pieces, records, start, end, in_end)
+            except FileNotFoundError:  # dropped at the bound meanwhile
+                break
         return self._taken(pieces, records, start, end, in_end)
 
     def _taken(self, pieces, records, start, end, in_end) -> Take | None:
@@ -299,7 +304,12 @@ class Outbox:
             newest = index == len(numbers) - 1
             path = self.folder / segment_name(number)
             segment = Segment(number)
-            for frame in read_frames(path, check=newest):
+            frames = list(read_frames(path, check=False)) if not newest else []
+            if newest:  # checked: its last append may be torn
+                frames = [dataclasses.replace(f, data=None) for f in read_frames(path, check=True)]
+                if frames and frames[-1].damaged:  # the last append, half written: never acknowledged
+                    frames.pop()
+            for frame in frames:
                 segment.add(frame.meta, frame.end - frame.offset)
                 if frame.meta.get("key"):
                     self._remember(frame.meta["key"])

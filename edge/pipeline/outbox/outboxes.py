@@ -68,7 +68,8 @@ class Outboxes:
         self._markers.raise_marker(
             transmit_name, TRANSMIT, asset, stream_type, OUTBOX_CATEGORY, "error",
             f"the outbox reached OUTBOX_MAX_BYTES ({self.max_bytes} bytes) while the destination was not taking "
-            f"data: {loss['records']} unsent record(s) of this stream were dropped, oldest first{span}")
+            f"data (or its disk damaged a batch): {loss['records']} unsent record(s) of this stream were dropped, "
+            f"oldest first{span}")
 
 
 class OutboxSink:

@@ -32,6 +32,8 @@ class Frame:
     meta: dict[str, Any]
     data_offset: int
     data_length: int
+    data: bytes | None = None  # read when checked
+    damaged: bool = False  # whole, but its checksum does not match: a disk fault or a torn last append
 
 
 def segment_name(number: int) -> str:
@@ -53,8 +55,9 @@ def frame_bytes(meta: dict[str, Any], data: bytes) -> bytes:
 
 
 def read_frames(path: Path, start: int = 0, stop: int | None = None, check: bool = True) -> Iterator[Frame]:
-    """The whole frames of a segment from `start` up to `stop` (its size when None); ends at the
-    first torn or damaged frame."""
+    """The whole frames of a segment from `start` up to `stop` (its size when None), ending at
+    the first torn one. With `check`, each frame's data is read and its checksum checked: a
+    mismatch is a `damaged` frame (when its meta still reads) and the reading goes on."""
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size if stop is None else stop
         offset = start
@@ -65,26 +68,18 @@ def read_frames(path: Path, start: int = 0, stop: int | None = None, check: bool
             if end > size:
                 return
             head = handle.read(meta_length)
+            data = None
             if check:
                 data = handle.read(data_length)
-                if zlib.crc32(data, zlib.crc32(head)) != crc:
-                    return
             else:
                 handle.seek(data_length, os.SEEK_CUR)
             try:
                 meta = json.loads(head)
             except ValueError:
                 return
-            yield Frame(offset, end, meta, offset + HEADER.size + meta_length, data_length)
+            damaged = data is not None and zlib.crc32(data, zlib.crc32(head)) != crc
+            yield Frame(offset, end, meta, offset + HEADER.size + meta_length, data_length, data, damaged)
             offset = end
-
-
-def read_data(handle, frame: Frame) -> bytes:
-    handle.seek(frame.data_offset)
-    data = handle.read(frame.data_length)
-    if len(data) != frame.data_length:
-        raise ValueError("the segment ends inside the batch")
-    return data
 
 
 def fsync_folder(folder: Path) -> None:

@@ -4,6 +4,7 @@ cursor, the OUTBOX_MAX_BYTES bound with its loss record, and the columnar encodi
 from __future__ import annotations
 
 import json
+import struct
 
 import numpy as np
 import pytest
@@ -195,3 +196,22 @@ def test_the_sink_queues_each_batch_for_the_transmits_whose_filter_matches(tmp_p
     assert outboxes.outbox("a/b").folder != outboxes.outbox("a_b").folder
     outboxes.close()
     catalog.close()
+
+
+def test_a_damaged_batch_is_skipped_and_reported_as_lost(folder):
+    lost = []
+    outbox = Outbox(folder, "cloud", 1 << 30, on_loss=lambda asset, stream_type, loss: lost.append(
+        (asset, stream_type, loss["records"])))
+    outbox.append(batch(0, 10), "a")
+    outbox.append(batch(10, 10), "b")
+    outbox.close()
+    segment = sorted(folder.glob("seg-*.log"))[-1]
+    data = bytearray(segment.read_bytes())
+    meta_length, data_length, _ = struct.unpack_from("<III", data)
+    middle = 12 + meta_length + data_length // 2
+    data[middle:middle + 8] = b"\xff" * 8  # inside the first batch's records: its checksum fails
+    segment.write_bytes(bytes(data))
+    reopened = Outbox(folder, "cloud", 1 << 30, on_loss=outbox._on_loss)
+    assert counts(drain(reopened)) == list(range(10, 20))
+    assert lost == [("press", "cycle", 10)]
+    assert reopened.status()["records_dropped"] == 10
