@@ -5,8 +5,9 @@ Files in the outbox's folder:
 - `seg-<n>.log`: the queued batches (see `segments`), oldest segment first; a segment is
   removed whole once every batch in it is sent, or dropped at the bound;
 - `cursor.json`: how far sending got (segment, frame offset, records of that frame already
-  sent) with the send counters; written (fsync, rename) after every confirmed send, so a
-  crash resends at most the batches that were in flight;
+  sent) with the send counters, rewritten in place after every confirmed send. It is not
+  synced: a kill -9 keeps it (the kernel has it), and a power cut that loses it only makes
+  the oldest queued batches go again, so a send does not wait for the disk;
 - `keys.log`: batch keys of removed segments, so a batch replayed after a crash is not queued
   again though its first copy is already sent (the newest KEPT_KEYS keys count);
 - `losses.json`: what the bound dropped, per stream (records, first and last record time).
@@ -50,6 +51,7 @@ KEPT_KEYS = 10_000
 MIN_SEGMENT_BYTES = 64 * 1024
 MAX_SEGMENT_BYTES = 8 * 1024 * 1024
 CURSOR_FILE = "cursor.json"
+CURSOR_BYTES = 512
 KEYS_FILE = "keys.log"
 LOSSES_FILE = "losses.json"
 
@@ -102,6 +104,7 @@ class Outbox:
         self._keys: collections.deque[str] = collections.deque()
         self._key_set: set[str] = set()
         self._write_fd: int | None = None
+        self._cursor_fd: int | None = None
         self._write_number: int | None = None
         self._cursor: Cursor = (0, 0, 0)
         self._head_sent = 0  # records of the first segment already sent
@@ -273,6 +276,9 @@ class Outbox:
     def close(self) -> None:
         with self._lock:
             self._close_writer()
+            if self._cursor_fd is not None:
+                os.close(self._cursor_fd)
+                self._cursor_fd = None
 
     def _sent_bytes(self) -> int:
         """Bytes of the first segment before the cursor: sent, kept until the segment goes."""
@@ -380,7 +386,12 @@ class Outbox:
         return unsent
 
     def _save_cursor(self) -> None:
-        write_atomically(self.folder / CURSOR_FILE, json.dumps({"cursor": list(self._cursor), **self._sent}).encode())
+        payload = json.dumps({"cursor": list(self._cursor), **self._sent}).encode()
+        if self._cursor_fd is None:
+            self._cursor_fd = os.open(self.folder / CURSOR_FILE, os.O_WRONLY | os.O_CREAT, 0o600)
+        # One write at offset 0, padded to a fixed size, so an older, longer text never shows
+        # past the end of a newer one (JSON ignores the trailing spaces).
+        os.pwrite(self._cursor_fd, payload.ljust(max(CURSOR_BYTES, len(payload))), 0)
 
     def _close_writer(self) -> None:
         if self._write_fd is not None:
