@@ -21,7 +21,6 @@ import socket
 import sys
 import threading
 import time
-from collections import defaultdict
 from typing import Any
 
 import orjson
