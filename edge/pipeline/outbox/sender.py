@@ -52,8 +52,7 @@ class OutboxSender:
             try:
                 self.send(take)
             except TransmitFailure as exc:
-                self._failed(exc)
-                raise
+                raise self._failed(exc) from None  # the service thread logs it as the pass's failure
             self.outbox.confirm(take)
             sent += take.records
             self.failures = 0
@@ -64,14 +63,15 @@ class OutboxSender:
         base = min(BACKOFF_MAX_SECONDS, self.poll_interval * 2 ** max(self.failures - 1, 0))
         return base * random.uniform(0.5, 1.0)
 
-    def _failed(self, exc: TransmitFailure) -> None:
+    def _failed(self, exc: TransmitFailure) -> TransmitFailure:
+        """Records the failure and waits out the backoff; returns what the pass raises."""
         self.failures += 1
         text = f"authentication failed: {exc}" if exc.auth else str(exc)
         self.outbox.record_error(text)
-        self.context.log.error("transmit %s: %s (try %d; records stay queued)", self.context.name, text, self.failures)
         extra = self.backoff_seconds() - self.poll_interval  # the scheduler waits poll_interval itself
         if extra > 0:
             self.context.stop.wait(extra)
+        return TransmitFailure(f"{text} (try {self.failures}; the records stay queued)", auth=exc.auth)
 
     def close(self) -> None:
         pass
