@@ -86,7 +86,7 @@ def run_edge(plant: Plant, items: int, seconds: float, poll: float, folder: Path
     catalog = Catalog(folder / "catalog.db")
     store = TagStore(catalog, folder / "tags")
     ports = ComponentPorts(Historian(store), "TAG", Books(Markers(catalog), ReceiverState(catalog),
-                                                         HistorianLedger(catalog), catalog), folder)
+                                                         HistorianLedger(catalog), catalog), data_dir=folder)
     config = {"data_receiver_name": "plc", "protocol": "opcua", "mode": "subscribe", "poll_interval": poll,
               "sampling_interval_ms": 100, "queue_size": 10,
               "connections": [{"host": "127.0.0.1", "port": plant.port, "timeout": 10}],

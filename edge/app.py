@@ -7,6 +7,7 @@ import os
 import secrets
 import signal
 import threading
+import uuid
 from pathlib import Path
 
 from edge import __version__
@@ -26,6 +27,7 @@ from edge.system.logs import setup_logging
 log = logging.getLogger("edge.app")
 
 INITIAL_PASSWORD_FILE = "initial-password"
+DEVICE_ID_KEY = "device_id"
 
 
 class EdgeApp:
@@ -58,17 +60,26 @@ class EdgeApp:
         self.sql = SqlEngine(self.store, settings, users=self.users)
 
         from edge.pipeline.config.configuration import FtxConfiguration
+        from edge.pipeline.outbox.outboxes import Outboxes
         from edge.pipeline.runtime.ports import Books, ComponentPorts, Historian
         from edge.pipeline.runtime.scheduler import Scheduler
+        from edge.pipeline.transmits.remotedatapost.backup import ConfigBackup
 
         # What every component is given: the store as a historian and the catalog books it writes.
         historian = Historian(self.store)
         books = Books(self.markers, self.receiver_state, self.historian_ledger, self.catalog)
-        self.pipeline_ports = ComponentPorts(historian, settings.historian_table, books, settings.data_dir)
+        self.device_id = ensure_device_id(self.runtime_state)
+        # Each transmit's store-and-forward queue: receivers append, the transmit's thread drains.
+        self.outboxes = Outboxes(settings.data_dir / "outbox", settings.outbox_max_bytes, self.markers,
+                                 self.device_id)
+        self.pipeline_ports = ComponentPorts(historian, settings.historian_table, books, self.outboxes,
+                                             settings.data_dir)
         self.configuration = FtxConfiguration(
             self.config_history, mask_secrets=settings.mask_secrets,
             tag_name_bytes=lambda: historian.name_length(settings.historian_table))
         self.scheduler = Scheduler(self.configuration, self.runtime_state, self.pipeline_ports)
+        self.config_backup = ConfigBackup(self.configuration, self.backup_status, self.device_id,
+                                          settings.config_backup_hours * 3600.0)
 
         from edge.time.timezone import TimeZone
         from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts
@@ -93,6 +104,7 @@ class EdgeApp:
         signal.signal(signal.SIGINT, self._on_signal)
         try:
             self.scheduler.resume()
+            self.config_backup.start()
             self._start_watchdog()
             host = self.settings.http_bind
             url = f"http://{f'[{host}]' if ':' in host else host}:{self._server.effective_port}"
@@ -152,7 +164,9 @@ class EdgeApp:
         if self._server is not None:
             self._server.close()
             self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self.config_backup.stop()
         self.scheduler.shutdown()
+        self.outboxes.close()
         self.sql.close()
         self.store.close()
         try:
@@ -161,6 +175,15 @@ class EdgeApp:
             log.warning("closing the catalog: %s", exc)
         log.info("stopped")
         logging.shutdown()
+
+
+def ensure_device_id(runtime_state: RuntimeState) -> str:
+    """This appliance's id for the cloud: made once, kept in the catalog, so stable per data directory."""
+    device_id = runtime_state.get(DEVICE_ID_KEY)
+    if not device_id:
+        device_id = uuid.uuid4().hex
+        runtime_state.set(DEVICE_ID_KEY, device_id)
+    return device_id
 
 
 def ensure_admin_user(users: Users, data_dir: Path) -> Path | None:

@@ -130,6 +130,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_BACKUP_COUNT", _integer(1, 1000), "5", "Rotated log files kept per log."),
     Setting("HISTORIAN_TABLE", _table_name, "TAG",
             "Tag table the pipeline stores every numeric field in, as tag <asset>:<stream_type>:<field>."),
+    Setting("OUTBOX_MAX_BYTES", _integer(1048576, 2**44), "1073741824",
+            "Disk each data transmit's outbox may hold (<DATA_DIR>/outbox); past it the oldest queued records "
+            "are dropped and an error marker says what was lost."),
+    Setting("CONFIG_BACKUP_HOURS", _integer(1, 8760), "6",
+            "Hours between two backups of the configuration to the remotedatapost transmit's cloud "
+            "(one also follows every configuration save)."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -154,6 +160,8 @@ class Settings:
     log_max_bytes: int
     log_backup_count: int
     historian_table: str
+    outbox_max_bytes: int
+    config_backup_hours: int
 
 
 def parse_conf(text: str, source: str) -> dict[str, tuple[str, str]]:

@@ -8,8 +8,7 @@ protocol library (smbprotocol, asyncua ...) loads only where it is used.
 
 A component is *offered* (its template served, listed by /v1/meta, accepted by validation) only
 once it has a runtime, so a user cannot pick one and then find that nothing runs. A folder
-without a runtime keeps its schema and template for the change that adds the runtime. The one
-exception, `accepted_without_runtime`, is accepted by validation but still not offered.
+without a runtime keeps its schema and template for the change that adds the runtime.
 """
 
 from __future__ import annotations
@@ -34,10 +33,6 @@ class Component:
     package: str  # the component's folder as a package
     title: str  # what a person calls it (in /v1/meta)
     runtime: str | None = None  # "module:attribute" of the code that runs it, when it has any
-    # Accepted by validation although it has no runtime yet: only for FactoryTX's cloud transmit,
-    # which every FactoryTX configuration carries (the spec's examples and every served template
-    # have one). It is saved and shown as not running; /v1/meta still does not offer it.
-    accepted_without_runtime: bool = False
     # "module:function" of the component's own rules a schema cannot state (a SQL query naming
     # its state fields, Modbus registers that overlap): `checks(entry) -> list[Violation]`, with
     # json paths relative to the entry. Run only on an entry its schema accepts.
@@ -47,11 +42,6 @@ class Component:
     def offered(self) -> bool:
         """Whether /v1/config/templates and /v1/meta offer it: it has code that runs it."""
         return self.runtime is not None
-
-    @property
-    def accepted(self) -> bool:
-        """Whether validation lets a configuration use it."""
-        return self.offered or self.accepted_without_runtime
 
     @functools.cached_property
     def schema(self) -> dict[str, Any]:
@@ -110,7 +100,9 @@ COMPONENTS: tuple[Component, ...] = (
     Component(TRANSFORM, "checksum_record", f"{_P}.transforms.checksum_record", "Record Checksum",
               runtime=f"{_P}.transforms.checksum_record.transform:ChecksumRecordTransform"),
     Component(DATA_TRANSMIT, "remotedatapost", f"{_P}.transmits.remotedatapost", "Sight Machine Remote Data Post",
-              runtime=None, accepted_without_runtime=True),
+              runtime=f"{_P}.transmits.remotedatapost.transmit:RemoteDataPostTransmit"),
+    Component(DATA_TRANSMIT, "mqtt", f"{_P}.transmits.mqtt", "MQTT Broker",
+              runtime=f"{_P}.transmits.mqtt.transmit:MqttTransmit"),
 )
 
 

@@ -149,28 +149,22 @@ def core_log(server) -> list[str]:
     return (server.data_dir / "logs" / "factorytx_core.log").read_text().splitlines()
 
 
-def test_transmit_without_runtime_is_shown_not_running_and_not_counted(edge_server_factory, tmp_path):
+def test_a_transmit_runs_as_a_service_and_is_counted(edge_server_factory, tmp_path):
     server = edge_server_factory()
     config = configuration(tmp_path)
     violations = server.client.post("/v1/config/validate", config).json["response"]["violations"]
-    assert {"description": 'The transmit "remotedatapost" has no runtime on this appliance yet: it is saved but '
-                           "does not run, so nothing will be sent.",
-            "json_path": ["data_transmit", 0], "level": "warning"} in violations
-    post_config(server, config)  # a warning: it saves
+    assert [v for v in violations if v["json_path"] == ["data_transmit", 0]] == []  # no "cannot run" warning
+    post_config(server, config)
 
     services = server.client.get("/v1/status").json["response"]["factorytx"]["services"]
-    assert services["cloud"] == {
-        "status": "unknown", "component_type": "Transmit", "type": "remotedatapost", "poll_interval": 30.0,
-        "last_run": None, "records_in": 0, "records_out": 0, "error_count": 0,
-        "last_error": "not running: the remotedatapost transmit has no runtime on this appliance yet, so nothing "
-                      "is sent",
-        "last_error_time": None}
+    assert services["cloud"]["status"] == "running"
+    assert (services["cloud"]["component_type"], services["cloud"]["type"]) == ("Transmit", "remotedatapost")
     assert services["line_1"]["status"] == "running"
     started = [line for line in core_log(server) if "pipeline started:" in line]
-    # At start-up nothing is configured; after the save, the receiver runs and the transmit does not.
-    assert started[-1].endswith("edge.pipeline.scheduler INFO pipeline started: 1 of 2 services running")
-    assert any(line.endswith("transmit:cloud not running: the remotedatapost transmit has no runtime on this "
-                             "appliance yet, so nothing is sent") for line in core_log(server))
+    # At start-up nothing is configured; after the save, the receiver and the transmit run.
+    assert started[-1].endswith("edge.pipeline.scheduler INFO pipeline started: 2 of 2 services running")
+    transmits = server.client.get("/v1/status").json["response"]["last_data_transmit"]["transmits"]
+    assert transmits["cloud"]["records_queued"] == 0 and transmits["cloud"]["records_sent"] == 0
 
 
 def wait_for(predicate, timeout: float = 30.0):

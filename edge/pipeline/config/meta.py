@@ -2,8 +2,8 @@
 each the JSON Schema (from the component's schema.json) and an empty entry to start from.
 
 Objects: data_receiver and data_receiver_asset (subtype: the protocol), data_transmit (subtype
-ignored, as in FactoryTX), transforms (subtype: the transform_type). Only components the registry
-offers (those with a runtime) appear; data_transmit is listed only once its transmit can run.
+ignored, as in FactoryTX, unless it names another transmit type: mqtt), transforms (subtype:
+the transform_type). Only components the registry offers (those with a runtime) appear.
 
 A subtype is looked up without case, and the ids the FactoryTX documentation uses for our
 components are aliases of them (`SUBTYPE_ALIASES`): `?subtype=localfile_csv` is the localfile
@@ -61,9 +61,11 @@ def _known_objects() -> list[str]:
     return [o for o in OBJECTS if o != TRANSMIT or _transmit() is not None]
 
 
-def _transmit() -> registry.Component | None:
-    """The transmit /v1/meta describes (FactoryTX has one), when it can run."""
-    component = registry.find(registry.DATA_TRANSMIT, DEFAULT_TRANSMIT)
+def _transmit(subtype: str | None = None) -> registry.Component | None:
+    """The transmit /v1/meta describes, when it can run: FactoryTX has one and ignores the
+    subtype, so any subtype but another transmit's type (`mqtt`) means remotedatapost."""
+    named = registry.find(registry.DATA_TRANSMIT, subtype.strip().casefold()) if subtype else None
+    component = named if named is not None else registry.find(registry.DATA_TRANSMIT, DEFAULT_TRANSMIT)
     return component if component is not None and component.offered else None
 
 
@@ -79,7 +81,7 @@ def describe(object_id: str, subtype: str | None) -> dict:
                   "definitions": component.schema["definitions"]}
         schema_path = _path(component, "schema.json") + "#/definitions/stream"
         template, template_path = _new_asset(component)
-    elif object_id == TRANSMIT and (transmit := _transmit()) is not None:
+    elif object_id == TRANSMIT and (transmit := _transmit(subtype)) is not None:
         component = transmit
         schema, schema_path = component.schema, _path(component, "schema.json")
         template, template_path = _new_from_example(component, "transmit_name")

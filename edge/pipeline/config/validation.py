@@ -48,7 +48,7 @@ def _entry_violations(rules: Section, entry: Any, path: JsonPath) -> list[Violat
     component, problem = _component(rules, entry, path)
     if component is None:
         return [problem] if problem else []
-    # A component that cannot run is refused (or, accepted without a runtime, warned about), and
+    # A component that cannot run is refused, and
     # its entry still checked so every fault shows.
     found = [problem] if problem else []
     shape = schema_violations(component, entry, path)
@@ -75,14 +75,8 @@ def _component(rules: Section, entry: dict, path: JsonPath) -> tuple[registry.Co
     component = registry.find(rules.kind, type_name)
     if component is None:
         return None, error(type_path, f"No {rules.what} named {quoted(type_name)}.")
-    if not component.accepted:
+    if not component.offered:
         runnable = ", ".join(quoted(c.type_name) for c in registry.offered(rules.kind)) or "none"
         return component, error(type_path, f"The {rules.what} {quoted(type_name)} cannot run on this appliance yet "
                                            f"(it has no runtime); the {rules.what}s that run are: {runnable}.")
-    if not component.offered:
-        # Accepted without a runtime (the cloud transmit every FactoryTX configuration carries):
-        # it saves, but the user must know that it will not run.
-        consequence = "nothing will be sent" if rules.kind == registry.DATA_TRANSMIT else "nothing will be read"
-        return component, warning(path, f"The {rules.what} {quoted(type_name)} has no runtime on this appliance "
-                                        f"yet: it is saved but does not run, so {consequence}.")
     return component, None

@@ -38,6 +38,7 @@ class ComponentContext:
         self.historian_table: str = ports.historian_table  # the tag table those points go to
         self.books: Books = ports.books  # markers, receiver state, historian ledger
         self.data_dir: Path | None = ports.data_dir  # DATA_DIR, for files a component keeps
+        self.outboxes = ports.outboxes  # the transmits' outboxes (None in a program without them)
         self.name = name  # data_receiver_name / transmit_name
         self.component_type = component_type  # RECEIVER or TRANSMIT
         self.config = config  # this component's section of the configuration, secrets in clear

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from edge.catalog.historian_ledger import HistorianLedger
     from edge.catalog.markers import Markers
     from edge.catalog.receiver_state import ReceiverState
+    from edge.pipeline.outbox.outboxes import Outboxes
     from edge.store import TagStore
     from edge.store.schema import TableSchema
 
@@ -103,6 +104,7 @@ class ComponentPorts:
     historian: Historian
     historian_table: str  # HISTORIAN_TABLE: the tag table the pipeline's points go to
     books: Books
+    outboxes: Outboxes | None = None  # the transmits' outboxes: receivers append, transmits drain
     # DATA_DIR, for the files a component keeps beside the catalog (the OPC UA client
     # certificate); None where nothing may be kept (components then say they cannot).
     data_dir: Path | None = None

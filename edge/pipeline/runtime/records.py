@@ -81,7 +81,10 @@ class RecordStore:
         self.streams = list(streams)
         self.markers = StreamMarkers(context, self.streams)
         self.historian = HistorianSink(context.historian, context.historian_table)
-        self.sinks: list[Sink] = [self.historian]  # an outbox for transmits joins here
+        self.sinks: list[Sink] = [self.historian]
+        outbox = context.outboxes.sink(context.full_config) if context.outboxes is not None else None
+        if outbox is not None:  # the transmits' outboxes: durable in the same step as the historian
+            self.sinks.append(outbox)
 
     def batch_key(self, stream: RecordStream, *identity: str) -> str:
         """The batch key of a batch `identity` names at its source (the state before it, a

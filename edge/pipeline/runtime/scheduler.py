@@ -157,11 +157,17 @@ class Scheduler:
         return {"status": self._overall(), "services": shown}
 
     def last_data_transmit(self) -> dict[str, Any]:
-        """What a transmit last sent and when; {} until one has sent something."""
+        """What a transmit last sent and when ({} until one has sent something), and under
+        `transmits` each configured transmit's outbox (see `Outbox.status`)."""
         if self._last_transmit is None:
             stored = self._runtime_state.get(LAST_TRANSMIT_KEY)
             self._last_transmit = json.loads(stored) if stored else {}
-        return dict(self._last_transmit)
+        shown = dict(self._last_transmit)
+        names = [spec.name for spec in configured_services(self._configuration.body())
+                 if spec.component_type == TRANSMIT]
+        if names and self._ports.outboxes is not None:
+            shown["transmits"] = self._ports.outboxes.status(names)
+        return shown
 
     @property
     def running(self) -> bool:

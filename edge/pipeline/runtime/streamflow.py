@@ -8,8 +8,8 @@ configuration's `transforms` whose filter_stream matches, in order. Patterns are
 
 A transform is a class built from its configuration entry (ValueError for unusable options)
 with `apply(batch, warn) -> RecordBatch`; `warn(text)` raises a warning marker for it. A sink
-(the historian today; an outbox for transmits later) has `deliver(batch, batch_key, warn) ->
-int`; every sink gets every batch after the transforms.
+(the historian; the transmits' outboxes, `edge.pipeline.outbox`) has
+`deliver(batch, batch_key, warn) -> int`; every sink gets every batch after the transforms.
 """
 
 from __future__ import annotations

@@ -54,7 +54,10 @@ class FileReceiver:
         self.name = context.name
         self.delete_completed = bool(config.get("delete_completed", False))
         self.sink = HistorianSink(context.historian, context.historian_table)
-        self.sinks = [self.sink]  # an outbox for transmits joins here
+        self.sinks = [self.sink]
+        outbox = context.outboxes.sink(context.full_config) if context.outboxes is not None else None
+        if outbox is not None:  # the transmits' outboxes: durable in the same step as the historian
+            self.sinks.append(outbox)
         self.read_ahead = ReadAhead()
         self.chunks = ChunkReader(self.read_ahead, CHUNK_BYTES)
         self.ahead = ChunksAhead(self.chunks)

@@ -407,18 +407,21 @@ def test_transmit_that_sent_records_becomes_last_data_transmit_and_is_kept(app, 
     scheduler = make_scheduler()
     scheduler.start()
     JOURNAL.wait_for(lambda: JOURNAL.polls["quiet"] >= 2 and JOURNAL.polls["r"] >= 2)
-    assert scheduler.last_data_transmit() == {}  # receivers and empty passes do not count
+    shown = scheduler.last_data_transmit()
+    assert shown.pop("transmits")["quiet"]["records_queued"] == 0  # each transmit's outbox
+    assert shown == {}  # receivers and empty passes do not count
 
     save(app, config([], [transmit("cloud", records=7)]))
     scheduler.reload()
     JOURNAL.wait_for(lambda: JOURNAL.polls["cloud"] >= 1)
     sent = scheduler.last_data_transmit()
+    assert set(sent.pop("transmits")) == {"cloud"}
     assert sent["transmit_name"] == "cloud"
     assert sent["transmit_type"] == "counting"
     assert sent["records"] == 7
     assert UTC_TEXT.match(sent["timestamp"])
     scheduler.stop()
-    assert json.loads(app.runtime_state.get(LAST_TRANSMIT_KEY)) == scheduler.last_data_transmit()
+    assert json.loads(app.runtime_state.get(LAST_TRANSMIT_KEY)) == sent
     assert make_scheduler().last_data_transmit() == scheduler.last_data_transmit()
 
 

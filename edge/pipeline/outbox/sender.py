@@ -1,0 +1,77 @@
+"""The half of a transmit runtime that drains its outbox: send, confirm, back off.
+
+A transmit subclasses `OutboxSender` and implements `send(take)`, which returns only once the
+destination confirmed every record of the take and raises `TransmitFailure` otherwise. Each
+poll sends take after take, back to back while records are queued, so a backlog drains at
+the destination's pace; a take leaves the outbox only after `send` returned. A failure ends
+the poll: it is kept as the outbox's last_error and raised, so the service shows it; before
+the next try the thread waits `poll_interval * 2^(failures-1)` seconds (capped at
+BACKOFF_MAX_SECONDS) with jitter (0.5 to 1 times that), of which the scheduler's own
+poll_interval wait is part. The first success resets the backoff.
+"""
+
+from __future__ import annotations
+
+import random
+
+from edge.pipeline.outbox.outbox import Take
+from edge.pipeline.runtime.context import ComponentContext, PollResult
+
+BACKOFF_MAX_SECONDS = 300.0
+
+
+class TransmitFailure(Exception):
+    """The destination did not confirm a take; `auth` when it refused the credentials."""
+
+    def __init__(self, text: str, auth: bool = False):
+        super().__init__(text)
+        self.auth = auth
+
+
+class OutboxSender:
+    max_records = 1000  # records per take
+    max_bytes = 4 * 1024 * 1024  # queued bytes per take, about
+
+    def __init__(self, context: ComponentContext):
+        if context.outboxes is None:
+            raise RuntimeError("this program has no outboxes to send from")
+        self.context = context
+        self.outbox = context.outboxes.outbox(context.name)
+        self.failures = 0
+        self.poll_interval = float(context.config.get("poll_interval") or 30)
+
+    def send(self, take: Take) -> None:
+        raise NotImplementedError
+
+    def poll(self) -> PollResult:
+        sent = 0
+        while not self.context.stop.is_set():
+            take = self.outbox.take(self.max_records, self.max_bytes)
+            if take is None:
+                break
+            try:
+                self.send(take)
+            except TransmitFailure as exc:
+                raise self._failed(exc) from None  # the service thread logs it as the pass's failure
+            self.outbox.confirm(take)
+            sent += take.records
+            self.failures = 0
+        return PollResult(records_out=sent)
+
+    def backoff_seconds(self) -> float:
+        """The wait before the next try after `failures` failures in a row (jitter included)."""
+        base = min(BACKOFF_MAX_SECONDS, self.poll_interval * 2 ** max(self.failures - 1, 0))
+        return base * random.uniform(0.5, 1.0)
+
+    def _failed(self, exc: TransmitFailure) -> TransmitFailure:
+        """Records the failure and waits out the backoff; returns what the pass raises."""
+        self.failures += 1
+        text = f"authentication failed: {exc}" if exc.auth else str(exc)
+        self.outbox.record_error(text)
+        extra = self.backoff_seconds() - self.poll_interval  # the scheduler waits poll_interval itself
+        if extra > 0:
+            self.context.stop.wait(extra)
+        return TransmitFailure(f"{text} (try {self.failures}; the records stay queued)", auth=exc.auth)
+
+    def close(self) -> None:
+        pass
