@@ -163,17 +163,17 @@ def test_name_longer_than_the_name_column_refuses_the_line():
 
 def test_tags_are_sorted_into_the_name_so_one_series_is_one_tag():
     found, _ = points("cpu,region=eu,host=a usage=1,idle=2 1\ncpu,host=a,region=eu usage=3 2")
-    assert found == [("cpu,host=a,region=eu.usage", 1, 1.0), ("cpu,host=a,region=eu.idle", 1, 2.0),
-                     ("cpu,host=a,region=eu.usage", 2, 3.0)]
+    assert found == [("cpu.host=a.region=eu.usage", 1, 1.0), ("cpu.host=a.region=eu.idle", 1, 2.0),
+                     ("cpu.host=a.region=eu.usage", 2, 3.0)]
 
 
 def test_escaped_comma_and_space_in_measurement():
-    assert points("my\\ cpu\\,x v=1 1")[0] == [("my\\ cpu\\,x.v", 1, 1.0)]
+    assert points("my\\ cpu\\,x v=1 1")[0] == [("my cpu,x.v", 1, 1.0)]
 
 
 def test_escaped_comma_equals_space_in_tag_key_and_value():
     found, _ = points("m,t\\ k\\=1=v\\,a\\ b\\=c f=1 1")
-    assert found == [("m,t\\ k\\=1=v\\,a\\ b\\=c.f", 1, 1.0)]
+    assert found == [("m.t k\\=1=v,a b=c.f", 1, 1.0)]
 
 
 def test_escaped_comma_equals_space_in_field_key():
@@ -186,15 +186,19 @@ def test_dot_and_backslash_in_field_key_are_escaped_in_the_name():
 
 
 def test_backslash_before_other_characters_is_itself():
-    assert points("m\\x,t=a\\b v=1 1")[0] == [("m\\\\x,t=a\\\\b.v", 1, 1.0)]
+    assert points("m\\x,t=a\\b v=1 1")[0] == [("m\\\\x.t=a\\\\b.v", 1, 1.0)]
 
 
 def test_equals_sign_in_measurement_is_plain():
     assert points("a=b v=1 1")[0] == [("a=b.v", 1, 1.0)]
 
 
+def test_dots_in_measurement_and_tags_are_escaped_in_the_name():
+    assert points("sys.cpu,dc=eu.1 v=1 1")[0] == [("sys\\.cpu.dc=eu\\.1.v", 1, 1.0)]
+
+
 def test_unicode_names_and_values():
-    assert points("température,lieu=Zürich °C=21.5 1")[0] == [("température,lieu=Zürich.°C", 1, 21.5)]
+    assert points("température,lieu=Zürich °C=21.5 1")[0] == [("température.lieu=Zürich.°C", 1, 21.5)]
 
 
 def test_many_lines_keep_order_and_types():
@@ -203,4 +207,4 @@ def test_many_lines_keep_order_and_types():
     assert len(parsed.names) == 2000
     assert np.array_equal(parsed.times[::2], np.arange(1000) * 10**9)
     assert np.array_equal(parsed.values[1::2], np.arange(1000) + 0.5)
-    assert parsed.names[2] == "m,h=h1.v"
+    assert parsed.names[2] == "m.h=h1.v"

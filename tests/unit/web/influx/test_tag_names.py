@@ -7,14 +7,14 @@ from edge.web.influx.tag_names import tag_name
 
 
 def test_the_documented_examples():
-    assert tag_name("cpu", [("region", "eu"), ("host", "a")], "usage_idle") == "cpu,host=a,region=eu.usage_idle"
+    assert tag_name("cpu", [("region", "eu"), ("host", "a")], "usage_idle") == "cpu.host=a.region=eu.usage_idle"
     assert tag_name("cpu", [], "usage_idle") == "cpu.usage_idle"
 
 
 def test_dots_in_measurement_tags_and_field_do_not_collide():
     names = {tag_name("a.b", [], "c"), tag_name("a", [], "b.c"), tag_name("a", [("b", "x")], "c"),
-             tag_name("a,b=x", [], "c"), tag_name("a\\", [], "c"), tag_name("a", [], "\\c")}
-    assert len(names) == 6
+             tag_name("a.b=x", [], "c"), tag_name("a", [("b=x", "y")], "c"), tag_name("a", [("b", "x=y")], "c"), tag_name("a\\", [], "c"), tag_name("a", [], "\\c")}
+    assert len(names) == 8
 
 
 def test_random_components_never_collide():
