@@ -26,7 +26,9 @@ are spread to the points with numpy.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+import operator
 import re
 
 import numpy as np
@@ -62,14 +64,27 @@ class BadLine:
 
 @dataclasses.dataclass
 class ParsedBody:
-    """The numeric points of a body, one entry per point, and what was left out."""
-    names: list[str]
-    times: np.ndarray  # int64 ns
-    values: np.ndarray  # float64
+    """The numeric points of a body in the order written, and what was left out."""
+    tags: list[str]  # the distinct tag names
+    codes: np.ndarray  # per point: its tag's index in `tags`
+    times: np.ndarray  # per point: int64 ns
+    values: np.ndarray  # per point: float64
     lines: int  # lines holding a point (not blank, not a comment)
     strings_skipped: int
     bad_lines: list[BadLine]
     bad_line_count: int
+
+    @property
+    def names(self) -> list[str]:
+        """The tag name of each point."""
+        return [self.tags[c] for c in self.codes.tolist()]
+
+    def by_tag(self) -> tuple[list[str], list[np.ndarray], list[np.ndarray]]:
+        """(tags, times per tag, values per tag), each tag's points in the order written: what
+        `TagTable.append_by_tag` takes."""
+        order = np.argsort(self.codes, kind="stable")
+        bounds = np.searchsorted(self.codes[order], np.arange(1, len(self.tags)))
+        return (self.tags, np.split(self.times[order], bounds), np.split(self.values[order], bounds))
 
 
 class LineError(ValueError):
@@ -144,8 +159,15 @@ class _FieldKeys(dict):
 
 def parse_body(text: str, now_ns: int, precision: str, max_name_bytes: int) -> ParsedBody:
     """The points of a line-protocol body. `precision` must be a key of PRECISIONS; a line
-    whose tag name would exceed `max_name_bytes` (the table's name column) is a bad line."""
+    whose tag name would exceed `max_name_bytes` (the table's name column) is a bad line.
+
+    A body of plain lines (no escapes, strings or comments: what collectors send most) is
+    read section by section for all its lines at once (`_parse_plain`); anything that path
+    does not take whole - a bad line included - is read line by line."""
     scale = PRECISIONS[precision]
+    plain = _parse_plain(text, now_ns, scale, max_name_bytes)
+    if plain is not None:
+        return plain
     series_cache, field_keys, values_cache = _Series(), _FieldKeys(), _Values()
     names_ok: set[str] = set()
     names: list[str] = []
@@ -190,7 +212,130 @@ def parse_body(text: str, now_ns: int, precision: str, max_name_bytes: int) -> P
             line_times.append(when)
             fields_per_line.append(len(line_names))
     times = np.repeat(np.array(line_times, dtype=np.int64), np.array(fields_per_line, dtype=np.int64))
-    return ParsedBody(names, times, np.array(values, dtype=np.float64), lines, strings, bad, bad_count)
+    index: dict[str, int] = {}
+    codes = np.array([index.setdefault(n, len(index)) for n in names], dtype=np.int64)
+    return ParsedBody(list(index), codes, times, np.array(values, dtype=np.float64), lines, strings, bad,
+                      bad_count)
+
+
+# One plain line: series key, fields, optional timestamp, separated by blanks.
+_PLAIN_LINE = re.compile(r"^[ \t]*(\S+)[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t\r]*$", re.MULTILINE)
+_NOT_FLOAT_OR_INT = str.maketrans("", "", "0123456789.eE+-i\n")
+_TWO_EQUALS = re.compile(r"=[^,]*=")
+_NOT_AN_INTEGER = re.compile(r"[.eE+][^\n]*i\n")
+_NOT_TIME = str.maketrans("", "", "0123456789-")
+
+
+def _parse_plain(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
+    """The body read a section at a time over all lines, or None when it is not plain: every
+    line well-formed, no backslash, quote or comment, numbers floats or integers (others
+    through the value cache). The result is the one the line-by-line path gives."""
+    if "\\" in text or '"' in text or "#" in text:
+        return None
+    lines = text.split("\n")
+    if lines and not lines[-1].strip():
+        lines.pop()
+    if not lines or "" in lines:
+        return None
+    sections = _plain_sections(text, lines)
+    if sections is None:
+        return None
+    keys, fields, stamps = sections
+    series = _Series()
+    prefixes = list(map(series.__getitem__, keys))
+    if any(isinstance(p, LineError) for p in series.values()):
+        return None
+    counts = np.fromiter(map(str.count, fields, itertools.repeat(",")), np.int64, len(fields)) + 1
+    joined = ",".join(fields)
+    # Every field exactly `key=value` (neither holds "=" or "," in a plain line): as many "="
+    # as fields, and no two in one field.
+    if joined.count("=") != joined.count(",") + 1 or _TWO_EQUALS.search(joined):
+        return None
+    parts = joined.replace("=", ",").split(",")
+    field_keys, raw_values = parts[0::2], parts[1::2]
+    if "" in field_keys or "" in raw_values:
+        return None
+    values = _plain_values(raw_values)
+    if values is None:
+        return None
+    times = _plain_times(stamps, now_ns, scale)
+    if times is None:
+        return None
+    # Each point's tag as a number: its series (by the line's key text) and its field key, each
+    # numbered by where it first occurs; names are built once per distinct pair.
+    series_index: dict[str, int] = {}
+    line_series = np.fromiter(map(series_index.setdefault, keys, itertools.count()), np.int64, len(keys))
+    field_index: dict[str, int] = {}
+    point_fields = np.fromiter(map(field_index.setdefault, field_keys, itertools.count()), np.int64,
+                               len(field_keys))
+    pair = np.repeat(line_series, counts) * (len(field_keys) + 1) + point_fields
+    distinct, first, codes = np.unique(pair, return_index=True, return_inverse=True)
+    escaped = _FieldKeys()
+    line_of_first = np.searchsorted(np.cumsum(counts), first, "right").tolist()
+    tags = [prefixes[line] + FIELD_SEPARATOR + escaped[field_keys[i]]
+            for line, i in zip(line_of_first, first.tolist())]
+    if any(len(n.encode("utf-8")) > max_name_bytes for n in tags):
+        return None
+    return ParsedBody(tags, codes.astype(np.int64), np.repeat(times, counts), values, len(lines), 0, [], 0)
+
+
+def _plain_sections(text: str, lines: list[str]) -> tuple | None:
+    """(keys, fields, timestamps) of the lines, each a sequence with one entry per line."""
+    if "\t" not in text and "\r" not in text and "  " not in text and " \n" not in text and "\n " not in text \
+            and text[0] != " " and text.rstrip("\n")[-1] != " ":
+        # Single spaces only: the sections are the words, three (or two) to a line.
+        spaces = set(map(str.count, lines, itertools.repeat(" ")))
+        words = text.split()
+        if spaces == {2}:
+            return words[0::3], words[1::3], words[2::3]
+        if spaces == {1}:
+            return words[0::2], words[1::2], ("",) * len(lines)
+    found = _PLAIN_LINE.findall(text)
+    if len(found) != len(lines):
+        return None
+    return tuple(zip(*found))
+
+
+def _plain_values(raw: list[str]) -> np.ndarray | None:
+    """Floats and integers (`1i`) converted in bulk; booleans and the rest one distinct text
+    at a time; None if any is not a number (a string, a bad value)."""
+    joined = "\n".join(raw) + "\n"
+    if not joined.translate(_NOT_FLOAT_OR_INT):
+        if "i" in joined:
+            # An integer is digits with an optional minus: one with a point, an exponent or a
+            # plus is refused (by the line-by-line path, which names it), and one of 19 digits
+            # or more may be beyond int64. The others are exact as the double of their text.
+            if _NOT_AN_INTEGER.search(joined) or max(map(len, raw)) > 19:
+                return None
+            joined = joined.replace("i\n", "\n")
+        try:
+            values = np.array(list(map(float, joined[:-1].split("\n"))), dtype=np.float64)
+        except ValueError:
+            return None
+        if not np.isfinite(values).all():
+            return None
+        return values
+    converted = list(map(_Values().__getitem__, raw))
+    if set(map(type, converted)) != {float}:
+        return None
+    return np.array(converted, dtype=np.float64)
+
+
+def _plain_times(stamps: tuple[str, ...], now_ns: int, scale: int) -> np.ndarray | None:
+    """Line times in ns (an empty stamp: `now_ns`); None if any is not a valid timestamp."""
+    if "" in stamps:
+        if any(stamps):
+            return None
+        return np.full(len(stamps), now_ns, dtype=np.int64)
+    if "".join(stamps).translate(_NOT_TIME) or any(s == "-" or "-" in s[1:] for s in stamps if "-" in s):
+        return None
+    try:
+        numbers = list(map(int, stamps))
+    except ValueError:
+        return None
+    if min(numbers) * scale <= INT64_MIN or max(numbers) * scale > INT64_MAX:
+        return None
+    return np.array(numbers, dtype=np.int64) * scale
 
 
 def _lines(text: str):

@@ -74,7 +74,7 @@ def build(ports: HistorianPorts, max_request_size: int) -> bottle.Bottle:
             raise EdgeError(MB_BAD_REQUEST, f"invalid precision {precision!r}: use n, u, ms, s, m or h")
         text = _body_text(max_request_size)
         parsed = parse_body(text, time.time_ns(), precision, table.schema.name_column.length)
-        stored = table.append(parsed.names, parsed.times, parsed.values) if parsed.names else 0
+        stored = table.append_by_tag(*parsed.by_tag()) if parsed.tags else 0
         if parsed.strings_skipped or parsed.bad_line_count:
             log.info("influx write to %s: %d point(s) stored, %d string field(s) skipped, %d bad line(s)",
                      table.name, stored, parsed.strings_skipped, parsed.bad_line_count)
