@@ -70,6 +70,10 @@ USER_EXISTS = _machbase(2210, "USER_EXISTS", "User already exists.")
 USER_NOT_FOUND = _machbase(2211, "USER_NOT_FOUND", "User does not exist.")
 LAST_ADMIN = _machbase(2212, "LAST_ADMIN", "The last admin cannot be removed or demoted.")
 INVALID_USER = _machbase(2213, "INVALID_USER", "Invalid user name, password or role.")
+# Retention policies (CREATE/DROP RETENTION, ALTER TABLE ... ADD/DROP RETENTION).
+RETENTION_EXISTS = _machbase(2240, "RETENTION_EXISTS", "Retention policy already exists.")
+RETENTION_NOT_FOUND = _machbase(2241, "RETENTION_NOT_FOUND", "Retention policy does not exist.")
+RETENTION_IN_USE = _machbase(2242, "RETENTION_IN_USE", "Retention policy is used by a table.")
 STORAGE_FAILURE = _machbase(2900, "STORAGE_FAILURE", "Storage failure, nothing of the request was kept")
 
 # Machbase: the HTTP envelope ------------------------------------------------------------------
