@@ -114,7 +114,10 @@ class SqlEngine:
         self._lock = threading.Lock()
         self._log_tables: tuple[int, list[SqlTable]] | None = None
         self._closed = False
-        self._state()  # creates data.db and fails early if it cannot
+        # Creates data.db and fails early if it cannot. The read makes SQLite create the WAL's
+        # -wal and -shm files now, while there is room, and this first connection keeps them:
+        # a thread opening its connection later, when the disk is full, needs them to exist.
+        self._state().conn.execute("SELECT count(*) FROM main.sqlite_schema").fetchall()
 
     # Connections ---------------------------------------------------------------------------
 

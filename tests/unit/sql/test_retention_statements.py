@@ -27,7 +27,7 @@ def test_create_attach_view_run_and_read_back(historian):
     assert len(jobs) == 1 and jobs[0][:4] == ("SYS", "TAG", "KEEP_WEEK", "WAITING") and jobs[0][4] is None
     times = [NOW - d * DAY_NS for d in (30, 8, 6, 0)]
     historian.append("TAG", "sensor", times, [1.0, 2.0, 3.0, 4.0])
-    historian.store.retention.run_due(NOW + HOUR_NS + 10**9)
+    historian.store.retention.run_due(time.time_ns() + HOUR_NS + 10**9)  # an interval after it was added
     assert [r[0] for r in historian.rows("SELECT value FROM tag WHERE name = 'sensor' ORDER BY time")] == [3.0, 4.0]
     assert historian.rows("SELECT row_count FROM v$tag_stat WHERE name = 'sensor'") == [(2,)]
     deleted = historian.rows("SELECT deleted_rows, state, error FROM v$retention_job WHERE table_name = 'TAG'")
