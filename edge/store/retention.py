@@ -39,6 +39,9 @@ INTERVAL_UNITS = ("DAY", "HOUR")
 MAX_COUNT = 100_000  # days, months or hours: far beyond any use, and far within int64 ns
 NAME_BYTES = 40
 WAITING, RUNNING = "WAITING", "RUNNING"
+# How often the housekeeping thread reads the jobs from the catalog when none is due: a change
+# made through this store is seen at once; one made by another process (`edge sql`) within this.
+RECHECK_NS = 60 * 10**9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +87,7 @@ class Retention:
         self._table_names = table_names
         self._running: set[str] = set()
         self._lock = threading.Lock()  # one run at a time (housekeeping, or a caller of run_now)
+        self._next_check = 0  # ns: when `run_due` reads the jobs again (0: at its next call)
 
     # Policies --------------------------------------------------------------------------------
 
@@ -144,6 +148,7 @@ class Retention:
                                               f"ALTER TABLE {table.name} DROP RETENTION first.")
             conn.execute("INSERT INTO tag_table_retention (table_id, policy, added_at) VALUES (?, ?, ?)",
                          (table.table_id, upper, time.time_ns() if now_ns is None else int(now_ns)))
+        self._next_check = 0
 
     def detach(self, table_name: str) -> None:
         """ALTER TABLE t DROP RETENTION."""
@@ -170,10 +175,15 @@ class Retention:
         """Runs every job whose interval has passed (the housekeeping thread calls this);
         returns the rows deleted."""
         now = time.time_ns() if now_ns is None else int(now_ns)
+        if now < self._next_check:
+            return 0
         deleted = 0
-        for job in self.jobs():
+        jobs = self.jobs()
+        for job in jobs:
             if job.next_run <= now:
                 deleted += self._run(job, now)
+        upcoming = [job.next_run for job in self.jobs()] if deleted or jobs else []
+        self._next_check = min(upcoming + [now + RECHECK_NS])
         return deleted
 
     def run_now(self, table_name: str, now_ns: int | None = None) -> int:
