@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-READING_ORDER = ("00-intro", "ftx-config", "ftx-control", "pipeline", "machiot", "sql", "store", "appliance",
-                 "architecture")
+READING_ORDER = ("00-intro", "ftx-config", "ftx-control", "pipeline", "machiot", "influx", "sql", "store",
+                 "appliance", "architecture")
 PLACEHOLDER = "SETTINGS_TABLE"
 
 
