@@ -261,10 +261,11 @@ def _parse_plain(text: str, now_ns: int, scale: int, max_name_bytes: int) -> Par
     times = _plain_times(stamps, now_ns, scale)
     if times is None:
         return None
-    # Each point's tag as a number: its series (by the line's key text) and its field key, each
-    # numbered by where it first occurs; names are built once per distinct pair.
+    # Each point's tag as a number: its series (by its name: one series written with its tags
+    # in two orders is one) and its field key, each numbered by where it first occurs; names
+    # are built once per distinct pair.
     series_index: dict[str, int] = {}
-    line_series = np.fromiter(map(series_index.setdefault, keys, itertools.count()), np.int64, len(keys))
+    line_series = np.fromiter(map(series_index.setdefault, prefixes, itertools.count()), np.int64, len(keys))
     field_index: dict[str, int] = {}
     point_fields = np.fromiter(map(field_index.setdefault, field_keys, itertools.count()), np.int64,
                                len(field_keys))

@@ -208,3 +208,42 @@ def test_many_lines_keep_order_and_types():
     assert np.array_equal(parsed.times[::2], np.arange(1000) * 10**9)
     assert np.array_equal(parsed.values[1::2], np.arange(1000) + 0.5)
     assert parsed.names[2] == "m.h=h1.v"
+
+
+# -- the bulk path for plain bodies gives what the line-by-line path gives --------------------
+
+def line_by_line(body: str, precision: str = "", max_name_bytes: int = 200):
+    from unittest import mock
+
+    with mock.patch("edge.web.influx.line_protocol._parse_plain", return_value=None):
+        return parse_body(body, NOW, precision, max_name_bytes)
+
+
+def same(a, b) -> bool:
+    return (a.names == b.names and a.times.tolist() == b.times.tolist() and a.values.tolist() == b.values.tolist()
+            and (a.lines, a.strings_skipped, a.bad_line_count) == (b.lines, b.strings_skipped, b.bad_line_count))
+
+
+def test_one_series_written_with_its_tags_in_two_orders_keeps_the_order_written():
+    body = "cpu,a=1,b=2 v=1 10\ncpu,b=2,a=1 v=2 5\ncpu,a=1,b=2 v=3 20"
+    parsed = parse_body(body, NOW, "", 200)
+    assert parsed.tags == ["cpu.a=1.b=2.v"]
+    tags, times, values = parsed.by_tag()
+    assert times[0].tolist() == [10, 5, 20] and values[0].tolist() == [1.0, 2.0, 3.0]
+    assert same(parsed, line_by_line(body))
+
+
+def test_random_plain_bodies_read_alike_in_bulk_and_line_by_line():
+    import random
+
+    rng = random.Random(5)
+    values = ["1", "-2.5", "3i", "-4i", "1e3", "t", "F", "7u", "0.125", "9007199254740993i", "+2"]
+    for _ in range(300):
+        lines = []
+        for _ in range(rng.randint(1, 12)):
+            tags = "".join(f",{k}={rng.choice('xyz')}" for k in rng.sample("abc", rng.randint(0, 3)))
+            fields = ",".join(f"{rng.choice('fgh')}={rng.choice(values)}" for _ in range(rng.randint(1, 3)))
+            stamp = f" {rng.randint(-5, 10**12)}" if rng.random() < 0.9 else ""
+            lines.append(f"m{rng.randint(0, 2)}{tags} {fields}{stamp}")
+        body = "\n".join(lines) + rng.choice(["", "\n"])
+        assert same(parse_body(body, NOW, "ms", 200), line_by_line(body, "ms")), body
