@@ -21,7 +21,7 @@ MIN_CHUNK_BYTES = 64 << 10
 MAX_CHUNK_BYTES = 64 << 20
 SYNCFS_THRESHOLD = 256
 PAGE = 4096
-MAX_ALLOCATION_SLACK = 8 << 20  # allocated ahead of need: an eighth of the file, at most this
+MAX_ALLOCATION_SLACK = 8 << 20  # allocated ahead of need: as much as the file holds, at most this
 _IOV_BATCH = 512  # buffers per pwritev, below every system's IOV_MAX (1024 on Linux)
 
 
@@ -62,7 +62,10 @@ class ColumnFile:
             return
         start = max(self.allocated, written_rows) * self.itemsize
         need = rows * self.itemsize
-        end = -(-(need + min(max(need // 8, PAGE), MAX_ALLOCATION_SLACK)) // PAGE) * PAGE
+        # Doubling (up to MAX_ALLOCATION_SLACK at a time): a few calls per tag, and at most
+        # about as much allocated ahead as the tag holds.
+        ahead = min(max(self.allocated * self.itemsize, PAGE), MAX_ALLOCATION_SLACK)
+        end = -(-max(need, self.allocated * self.itemsize + ahead) // PAGE) * PAGE
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             os.posix_fallocate(fd, start, end - start)
