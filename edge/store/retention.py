@@ -177,6 +177,7 @@ class Retention:
         now = time.time_ns() if now_ns is None else int(now_ns)
         if now < self._next_check:
             return 0
+        self._next_check = now + RECHECK_NS  # also when reading the jobs fails: a minute later
         deleted = 0
         jobs = self.jobs()
         for job in jobs:
