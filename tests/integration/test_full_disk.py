@@ -88,6 +88,9 @@ def test_full_disk_refuses_writes_clearly_keeps_reads_and_acknowledged_points(ed
         assert stored(client, "before") == acknowledged
         assert client.get("/machiot/v1/tags/list/TAG").status == 200
 
+        influx = client.request("POST", "/write?precision=s", body=b"full v=1 1", headers={"Content-Type": "text/plain"})
+        assert influx.status == 507 and "disk" in influx.json["error"], influx.body
+
         # The catalog too: a configuration save answers in the FactoryTX envelope.
         config = {"data_receiver": [], "transforms": [], "data_transmit": []}
         saved = client.post("/v1/config", config)

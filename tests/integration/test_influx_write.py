@@ -127,3 +127,22 @@ def test_influxdb_client_from_pypi_writes_to_the_box(edge_server):
     assert [r[1] for r in raw_points(edge_server.client, "pyclient.line=2.site=north.ok")] == [1.0, 0.0] * 25
     assert len(raw_points(edge_server.client, "pyclient.line=2.site=north.count")) == 50
     db.close()
+
+
+def test_a_reader_may_not_write_and_gets_403_in_influx_form(client):
+    created = client.get("/machbase?q=" + urllib.parse.quote("CREATE USER influxreader IDENTIFIED BY 'pw-reader'"))
+    assert created.json["error_code"] == 0, created.body
+    response = write(client, "m v=1 1", query="db=TAG&u=influxreader&p=pw-reader", auth=False)
+    assert response.status == 403 and set(response.json) == {"error"}
+
+
+def test_query_answers_where_data_is_read(client):
+    response = client.request("POST", "/query?q=CREATE+DATABASE+telegraf", auth=None)
+    assert response.status == 401  # credentials first, as everywhere
+    response = client.request("POST", "/query?q=CREATE+DATABASE+telegraf")
+    assert response.status == 501 and "/machbase" in response.json["error"]
+
+
+def test_ping_head(client):
+    response = client.request("HEAD", "/ping", auth=None)
+    assert response.status == 204

@@ -1,4 +1,5 @@
-"""The InfluxDB 1.x HTTP API of the box: `POST /write` (line protocol) and `/ping`.
+"""The InfluxDB 1.x HTTP API of the box: `POST /write` (line protocol) and `/ping`; `/query`
+answers that queries are made with SQL at /machbase.
 
 Answers as InfluxDB 1.8 does: 204 and no body when every line was stored; 400 with
 `{"error": "..."}` naming the bad lines (the good lines of the body are stored, as InfluxDB
@@ -19,14 +20,14 @@ import zlib
 
 import bottle
 
-from edge.errors import MB_BAD_REQUEST, MB_TOO_LARGE, TABLE_NOT_FOUND, EdgeError
+from edge.errors import MB_BAD_REQUEST, MB_TOO_LARGE, NOT_SUPPORTED, TABLE_NOT_FOUND, EdgeError
 from edge.web.envelope import MACHBASE, Flavour, json_app
 from edge.web.influx.line_protocol import PRECISIONS, ParsedBody, parse_body
 from edge.web.ports import HistorianPorts
 
 log = logging.getLogger("edge.web")
 
-PREFIXES = ("/write", "/ping")
+PREFIXES = ("/write", "/ping", "/query")
 OPEN_PATHS = frozenset({"/ping"})  # answered without credentials, as InfluxDB does
 VERSION = "1.8.10"  # the InfluxDB release whose /write and /ping this API follows
 
@@ -65,6 +66,13 @@ def build(ports: HistorianPorts, max_request_size: int) -> bottle.Bottle:
                 bottle.response.set_header(name, value)
             return {"version": VERSION}
         raise bottle.HTTPResponse(status=204, headers=dict(_headers()))
+
+    @web.route("/query", method=["GET", "POST"])
+    def query():
+        # Telegraf asks for CREATE DATABASE here unless told not to; a client that reads gets
+        # told where the data is read.
+        raise EdgeError(NOT_SUPPORTED, "this server takes InfluxDB writes only (/write); tables are made and data "
+                                       "is queried with SQL at /machbase", 501)
 
     @web.post("/write")
     def write():
