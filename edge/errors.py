@@ -102,8 +102,9 @@ FTX_REQUEST_TIMEOUT = _factorytx(408, "FTX_REQUEST_TIMEOUT", "The request did no
 FTX_HEADERS_TOO_LARGE = _factorytx(431, "FTX_HEADERS_TOO_LARGE", "Request line and headers too large")
 FTX_NOT_IMPLEMENTED = _factorytx(501, "FTX_NOT_IMPLEMENTED", "Not implemented")
 FTX_UNAVAILABLE = _factorytx(503, "FTX_UNAVAILABLE", "Too many connections; try again later")
-# The server could not do what was asked (pipeline control, restream, anything unexpected).
+# The disk of the data directory had no room for what the request writes.
 FTX_INSUFFICIENT_STORAGE = _factorytx(507, "FTX_INSUFFICIENT_STORAGE", "The disk of the data directory is full")
+# The server could not do what was asked (pipeline control, restream, anything unexpected).
 FTX_INTERNAL = _factorytx(500, "FTX_INTERNAL", "Internal error; see factorytx_web.log")
 
 

@@ -4,9 +4,10 @@ through a numpy memmap.
 The file grows in chunks (ftruncate: sparse, so the chunk costs no disk until written) so the
 reader's map stays valid for many appends. The disk blocks for rows an append is about to
 acknowledge are allocated first (`allocate`, before the batch is logged): a full disk then
-fails the append, never the later write of acknowledged rows to this file. Rows below the published length never change, so a
-map taken by a reader stays correct while the writer appends; a rewrite (delete) goes to a new
-file of the next generation and the old one is only unlinked, never shrunk under a live map.
+fails the append, never the later write of acknowledged rows to this file. Rows below the
+published length never change, so a map taken by a reader stays correct while the writer
+appends; a rewrite (delete) goes to a new file of the next generation and the old one is
+only unlinked, never shrunk under a live map.
 """
 
 from __future__ import annotations

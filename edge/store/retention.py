@@ -87,7 +87,9 @@ class Retention:
         self._table_names = table_names
         self._running: set[str] = set()
         self._lock = threading.Lock()  # one run at a time (housekeeping, or a caller of run_now)
-        self._next_check = 0  # ns: when `run_due` reads the jobs again (0: at its next call)
+        # ns: when `run_due` reads the jobs again (0: at its next call); the first time a minute
+        # after start-up, which a job that fell due while the server was down can wait.
+        self._next_check = time.time_ns() + RECHECK_NS
 
     # Policies --------------------------------------------------------------------------------
 
