@@ -81,6 +81,17 @@ def test_gzip_body(client):
     assert [r[1] for r in raw_points(client, "gz.v")] == [7.0, 8.0]
 
 
+def test_gzip_body_of_two_members(client):
+    body = gzip.compress(b"gz2 v=1 1\n") + gzip.compress(b"gz2 v=2 2")
+    assert write(client, body, headers={"Content-Encoding": "gzip"}).status == 204
+    assert [r[1] for r in raw_points(client, "gz2.v")] == [1.0, 2.0]
+
+
+def test_gzip_bomb_is_413(client):
+    response = write(client, gzip.compress(b"m v=1 1\n" * (9 << 20)), headers={"Content-Encoding": "gzip"})
+    assert response.status == 413 and "MAX_REQUEST_SIZE" in response.json["error"]
+
+
 def test_broken_gzip_is_400_and_stores_nothing(client):
     response = write(client, gzip.compress(b"gzbad v=1 1")[:-6], headers={"Content-Encoding": "gzip"})
     assert response.status == 400 and "gzip" in response.json["error"]

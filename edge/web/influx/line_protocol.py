@@ -45,6 +45,7 @@ BOOLEANS = {"t": 1.0, "T": 1.0, "true": 1.0, "True": 1.0, "TRUE": 1.0,
 _FLOAT_CHARACTERS = frozenset("0123456789.eE+-")
 _DIGITS = frozenset("0123456789")
 BAD_LINES_NAMED = 5  # how many bad lines an error message quotes
+SHOWN_LINE = 256  # characters of a bad line quoted
 
 
 class STRING:
@@ -58,8 +59,9 @@ class BadLine:
     reason: str
 
     def describe(self) -> str:
-        """InfluxDB's words for it."""
-        return f"unable to parse '{self.text}': {self.reason}"
+        """InfluxDB's words for it (a long line cut to its first SHOWN_LINE characters)."""
+        shown = self.text if len(self.text) <= SHOWN_LINE else self.text[:SHOWN_LINE] + "..."
+        return f"unable to parse '{shown}': {self.reason}"
 
 
 @dataclasses.dataclass

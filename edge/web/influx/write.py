@@ -126,17 +126,24 @@ def _body_text(max_request_size: int) -> str:
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:
-    """The unpacked body; at most `limit` (MAX_REQUEST_SIZE) bytes of it."""
-    unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    """The unpacked body (every gzip member of it, as gzip allows several); at most `limit`
+    (MAX_REQUEST_SIZE) bytes of it."""
+    parts, size, rest = [], 0, raw
     try:
-        data = unpacker.decompress(raw, limit + 1)
-        if len(data) > limit:
-            raise EdgeError(MB_TOO_LARGE, f"gzip body unpacks to more than MAX_REQUEST_SIZE ({limit} bytes)", 413)
-        if not unpacker.eof:
-            raise EdgeError(MB_BAD_REQUEST, "gzip body is cut short")
+        while rest:
+            unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            part = unpacker.decompress(rest, limit + 1 - size)
+            size += len(part)
+            if size > limit:
+                raise EdgeError(MB_TOO_LARGE, f"gzip body unpacks to more than MAX_REQUEST_SIZE ({limit} bytes)",
+                                413)
+            if not unpacker.eof:
+                raise EdgeError(MB_BAD_REQUEST, "gzip body is cut short")
+            parts.append(part)
+            rest = unpacker.unused_data
     except zlib.error as err:
         raise EdgeError(MB_BAD_REQUEST, f"body is not valid gzip: {err}") from None
-    return data
+    return b"".join(parts)
 
 
 def _bad_lines_text(parsed: ParsedBody) -> str:
