@@ -1,4 +1,10 @@
-"""./build.sh bench NAME [args]: runs bench/NAME.py's main(args)."""
+"""./build.sh bench NAME [args]: runs bench/NAME.py's main(args).
+
+  ingest         JSON appends to /machiot against InfluxDB 1.x, raw and hourly queries
+  line_protocol  InfluxDB line protocol to /write against InfluxDB 1.x, plain and gzip
+  load           a live server under 64 connections of mixed appends and queries
+  pipeline, sql, store   see their modules
+"""
 
 from __future__ import annotations
 

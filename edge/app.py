@@ -89,7 +89,8 @@ class EdgeApp:
             HttpPorts(self.users, settings.http_auth, settings.max_request_size),
             FtxPorts(self.configuration, self.scheduler, self.markers, self.backup_status,
                      settings.data_dir, settings.log_dir),
-            HistorianPorts(self.sql, self.store, TimeZone(settings.timezone), settings.http_max_mem))
+            HistorianPorts(self.sql, self.store, TimeZone(settings.timezone), settings.http_max_mem,
+                           settings.historian_table))
         self._server = None
         self._watchdog: sdnotify.Watchdog | None = None
         self._signalled = False

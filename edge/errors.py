@@ -70,6 +70,10 @@ USER_EXISTS = _machbase(2210, "USER_EXISTS", "User already exists.")
 USER_NOT_FOUND = _machbase(2211, "USER_NOT_FOUND", "User does not exist.")
 LAST_ADMIN = _machbase(2212, "LAST_ADMIN", "The last admin cannot be removed or demoted.")
 INVALID_USER = _machbase(2213, "INVALID_USER", "Invalid user name, password or role.")
+# Retention policies (CREATE/DROP RETENTION, ALTER TABLE ... ADD/DROP RETENTION).
+RETENTION_EXISTS = _machbase(2240, "RETENTION_EXISTS", "Retention policy already exists.")
+RETENTION_NOT_FOUND = _machbase(2241, "RETENTION_NOT_FOUND", "Retention policy does not exist.")
+RETENTION_IN_USE = _machbase(2242, "RETENTION_IN_USE", "Retention policy is used by a table.")
 STORAGE_FAILURE = _machbase(2900, "STORAGE_FAILURE", "Storage failure, nothing of the request was kept")
 
 # Machbase: the HTTP envelope ------------------------------------------------------------------
@@ -98,6 +102,8 @@ FTX_REQUEST_TIMEOUT = _factorytx(408, "FTX_REQUEST_TIMEOUT", "The request did no
 FTX_HEADERS_TOO_LARGE = _factorytx(431, "FTX_HEADERS_TOO_LARGE", "Request line and headers too large")
 FTX_NOT_IMPLEMENTED = _factorytx(501, "FTX_NOT_IMPLEMENTED", "Not implemented")
 FTX_UNAVAILABLE = _factorytx(503, "FTX_UNAVAILABLE", "Too many connections; try again later")
+# The disk of the data directory had no room for what the request writes.
+FTX_INSUFFICIENT_STORAGE = _factorytx(507, "FTX_INSUFFICIENT_STORAGE", "The disk of the data directory is full")
 # The server could not do what was asked (pipeline control, restream, anything unexpected).
 FTX_INTERNAL = _factorytx(500, "FTX_INTERNAL", "Internal error; see factorytx_web.log")
 

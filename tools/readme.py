@@ -13,7 +13,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 READING_ORDER = ("00-intro", "ftx-config", "ftx-control", "pipeline", "sql-receiver", "opcua-receiver",
-                 "serial-modbus", "transmits", "machiot", "sql", "store",
+                 "serial-modbus", "transmits", "machiot", "influx", "sql", "store",
                  "appliance", "architecture")
 PLACEHOLDER = "SETTINGS_TABLE"
 

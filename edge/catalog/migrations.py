@@ -137,6 +137,28 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         -- read status. The users made before roles existed (sys) were admins.
         ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'reader'));
     """),
+    (6, """
+        -- Retention policies (edge.store.retention, Machbase's CREATE RETENTION): rows older
+        -- than the duration are deleted every interval from the tag tables that use the policy.
+        CREATE TABLE retention_policies (
+            name TEXT PRIMARY KEY,
+            duration_value INTEGER NOT NULL,
+            duration_unit TEXT NOT NULL CHECK (duration_unit IN ('DAY', 'MONTH')),
+            interval_value INTEGER NOT NULL,
+            interval_unit TEXT NOT NULL CHECK (interval_unit IN ('DAY', 'HOUR')),
+            created_at TEXT NOT NULL
+        );
+        -- The policy of a tag table (one at most) and what its last run did; times in ns.
+        CREATE TABLE tag_table_retention (
+            table_id INTEGER PRIMARY KEY REFERENCES tag_tables (table_id) ON DELETE CASCADE,
+            policy TEXT NOT NULL REFERENCES retention_policies (name),
+            added_at INTEGER NOT NULL,
+            last_run INTEGER,                -- when the last run ended
+            last_cutoff INTEGER,             -- rows before this time were deleted by it
+            last_deleted_rows INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+    """),
 )
 
 

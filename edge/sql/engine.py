@@ -15,6 +15,10 @@ A statement goes to the first of these that takes it:
 Every statement is listed in `V$STMT` while it runs (`edge.sql.statements`); each thread's
 connection is one session there.
 
+Retention statements (CREATE/DROP RETENTION, ALTER TABLE ... ADD/DROP RETENTION) go to
+`edge.sql.retention` first; M$RETENTION and V$RETENTION_JOB are views like V$STMT
+(`edge.sql.retention_views`).
+
 User statements (CREATE/ALTER/DROP USER, `edge.sql.user_ddl`) are taken before all of these,
 by their first words, so that their text (a password) is never read by anything else. A
 reader's statement (`read_only`) may only query: anything but a query is refused here, and
@@ -32,8 +36,8 @@ from typing import TYPE_CHECKING
 import apsw
 
 from edge.errors import NOT_SUPPORTED, TABLE_EXISTS, TABLE_NOT_FOUND, EdgeError
-from edge.sql import (errors, log_tables, statements, tag_ddl, tag_dml, tag_select, tables as sql_tables,
-                      user_ddl)
+from edge.sql import (errors, log_tables, retention, retention_views, statements, tag_ddl, tag_dml, tag_select,
+                      tables as sql_tables, user_ddl)
 from edge.sql.functions import Functions
 from edge.sql.lexer import NUMBER, STRING, WORD, Token, quote_identifier, single_statement, sql_string, tokenize
 from edge.sql.results import Outcome, SizeBudget, collect
@@ -84,6 +88,11 @@ class _ThreadState:
         with self.sandbox.trusted():
             self.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(statements.VIEW_NAME)} "
                               f"USING edge_statements")
+        self.conn.create_module("edge_retention", retention_views.RetentionViewModule(engine.store.retention,
+                                                                                      self.sandbox))
+        with self.sandbox.trusted():
+            for view, _ in retention_views.VIEWS:
+                self.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(view)} USING edge_retention({view})")
         self.virtual: dict[str, object] = {}  # tag table name -> the TagTable its vtables read
 
 
@@ -105,7 +114,10 @@ class SqlEngine:
         self._lock = threading.Lock()
         self._log_tables: tuple[int, list[SqlTable]] | None = None
         self._closed = False
-        self._state()  # creates data.db and fails early if it cannot
+        # Creates data.db and fails early if it cannot. The read makes SQLite create the WAL's
+        # -wal and -shm files now, while there is room, and this first connection keeps them:
+        # a thread opening its connection later, when the disk is full, needs them to exist.
+        self._state().conn.execute("SELECT count(*) FROM main.sqlite_schema").fetchall()
 
     # Connections ---------------------------------------------------------------------------
 
@@ -171,7 +183,7 @@ class SqlEngine:
             if cached is None or cached[0] != version:
                 cached = (version, sql_tables.log_tables(state.conn))
                 self._log_tables = cached
-        found = list(cached[1]) + [statements.sql_table()]
+        found = list(cached[1]) + [statements.sql_table()] + retention_views.sql_tables()
         store_tables = {}
         for name in self.store.table_names():
             try:
@@ -216,6 +228,8 @@ class SqlEngine:
         head = tokens[0].value if tokens[0].kind == WORD else ""
         if state.sandbox.read_only and head not in _QUERIES:
             raise errors.forbidden(f"{head or 'This statement'} needs the admin role; this user may only query")
+        if retention.matches(tokens):
+            return self._retention(retention.plan(tokens), tables)
         if words[:2] in _TAG_DDL:
             ddl = tag_ddl.plan(tokens)
             if isinstance(ddl, tag_ddl.DropTable):
@@ -249,6 +263,16 @@ class SqlEngine:
         if self.users is None:
             raise errors.not_supported("This engine manages no users")
         log.info("sql: %s", user_ddl.plan(text).run(self.users))
+        return Outcome()
+
+    def _retention(self, statement: retention.RetentionStatement, tables: Tables) -> Outcome:
+        def is_tag_table(name: str) -> bool:
+            found = tables.get(name)
+            if found is None:
+                raise EdgeError(TABLE_NOT_FOUND, f"Table {name} does not exist.", 404)
+            return found.kind == sql_tables.TAG
+
+        log.info("sql: %s", statement.run(self.store.retention, is_tag_table))
         return Outcome()
 
     def _create_tag_table(self, ddl: tag_ddl.CreateTagTable, tables: Tables) -> Outcome:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import apsw
 
 from edge.errors import (BUSY, CONSTRAINT_FAILED, INVALID_VALUE, MB_FORBIDDEN, NOT_PERMITTED, NOT_SUPPORTED,
-                         RESULT_TOO_LARGE, SYNTAX_ERROR, TABLE_EXISTS, TABLE_NOT_FOUND, TIMEOUT, EdgeError)
+                         RESULT_TOO_LARGE, STORAGE_FAILURE, SYNTAX_ERROR, TABLE_EXISTS, TABLE_NOT_FOUND, TIMEOUT,
+                         EdgeError)
 
 
 def syntax(text: str) -> EdgeError:
@@ -60,6 +61,9 @@ def from_sqlite(exc: apsw.Error, denied: str | EdgeError | None = None) -> EdgeE
         return EdgeError(CONSTRAINT_FAILED, f"Constraint failed: {text.removeprefix('CHECK constraint failed: ')}")
     if isinstance(exc, (apsw.BusyError, apsw.LockedError)):
         return EdgeError(BUSY, "The log-table database is busy with another writer; try again", 503)
+    if isinstance(exc, apsw.FullError):
+        return EdgeError(STORAGE_FAILURE, "The disk of the data directory is full; nothing of the statement was "
+                                          "kept. Free space and try again.", 507)
     if isinstance(exc, apsw.TooBigError):
         return EdgeError(RESULT_TOO_LARGE, f"A value is too large: {text}")
     if text.startswith("no such table"):

@@ -2,9 +2,12 @@
 through a numpy memmap.
 
 The file grows in chunks (ftruncate: sparse, so the chunk costs no disk until written) so the
-reader's map stays valid for many appends. Rows below the published length never change, so a
-map taken by a reader stays correct while the writer appends; a rewrite (delete) goes to a new
-file of the next generation and the old one is only unlinked, never shrunk under a live map.
+reader's map stays valid for many appends. The disk blocks for rows an append is about to
+acknowledge are allocated first (`allocate`, before the batch is logged): a full disk then
+fails the append, never the later write of acknowledged rows to this file. Rows below the
+published length never change, so a map taken by a reader stays correct while the writer
+appends; a rewrite (delete) goes to a new file of the next generation and the old one is
+only unlinked, never shrunk under a live map.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import numpy as np
 MIN_CHUNK_BYTES = 64 << 10
 MAX_CHUNK_BYTES = 64 << 20
 SYNCFS_THRESHOLD = 256
+PAGE = 4096
+MAX_ALLOCATION_SLACK = 8 << 20  # allocated ahead of need: as much as the file holds, at most this
 _IOV_BATCH = 512  # buffers per pwritev, below every system's IOV_MAX (1024 on Linux)
 
 
 class ColumnFile:
-    __slots__ = ("path", "dtype", "itemsize", "capacity", "_fd", "_map", "_map_rows")
+    __slots__ = ("path", "dtype", "itemsize", "capacity", "allocated", "_fd", "_map", "_map_rows")
 
     def __init__(self, path: Path, dtype: np.dtype):
         self.path = Path(path)
@@ -31,6 +36,7 @@ class ColumnFile:
         self._fd: int | None = None
         self._map: np.ndarray | None = None
         self._map_rows = 0
+        self.allocated = 0  # rows whose blocks this object has allocated (below: written, or allocated)
         try:
             self.capacity = os.stat(self.path).st_size // self.itemsize
         except FileNotFoundError:
@@ -47,6 +53,27 @@ class ColumnFile:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+    def allocate(self, written_rows: int, rows: int) -> None:
+        """Makes sure disk blocks exist for rows [written_rows, rows) (the rows below were
+        written or allocated before), with some slack so most appends need no call; OSError
+        (ENOSPC) when the disk has no room. Under the table's commit lock; a file descriptor of
+        its own, since the flusher may be using the shared one."""
+        if rows <= self.allocated:
+            return
+        start = max(self.allocated, written_rows) * self.itemsize
+        need = rows * self.itemsize
+        # Doubling (up to MAX_ALLOCATION_SLACK at a time): a few calls per tag, and at most
+        # about as much allocated ahead as the tag holds.
+        ahead = min(max(self.allocated * self.itemsize, PAGE), MAX_ALLOCATION_SLACK)
+        end = -(-max(need, self.allocated * self.itemsize + ahead) // PAGE) * PAGE
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.posix_fallocate(fd, start, end - start)
+        finally:
+            os.close(fd)
+        self.allocated = end // self.itemsize
+        self.capacity = max(self.capacity, self.allocated)
 
     def reserve(self, rows: int) -> None:
         """Makes the file at least `rows` long, growing by a chunk proportional to its size."""

@@ -6,6 +6,8 @@ same wherever the same fault is found.
 
 from __future__ import annotations
 
+import errno
+
 from edge.errors import (COLUMN_NOT_FOUND, INVALID_ARGUMENT, INVALID_TABLE_DEFINITION, INVALID_VALUE,
                          STORAGE_FAILURE, TABLE_EXISTS, TABLE_NOT_FOUND, TAG_HAS_DATA, TAG_NOT_FOUND, EdgeError)
 
@@ -44,3 +46,16 @@ def invalid_argument(text: str) -> EdgeError:
 
 def storage_failure(text: str) -> EdgeError:
     return EdgeError(STORAGE_FAILURE, f"Storage failure, nothing of the request was kept: {text}", 500)
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_failure_of(exc: BaseException | None, context: str = "") -> EdgeError:
+    """`storage_failure` for an exception; a full disk says so (HTTP 507, Insufficient Storage),
+    since it is the one cause a client or an operator can do something about."""
+    where = f"{context}: " if context else ""
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        return EdgeError(STORAGE_FAILURE, f"Storage failure, nothing of the request was kept: {where}the disk of the "
+                                          f"data directory is full ({exc.strerror}); free space and try again", 507)
+    return EdgeError(STORAGE_FAILURE, f"Storage failure, nothing of the request was kept: {where}{exc}", 500)

@@ -3,8 +3,9 @@
 Tables, tags, committed state and hour rollups live in the catalog; point data lives under
 `<data-dir>/tags/<TABLE>/` (column files per tag, plus the table's write-ahead log in `log/`).
 Opening the store recovers every table (see `edge.store.table`); the housekeeping thread
-checkpoints tables whose log has grown or that have waited long enough, and merges the sorted
-runs of tags that received much out-of-order data.
+checkpoints tables whose log has grown or that have waited long enough, merges the sorted
+runs of tags that received much out-of-order data, and applies retention policies
+(`edge.store.retention`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from edge.catalog import Catalog
 from edge.store import errors, tag_catalog
+from edge.store.retention import Retention
 from edge.store.schema import ColumnSpec, build_schema, schema_from_json, table_name
 from edge.store.table import TagTable
 
@@ -57,6 +59,7 @@ class TagStore:
             if path.is_dir() and path.name not in self._tables:
                 # A table dropped (catalog rows gone) before its directory was removed.
                 shutil.rmtree(path, ignore_errors=True)
+        self.retention = Retention(catalog, self.table, self.table_names)
         self._housekeeper = threading.Thread(target=self._housekeeping, name="store-housekeeping", daemon=True)
         self._housekeeper.start()
 
@@ -120,6 +123,10 @@ class TagStore:
                     table.compact_runs()
                 except Exception:  # noqa: BLE001 - keep housekeeping alive; the log keeps the data
                     log.exception("housekeeping of table %s failed", table.name)
+            try:
+                self.retention.run_due()
+            except Exception:  # noqa: BLE001 - keep housekeeping alive; the next round tries again
+                log.exception("retention failed")
 
     def close(self) -> None:
         """Stops housekeeping and closes every table after a final checkpoint."""

@@ -191,7 +191,7 @@ class WriteAheadLog:
             return
         written = os.pwritev(self._fd, [head, *buffers], self._offset)
         if written != total:
-            raise OSError(f"short write to the write-ahead log ({written} of {total} bytes)")
+            raise _short_write(written, total)
         self._offset += total
 
     def _stage_bytes(self, view: memoryview) -> None:
@@ -211,7 +211,7 @@ class WriteAheadLog:
         self._stage[self._staged:padded] = bytes(padded - self._staged)
         written = os.pwrite(self._fd, memoryview(self._stage)[:padded], self._offset)
         if written != padded:
-            raise OSError(f"short write to the write-ahead log ({written} of {padded} bytes)")
+            raise _short_write(written, padded)
         self._offset += padded
         self._staged = 0
 
@@ -260,6 +260,12 @@ class WriteAheadLog:
         if remove:
             for number in self.segment_numbers():
                 self._path(number).unlink(missing_ok=True)
+
+
+def _short_write(written: int, wanted: int) -> OSError:
+    """A write to a regular file stops short when the file system has no room left."""
+    return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (short write to the write-ahead log, "
+                                 f"{written} of {wanted} bytes)")
 
 
 def _read_record(handle, offset: int, size: int) -> tuple[int, int, int, bytes] | None:

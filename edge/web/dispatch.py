@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import bottle
 
@@ -25,11 +25,16 @@ log = logging.getLogger("edge.web")
 
 
 class Mount:
-    def __init__(self, prefixes: Iterable[str], app: bottle.Bottle, flavour: Flavour, queries: bool = False):
+    def __init__(self, prefixes: Iterable[str], app: bottle.Bottle, flavour: Flavour, queries: bool = False,
+                 credentials: Callable[[dict], str | None] | None = None, open_paths: Iterable[str] = ()):
         self.prefixes = tuple(prefixes)
         self.app = app
         self.flavour = flavour
         self.queries = queries  # its reads run in the query share of the workers (edge.web.lanes)
+        # An API whose clients send credentials in other forms (InfluxDB's) turns them into
+        # the Authorization value the authenticator reads.
+        self.credentials = credentials or (lambda environ: environ.get("HTTP_AUTHORIZATION"))
+        self.open_paths = frozenset(open_paths)  # answered without credentials (InfluxDB's /ping)
 
     def matches(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)
@@ -80,7 +85,9 @@ class Dispatcher:
             return self._refuse(start_response, flavour, 413, flavour.too_large,
                                 f"Request body larger than MAX_REQUEST_SIZE ({self._max_request_size} bytes)")
 
-        verdict = self._auth.check(environ.get("HTTP_AUTHORIZATION"))
+        if mount is not None and path in mount.open_paths:
+            return mount.app(environ, start_response)
+        verdict = self._auth.check(mount.credentials(environ) if mount else environ.get("HTTP_AUTHORIZATION"))
         if verdict.outcome == AuthResult.MISSING:
             return self._refuse(start_response, flavour, 401, flavour.no_auth_header,
                                 "There is No Authorization Header.", challenge=True)

@@ -7,6 +7,7 @@ Machbase (`/machbase`, `/machiot`): `{"error_code", "error_message", "data", ...
 from __future__ import annotations
 
 import dataclasses
+import errno
 import io
 import json
 import logging
@@ -15,12 +16,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import apsw
 import bottle
 import orjson
 
-from edge.errors import (FTX_BAD_REQUEST, FTX_FORBIDDEN, FTX_INTERNAL, FTX_METHOD_NOT_ALLOWED, FTX_NOT_FOUND,
-                         FTX_TOO_LARGE, FTX_UNAUTHORIZED, MB_BAD_CREDENTIALS, MB_BAD_REQUEST, MB_FORBIDDEN,
-                         MB_INTERNAL, MB_NO_AUTH_HEADER, MB_NOT_FOUND, MB_TOO_LARGE, EdgeError)
+from edge.errors import (FTX_BAD_REQUEST, FTX_FORBIDDEN, FTX_INSUFFICIENT_STORAGE, FTX_INTERNAL,
+                         FTX_METHOD_NOT_ALLOWED, FTX_NOT_FOUND, FTX_TOO_LARGE, FTX_UNAUTHORIZED, MB_BAD_CREDENTIALS,
+                         MB_BAD_REQUEST, MB_FORBIDDEN, MB_INTERNAL, MB_NO_AUTH_HEADER, MB_NOT_FOUND, MB_TOO_LARGE,
+                         STORAGE_FAILURE, EdgeError)
 
 log = logging.getLogger("edge.web")
 
@@ -54,15 +57,17 @@ class Flavour:
     no_auth_header: int
     bad_credentials: int
     forbidden: int  # the caller's role does not permit the request
+    disk_full: int  # the data directory's disk had no room for what the request writes
 
 
 FTX = Flavour("factorytx", ftx_failure, bad_request=FTX_BAD_REQUEST, not_found=FTX_NOT_FOUND,
               method_not_allowed=FTX_METHOD_NOT_ALLOWED, too_large=FTX_TOO_LARGE,
               internal=FTX_INTERNAL, no_auth_header=FTX_UNAUTHORIZED, bad_credentials=FTX_UNAUTHORIZED,
-              forbidden=FTX_FORBIDDEN)
+              forbidden=FTX_FORBIDDEN, disk_full=FTX_INSUFFICIENT_STORAGE)
 MACHBASE = Flavour("machbase", machbase_failure, bad_request=MB_BAD_REQUEST, not_found=MB_NOT_FOUND,
                    method_not_allowed=MB_BAD_REQUEST, too_large=MB_TOO_LARGE, internal=MB_INTERNAL,
-                   no_auth_header=MB_NO_AUTH_HEADER, bad_credentials=MB_BAD_CREDENTIALS, forbidden=MB_FORBIDDEN)
+                   no_auth_header=MB_NO_AUTH_HEADER, bad_credentials=MB_BAD_CREDENTIALS, forbidden=MB_FORBIDDEN,
+                   disk_full=STORAGE_FAILURE)
 
 
 def encode(body: Any) -> bytes:
@@ -72,6 +77,16 @@ def encode(body: Any) -> bytes:
     if isinstance(body, str):
         return body.encode("utf-8")
     return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+DISK_FULL_TEXT = ("The disk of the data directory is full; nothing of the request was kept. Free space and "
+                  "try again.")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a failure is a full disk: SQLite's (the catalog, log tables) or the system's."""
+    return isinstance(exc, apsw.FullError) or (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC,
+                                                                                          errno.EDQUOT))
 
 
 def error_bytes(flavour: Flavour, err: EdgeError) -> bytes:
@@ -98,10 +113,15 @@ class EnvelopePlugin:
                 body = flavour.render(err)
             except bottle.HTTPResponse:
                 raise
-            except Exception:
-                log.exception("%s %s failed", bottle.request.method, bottle.request.path)
-                bottle.response.status = 500
-                body = flavour.render(EdgeError(flavour.internal, "Internal error; see factorytx_web.log", 500))
+            except Exception as exc:
+                if disk_full(exc):  # the one failure an operator can act on: said as it is
+                    log.error("%s %s failed: the disk is full: %s", bottle.request.method, bottle.request.path, exc)
+                    bottle.response.status = 507
+                    body = flavour.render(EdgeError(flavour.disk_full, DISK_FULL_TEXT, 507))
+                else:
+                    log.exception("%s %s failed", bottle.request.method, bottle.request.path)
+                    bottle.response.status = 500
+                    body = flavour.render(EdgeError(flavour.internal, "Internal error; see factorytx_web.log", 500))
             bottle.response.content_type = JSON_TYPE
             return encode(body)
 

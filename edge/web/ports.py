@@ -41,6 +41,7 @@ class HistorianPorts:
     store: TagStore
     zone: TimeZone
     max_result_bytes: int  # HTTP_MAX_MEM: the largest answer a query may build
+    historian_table: str = "TAG"  # HISTORIAN_TABLE: where /write stores when `db` names no table
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts
 def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) -> Dispatcher:
     """The WSGI callable: each API family mounted at its prefixes, with the port it is given."""
     from edge.web import ftx
+    from edge.web.influx import write as influx
     from edge.web.machbase import machbase, machiot
 
     # Bodies up to this size stay in memory; the dispatcher refuses larger ones anyway.
@@ -28,6 +29,9 @@ def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) 
         Mount(["/machbase"], machbase.build(historian), MACHBASE, queries=True),
         Mount(["/machiot", "/machiot-rest-api"], machiot.build(historian, machiot_flavour), machiot_flavour,
               queries=True),
+        # InfluxDB 1.x clients (Telegraf, Node-RED): their credentials come in Influx's forms too.
+        Mount(influx.PREFIXES, influx.build(historian, http.max_request_size), influx.INFLUX,
+              credentials=influx.credentials, open_paths=influx.OPEN_PATHS),
     ]
     authenticator = Authenticator(http.users, enabled=http.auth_enabled)
     return Dispatcher(mounts, authenticator, http.max_request_size)

@@ -6,8 +6,9 @@ several queued by concurrent callers (a commit group):
   1. the batch is checked and grouped by tag (`ingest.prepare`; `prepare_by_tag` for points
      that come grouped; `append_batch` takes one `ingest` built), outside any lock;
   2. under the commit lock a keyed batch whose key the table has applied is dropped (the
-     caller gets 0), its tags are resolved (new ones registered provisionally), its
-     record is written to the log and synced (one fdatasync for the group);
+     caller gets 0), its tags are resolved (new ones registered provisionally), the disk
+     blocks its rows will take in the column files are allocated (a full disk fails it
+     here), its record is written to the log and synced (one fdatasync for the group);
   3. then the stats/rollup deltas and run changes are computed, all still invisible;
   4. the batch is published under the short state lock, and the caller is acknowledged (a
      batch key, carried in the record, counts as applied from then on). If anything fails
@@ -114,9 +115,10 @@ class Appender:
 
     def _commit_group(self, queued: list[Batch]) -> None:
         table = self._table
-        if table.closed or table.failed is not None:
+        if table.closed or (table.failed is not None and not self._abort_again()):
             error = (errors.table_not_found(table.name) if table.closed else
-                     errors.storage_failure(f"table {table.name} is unusable until restart: {table.failed}"))
+                     errors.storage_failure_of(table.failed, f"table {table.name} takes no appends until the "
+                                                             f"cancellation of a failed one is written"))
             for batch in queued:
                 batch.error, batch.done = error, True
             return
@@ -132,6 +134,7 @@ class Appender:
         written: list[int] = []
         wal = table.wal
         try:
+            self._allocate(group)
             for batch in group:
                 batch.seq = table.next_seq
                 table.next_seq += 1
@@ -143,7 +146,7 @@ class Appender:
             applied = [self.apply(batch, work) for batch in group]
         except Exception as exc:  # noqa: BLE001 - any failure here must cancel the batch
             self._cancel(written, work, created, exc)
-            error = errors.storage_failure(str(exc))
+            error = errors.storage_failure_of(exc)
             for batch in queued:  # a repeat of a failed batch fails with it: its caller retries
                 if not batch.done:
                     batch.error, batch.done = error, True
@@ -199,6 +202,19 @@ class Appender:
         batch.states = states
         batch.tag_ids = np.fromiter((s.tag_id for s in states), dtype=np.int64, count=len(states))
 
+    @staticmethod
+    def _allocate(group: list[Batch]) -> None:
+        """Disk blocks for every row the group adds, before anything is logged: a full disk
+        fails the appends here, not the later flush of rows acknowledged meanwhile."""
+        ends: dict[TagState, int] = {}
+        for batch in group:
+            for state, length in zip(batch.states, batch.lengths.tolist()):
+                ends[state] = ends.get(state, state.rows) + length
+        for state, end in ends.items():
+            for column in state.columns:
+                if end > column.allocated:
+                    column.allocate(state.flushed, end)
+
     def _cancel(self, written: list[int], work: GroupWork, created: list[TagState], exc: Exception) -> None:
         table = self._table
         log.error("table %s: append failed, cancelling %d log records: %s", table.name, len(written), exc)
@@ -216,9 +232,25 @@ class Appender:
             table.wal.abort(written)
         except OSError as abort_exc:
             # The log may now hold a batch whose caller was told it failed: refuse further
-            # writes so nothing builds on it; a restart replays the log as it stands.
-            table.failed = abort_exc
-            log.critical("table %s: cannot cancel a failed batch: %s", table.name, abort_exc)
+            # writes so nothing builds on it until the ABORT is written (`_abort_again`, before
+            # each later append: when the disk has room again); a restart before that replays
+            # the log as it stands.
+            table.failed, table.unaborted = abort_exc, list(written)
+            log.error("table %s: cannot cancel a failed batch yet (tried again before the next append): %s",
+                      table.name, abort_exc)
+
+    def _abort_again(self) -> bool:
+        """Writes the ABORT records that could not be written before (the disk was full, say);
+        True once they are durable and appends may go on."""
+        table = self._table
+        try:
+            table.wal.abort(table.unaborted)
+        except OSError as exc:
+            table.failed = exc
+            return False
+        log.info("table %s: failed batch cancelled; appends go on", table.name)
+        table.failed, table.unaborted = None, []
+        return True
 
     def apply(self, batch: Batch, work: GroupWork) -> Applied:
         """Lays the batch out behind each tag's length (rows held for the flush) and computes

@@ -70,7 +70,7 @@ class Maintenance:
                 for r in rewrites:
                     self._files.unlink([c.path for c in r["columns"]] + [run.perm.path for run in r["runs"] if run.perm])
                 if isinstance(exc, OSError):
-                    raise errors.storage_failure(str(exc)) from None
+                    raise errors.storage_failure_of(exc) from None
                 raise
             for r in rewrites:
                 state = r["state"]

@@ -41,7 +41,7 @@ class Reader:
             try:
                 self._flusher.flush()
             except OSError as exc:
-                raise errors.storage_failure(str(exc)) from None
+                raise errors.storage_failure_of(exc) from None
         with table.state_lock:  # rows appended meanwhile stay out: a consistent prefix
             return [TagSnapshot(s.tag_id, s.name, min(s.rows, s.flushed), s.runs, tuple(s.columns))
                     for s in states]

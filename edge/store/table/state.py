@@ -107,6 +107,7 @@ class TableState:
     next_seq: int = 0  # of the next log record
     batch_keys: AppliedKeys = _field(default_factory=AppliedKeys)
     failed: BaseException | None = None  # an ABORT that could not be written: no more appends
+    unaborted: list = _field(default_factory=list)  # ...of these records, until it is written
     closed: bool = False
 
     # ---- acknowledged rows not yet in the column files (flush.py) ----
