@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "factorytx_spec"
+EDGE = Path(__file__).resolve().parents[2] / "edge" / "pipeline"
 
 
 def spec(name: str):
@@ -27,9 +28,10 @@ def key_shape(value):
 
 
 def runnable_spec_templates() -> dict:
-    """The spec's templates without OPCUA, whose receiver has no runtime yet."""
+    """The spec's templates, then the templates of our receivers the spec does not have (serial, Modbus)."""
     document = spec("templates_response.json")
-    document["response"] = [t for t in document["response"] if t["name"] not in ("OPCUA",)]
+    document["response"] += [json.loads((EDGE / "receivers" / name / "template.json").read_text())
+                             for name in ("serial", "modbus")]
     return document
 
 
@@ -40,18 +42,11 @@ def test_templates_are_the_spec_templates_of_runnable_receivers(client):
     assert response.json == runnable_spec_templates()
     # Same keys in the same order at every level, as the spec writes them.
     assert json.dumps(response.json["response"]) == json.dumps(runnable_spec_templates()["response"])
-    assert [list(t) for t in response.json["response"]] == [["configuration", "name", "description"]] * 4
+    assert [list(t) for t in response.json["response"]] == [["configuration", "name", "description"]] * 7
 
 
-@pytest.mark.parametrize("protocol", ["opcua"])
-def test_template_of_a_receiver_without_a_runtime_is_not_served(client, protocol):
-    response = client.get(f"/v1/config/templates/{protocol}")
-    assert response.status == 404
-    assert response.body == b'{"response": "Requested configuration is not available", "success": false}'
-
-
-@pytest.mark.parametrize("protocol, name", [("localfile", "Localfile"), ("smb", "SMB"), ("sql", "SQL"),
-                                            ("basic", "Basic")])
+@pytest.mark.parametrize("protocol, name", [("localfile", "Localfile"), ("smb", "SMB"), ("basic", "Basic"),
+                                            ("sql", "SQL"), ("opcua", "OPCUA")])
 def test_each_protocol_template_matches_its_entry_in_the_list(client, protocol, name):
     [entry] = [t for t in spec("templates_response.json")["response"] if t["name"] == name]
     assert client.get(f"/v1/config/templates/{protocol}").json == {"success": True,
@@ -65,13 +60,6 @@ def test_template_names_are_matched_without_case(client, asked, name):
     response = client.get(f"/v1/config/templates/{asked}")
     assert response.status == 200
     assert response.json == {"success": True, "response": entry["configuration"]}
-
-
-@pytest.mark.parametrize("asked", ["OPCUA", "OpcUa"])
-def test_template_without_a_runtime_is_not_served_in_any_case(client, asked):
-    response = client.get(f"/v1/config/templates/{asked}")
-    assert response.status == 404
-    assert response.body == b'{"response": "Requested configuration is not available", "success": false}'
 
 
 def test_unknown_template_answers_exactly_as_in_the_spec(client):
@@ -88,11 +76,8 @@ def test_a_template_passes_validation_once_its_placeholders_are_filled(client):
     config["transforms"][0]["field_names"] = ["datetime"]
     config["transforms"][1]["field_names"] = "datetime"
     config["data_transmit"][0].update(base_url="https://plant.sightmachine.io", API_key="k", API_key_ID="id")
-    # Only the warning that the remotedatapost transmit has no runtime yet (nothing will be sent).
-    assert client.post("/v1/config/validate", config).json == {"success": True, "response": {"violations": [
-        {"description": 'The transmit "remotedatapost" has no runtime on this appliance yet: it is saved but '
-                        "does not run, so nothing will be sent.", "json_path": ["data_transmit", 0],
-         "level": "warning"}], "status": "passed"}}
+    assert client.post("/v1/config/validate", config).json == {"success": True, "response": {
+        "violations": [], "status": "passed"}}
 
 
 def test_meta_objects_have_the_spec_shape(client):
@@ -101,10 +86,10 @@ def test_meta_objects_have_the_spec_shape(client):
     body = response.json
     assert key_shape(body) == key_shape(spec("meta_response.json"))
     objects = body["response"]["objects"]
-    # Receivers and the transmit without a runtime (opcua, remotedatapost) are not offered.
-    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "transforms"]
-    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb", "sql"]
-    assert [s["id"] for s in objects[1]["subtypes"]] == ["localfile", "smb", "sql"]
+    receivers = ["localfile", "smb", "sql", "opcua", "serial", "modbus"]
+    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "data_transmit", "transforms"]
+    assert [s["id"] for s in objects[0]["subtypes"]] == receivers
+    assert [s["id"] for s in objects[1]["subtypes"]] == receivers
 
 
 def test_meta_of_a_receiver_has_the_spec_shape_and_its_schema(client):
@@ -160,10 +145,6 @@ def test_meta_of_other_objects(client, path, object_id, subtype):
     ("/v1/meta/data_receiver?subtype=excel_csv", "No data_receiver subtype named 'excel_csv'"),
     ("/v1/meta/transforms?subtype=localfile_csv", "No transforms subtype named 'localfile_csv'"),
     ("/v1/meta/transforms?subtype=pandas", "No transforms subtype named 'pandas'"),
-    ("/v1/meta/data_receiver?subtype=opcua", "No data_receiver subtype named 'opcua'"),
-    ("/v1/meta/data_receiver_asset?subtype=opcua", "No data_receiver_asset subtype named 'opcua'"),
-    ("/v1/meta/data_transmit", "No meta object named 'data_transmit'"),
-    ("/v1/meta/data_transmit?subtype=whatever", "No meta object named 'data_transmit'"),
 ])
 def test_unknown_meta_object_or_subtype_is_a_clear_failure(client, path, text):
     response = client.get(path)

@@ -70,8 +70,9 @@ def test_every_component_folder_is_registered_once():
 def test_receiver_templates_are_the_spec_templates_of_runnable_receivers():
     spec = json.loads((SPEC / "templates_response.json").read_text())["response"]
     assert [t["name"] for t in spec] == ["Basic", "Localfile", "SMB", "SQL", "OPCUA"]
-    # OPCUA is left out until its receiver has a runtime.
-    assert templates.all_templates() == spec[:4]
+    # The spec has no serial or Modbus template: ours follow the spec's, in registry order.
+    assert templates.all_templates()[:5] == spec
+    assert [t["name"] for t in templates.all_templates()[5:]] == ["Serial", "Modbus"]
 
 
 def test_template_by_protocol_and_unknown_protocol():
@@ -81,14 +82,13 @@ def test_template_by_protocol_and_unknown_protocol():
     assert templates.template_configuration("tacomania") is None
 
 
-@pytest.mark.parametrize("protocol", ["opcua"])
-def test_template_of_a_receiver_without_a_runtime_is_not_served(protocol):
-    assert registry.find(registry.DATA_RECEIVER, protocol).template is not None  # kept for its runtime
-    assert templates.template_configuration(protocol) is None
+def test_a_component_without_a_runtime_is_not_offered():
+    component = registry.Component(registry.DATA_RECEIVER, "sql", "edge.pipeline.receivers.sql", "SQL")
+    assert component.template is not None and not component.offered
 
 
 @pytest.mark.parametrize("name", ["SQL", "OPCUA"])
-def test_templates_kept_for_later_runtimes_are_the_spec_templates(name):
+def test_sql_and_opcua_templates_are_the_spec_templates(name):
     [entry] = [t for t in json.loads((SPEC / "templates_response.json").read_text())["response"]
                if t["name"] == name]
     [component] = [c for c in registry.COMPONENTS if c.template and c.template["name"] == name]
@@ -105,8 +105,7 @@ def test_templates_without_placeholder_values_in_enums_validate_without_errors()
     assert [v for v in validate_config(template["configuration"]) if v.level == "error"] == []
 
 
-def test_kept_opcua_template_has_no_error_but_that_opcua_cannot_run_yet():
-    template = registry.find(registry.DATA_RECEIVER, "opcua").template
-    errors = [v for v in validate_config(template["configuration"]) if v.level == "error"]
-    assert [(list(v.json_path), v.description.split(" cannot run")[0]) for v in errors] == [
-        (["data_receiver", 0, "protocol"], 'The protocol "opcua"')]
+@pytest.mark.parametrize("protocol", ["sql", "opcua", "serial", "modbus"])
+def test_a_served_template_has_no_error_before_its_placeholders_are_filled(protocol):
+    template = registry.find(registry.DATA_RECEIVER, protocol).template
+    assert [v for v in validate_config(template["configuration"]) if v.level == "error"] == []

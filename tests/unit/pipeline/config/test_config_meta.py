@@ -9,24 +9,19 @@ from edge.pipeline.config import meta
 
 def test_objects_list_runnable_receivers_assets_and_transforms():
     objects = meta.meta_objects()
-    # data_transmit is left out until remotedatapost has a runtime.
-    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "transforms"]
-    assert [o["name"] for o in objects] == ["Data Receiver", "Asset", "Transform"]
-    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb", "sql"]
+    assert [o["id"] for o in objects] == ["data_receiver", "data_receiver_asset", "data_transmit", "transforms"]
+    assert [o["name"] for o in objects] == ["Data Receiver", "Asset", "Transmit", "Transform"]
+    assert [s["id"] for s in objects[0]["subtypes"]] == ["localfile", "smb", "sql", "opcua", "serial", "modbus"]
     assert objects[1]["subtypes"][1] == {"id": "smb", "name": "SMB Network Share", "data_receiver": ["smb"]}
-    assert [s["id"] for s in objects[2]["subtypes"]] == ["convert_timestamps", "rename", "filter", "replicate",
+    assert [s["id"] for s in objects[3]["subtypes"]] == ["convert_timestamps", "rename", "filter", "replicate",
                                                          "checksum_record"]
 
 
-def test_components_without_a_runtime_are_not_offered():
-    offered = {(c.section, c.type_name) for section in (registry.DATA_RECEIVER, registry.DATA_TRANSMIT)
-               for c in registry.offered(section)}
-    assert offered == {(registry.DATA_RECEIVER, "localfile"), (registry.DATA_RECEIVER, "smb"),
-                       (registry.DATA_RECEIVER, "sql")}
+def test_every_component_is_offered_and_listed():
     for component in registry.COMPONENTS:
-        assert component.offered == (component.runtime is not None)
+        assert component.offered == (component.runtime is not None) is True
     listed = {s["id"] for o in meta.meta_objects() for s in o.get("subtypes", [])}
-    assert not listed & {"opcua", "remotedatapost"}
+    assert {c.type_name for c in registry.COMPONENTS if c.section in (registry.DATA_RECEIVER, registry.TRANSFORM)} <= listed
 
 
 def test_receiver_meta_carries_its_schema_and_a_tokenised_new_template():
@@ -49,17 +44,12 @@ def test_asset_meta_schema_validates_a_stream_of_that_protocol():
     assert list(validator.iter_errors({"asset": "a"}))  # stream_type missing
 
 
-@pytest.mark.parametrize("object_id, subtype, text", [
-    ("data_receiver", "opcua", "No data_receiver subtype named 'opcua'; known: localfile, smb, sql."),
-    ("data_receiver_asset", "opcua", "No data_receiver_asset subtype named 'opcua'; known: localfile, smb, sql."),
-    ("data_transmit", None, "No meta object named 'data_transmit'; known: data_receiver, data_receiver_asset, "
-                            "transforms."),
-    ("data_transmit", "anything", "No meta object named 'data_transmit'"),
-])
-def test_components_without_a_runtime_are_not_described(object_id, subtype, text):
-    with pytest.raises(meta.UnknownMetaObject) as caught:
-        meta.describe(object_id, subtype)
-    assert text in str(caught.value)
+def test_transmit_meta_is_remotedatapost_unless_the_subtype_names_another_transmit():
+    assert meta.describe("data_transmit", None)["new_template"]["schema"]["transmit_type"] == "remotedatapost"
+    assert meta.describe("data_transmit", "anything")["subtype"] == "remotedatapost"
+    described = meta.describe("data_transmit", "mqtt")
+    assert described["subtype"] == "mqtt"
+    assert described["schema"]["path"] == "edge/pipeline/transmits/mqtt/schema.json"
 
 
 def test_transform_meta_by_subtype():
@@ -70,7 +60,7 @@ def test_transform_meta_by_subtype():
 
 @pytest.mark.parametrize("object_id, subtype, text", [
     ("parsers", None, "No meta object named 'parsers'"),
-    ("data_receiver", None, "data_receiver needs ?subtype=, one of: localfile, smb, sql."),
+    ("data_receiver", None, "data_receiver needs ?subtype=, one of: localfile, smb, sql, opcua, serial, modbus."),
     ("data_receiver", "excel_csv", "No data_receiver subtype named 'excel_csv'"),
     ("transforms", "pandas", "No transforms subtype named 'pandas'"),
 ])

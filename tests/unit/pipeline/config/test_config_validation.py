@@ -73,64 +73,47 @@ def full_config() -> dict:
     }
 
 
-# full_config() keeps its opcua receiver (entry 3) so its schema stays checked. Until it has a
-# runtime it is refused with one error at its protocol: the test below asserts that error, and
-# found() and paths() set exactly it aside.
-NOT_RUNNABLE_YET = [
-    ("error", ["data_receiver", 3, "protocol"], 'The protocol "opcua" cannot run on this appliance yet (it has no '
-                                                'runtime); the protocols that run are: "localfile", "smb", "sql".'),
-]
-
-
-# Every configuration carries a remotedatapost transmit, accepted without a runtime: each one is
-# warned about at its entry. The tests below assert those warnings; found() sets them aside.
-NO_TRANSMIT_RUNTIME = ('The transmit "remotedatapost" has no runtime on this appliance yet: it is saved but '
-                       'does not run, so nothing will be sent.')
-
-
 def all_found(config) -> list[tuple[str, list, str]]:
     return [(v.level, list(v.json_path), v.description) for v in validate_config(config)]
 
 
 def found(config) -> list[tuple[str, list, str]]:
-    return [v for v in all_found(config) if v not in NOT_RUNNABLE_YET and v[2] != NO_TRANSMIT_RUNTIME]
+    return all_found(config)
 
 
 def paths(config, level="error") -> list[list]:
     return [path for lvl, path, _ in found(config) if lvl == level]
 
 
-def test_receivers_without_a_runtime_are_refused_at_their_protocol():
-    assert all_found(full_config()) == NOT_RUNNABLE_YET + [("warning", ["data_transmit", 0], NO_TRANSMIT_RUNTIME)]
-
-
-def test_a_configuration_using_every_runnable_component_has_only_the_transmit_warning():
+def test_a_configuration_using_every_component_passes_clean():
     config = full_config()
-    del config["data_receiver"][3:]
-    assert all_found(config) == [("warning", ["data_transmit", 0], NO_TRANSMIT_RUNTIME)]
+    assert all_found(config) == []
     del config["data_transmit"]
     assert all_found(config) == []
 
 
-def test_refused_receiver_is_still_checked_against_its_schema():
-    config = {"data_receiver": [{"data_receiver_name": "plc", "protocol": "opcua"}]}
+def test_a_receiver_entry_missing_its_parts_is_refused_at_each():
+    config = {"data_receiver": [{"data_receiver_name": "db", "protocol": "sql"}]}
     assert [(lvl, path) for lvl, path, _ in all_found(config)] == [
-        ("error", ["data_receiver", 0, "protocol"]),
         ("error", ["data_receiver", 0, "streams"]),
         ("error", ["data_receiver", 0, "connections"]),
     ]
 
 
-def test_remotedatapost_is_accepted_before_its_runtime_exists_with_a_warning_that_nothing_is_sent():
-    # Every FactoryTX configuration and every served template carries one: it saves (a warning,
-    # not an error), and the warning at each transmit says that nothing will be sent.
+def test_both_transmits_validate_against_their_schemas():
     config = full_config()
     del config["data_receiver"][2:]
     config["transforms"][1]["filter_stream"] = ["*"]
     config["data_transmit"].append({"transmit_name": "implied", "base_url": "https://p.sightmachine.io",
-                                    "API_key": "k", "API_key_ID": "id"})
-    assert all_found(config) == [("warning", ["data_transmit", 0], NO_TRANSMIT_RUNTIME),
-                                 ("warning", ["data_transmit", 1], NO_TRANSMIT_RUNTIME)]
+                                    "API_key": "k", "API_key_ID": "id", "filter_stream": ["press:*"],
+                                    "max_request_size_bytes": 4194304})
+    config["data_transmit"].append({"transmit_name": "broker", "transmit_type": "mqtt", "host": "127.0.0.1",
+                                    "password": "p", "topic": "{asset}/{stream_type}"})
+    assert all_found(config) == []
+    config["data_transmit"][1]["max_request_size_bytes"] = 5_000_000  # past FactoryTX's 4 MB cap
+    del config["data_transmit"][2]["host"]
+    assert [(lvl, path) for lvl, path, _ in all_found(config)] == [
+        ("error", ["data_transmit", 1, "max_request_size_bytes"]), ("error", ["data_transmit", 2, "host"])]
 
 
 def test_spec_get_config_example_passes_warned_only_that_its_folder_is_missing():
@@ -484,19 +467,6 @@ def test_base_url_must_be_http_or_https():
     config["data_transmit"][0]["base_url"] = "plant.sightmachine.io"
     assert found(config) == [("error", ["data_transmit", 0, "base_url"],
                               "'base_url' must start with https:// (or http://) and a host name.")]
-
-
-def test_sql_query_and_state_fields_disagreeing_are_errors():
-    config = full_config()
-    stream = config["data_receiver"][2]["streams"][0]
-    stream["query"] = "SELECT * FROM t WHERE seq > :seq"
-    assert found(config) == [
-        ("error", ["data_receiver", 2, "streams", 0, "state_fields", 0, "column_name"],
-         'the query does not name state field "id" as :id, so every run would read the same rows: add e.g. '
-         "'WHERE id > :id'"),
-        ("error", ["data_receiver", 2, "streams", 0, "query"],
-         "the query names :seq, which is not one of the stream's state_fields"),
-    ]
 
 
 def test_placeholder_that_is_also_invalid_is_reported_once_as_error():
