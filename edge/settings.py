@@ -133,9 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTBOX_MAX_BYTES", _integer(1048576, 2**44), "1073741824",
             "Disk each data transmit's outbox may hold (<DATA_DIR>/outbox); past it the oldest queued records "
             "are dropped and an error marker says what was lost."),
-    Setting("CONFIG_BACKUP_HOURS", _integer(1, 8760), "6",
+    Setting("CONFIG_BACKUP_HOURS", _integer(0, 8760), "6",
             "Hours between two backups of the configuration to the remotedatapost transmit's cloud "
-            "(one also follows every configuration save)."),
+            "(one also follows every configuration save); 0 turns the backup off."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}

@@ -88,7 +88,12 @@ class EdgeServer:
         self.data_dir = data_dir
         self.port = free_port()
         self.conf_file = data_dir.parent / f"{data_dir.name}.conf"
-        self.conf_file.write_text("\n".join(conf_lines or []) + "\n")
+        conf_lines = list(conf_lines or [])
+        if not any(line.startswith("CONFIG_BACKUP_HOURS") for line in conf_lines):
+            # Tests save configurations naming the spec's cloud (plant.sightmachine.io): no backup
+            # may try to reach it, only loopback is allowed. Backup tests turn it on.
+            conf_lines.append("CONFIG_BACKUP_HOURS = 0")
+        self.conf_file.write_text("\n".join(conf_lines) + "\n")
         self.env = {**os.environ, "EDGE_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})}
         self.process: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"

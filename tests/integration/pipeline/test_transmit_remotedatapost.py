@@ -17,7 +17,7 @@ from tests.integration.peers.cloud_standin import CloudStandIn
 
 HEADER = "timestamp,temp,count,label\n"
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
-SERVER_CONF = ["TIMEZONE = UTC"]
+SERVER_CONF = ["TIMEZONE = UTC", "CONFIG_BACKUP_HOURS = 6"]
 
 
 def rows(start: int, count: int) -> str:

@@ -6,8 +6,9 @@ remotedatapost transmit (`{base_url}/v1/edge-device/config/<device id>/`, see `w
 secrets masked: passwords and keys never leave the box but to where they are used. The
 outcome is `backup.config` of /v1/status: `last_success`, or an `error_code`
 (`auth_error`, `checksum_error`, `connectivity_error`, `unexpected_error`, and
-`not_configured` while no remotedatapost transmit is configured) with its message. After a
-failure the next try comes after 30 s, doubling up to the interval.
+`not_configured` while no remotedatapost transmit is configured, or the backup is turned off
+by an interval of 0) with its message. After a failure the next try comes after 30 s, doubling
+up to the interval.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class ConfigBackup:
 
     def back_up_if_due(self) -> None:
         """One look: backs the configuration up when it changed or the interval has passed."""
+        if self._interval <= 0:
+            self._record(NOT_CONFIGURED, "Backup of the configuration is turned off (CONFIG_BACKUP_HOURS = 0)")
+            return
         body = self._configuration.body()
         cloud = cloud_of(body)
         if cloud is None:

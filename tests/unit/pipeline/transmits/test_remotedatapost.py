@@ -182,6 +182,13 @@ def test_config_backup_without_a_cloud_is_not_configured(parts, backup_status):
     assert shown["error_code"] == "not_configured" and shown["last_success"] is None
 
 
+def test_config_backup_turned_off_sends_nothing(parts, cloud, backup_status):
+    ConfigBackup(Configuration({"data_transmit": [cloud.transmit()]}), backup_status, DEVICE_ID, 0).back_up_if_due()
+    shown = backup_status.get("config")
+    assert shown["error_code"] == "not_configured" and "turned off" in shown["error_message"]
+    assert cloud.backups == []
+
+
 def test_transmit_secrets_are_masked_and_kept_when_the_mask_comes_back():
     stored = {"data_transmit": [{"transmit_name": "cloud", "base_url": "https://a.example", "API_key_ID": "id",
                                  "API_key": "k1"},
