@@ -1,0 +1,128 @@
+"""The web UI: its page at `/`, its static files, login and logout, and the one read the
+/v1 API lacks (the configuration's revision history).
+
+The pages are plain HTML and JavaScript over the same APIs a script would call; the routes here
+only serve them and keep the browser's session. JSON answers are in the FactoryTX envelope.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from importlib import resources
+
+import bottle
+
+from edge.errors import FTX_BAD_REQUEST, FTX_NOT_FOUND, FTX_UNAUTHORIZED, EdgeError
+from edge.web import access
+from edge.web.envelope import FTX, JSON_TYPE, encode, ftx_success, read_json_body
+from edge.web.ui.sessions import Sessions, cookie_token, expired_cookie, session_cookie
+
+STATIC = resources.files("edge.web.ui") / "static"
+MAX_REVISIONS = 200
+# Paths anyone may fetch: the page shell and its files hold no data; login must be reachable.
+PUBLIC = (("GET", "/"), ("HEAD", "/"), ("POST", "/ui/login"))
+PUBLIC_PREFIX = "/ui/static/"
+
+
+def is_public(method: str, path: str) -> bool:
+    return (method, path) in PUBLIC or (method in ("GET", "HEAD") and path.startswith(PUBLIC_PREFIX))
+
+
+def static_file(folder, name: str) -> bottle.HTTPResponse:
+    """A file of a package folder (works from the wheel and the Nuitka binary alike); names
+    with a path separator or a leading dot are refused rather than resolved."""
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return json_error(EdgeError(FTX_NOT_FOUND, "No such file", 404))
+    item = folder / name
+    if not item.is_file():
+        return json_error(EdgeError(FTX_NOT_FOUND, "No such file", 404))
+    body = item.read_bytes()
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind.endswith("javascript"):
+        kind += "; charset=utf-8"
+    return bottle.HTTPResponse(body, 200, {"Content-Type": kind, "Cache-Control": "no-cache",
+                                          "X-Content-Type-Options": "nosniff"})
+
+
+def json_answer(body, status: int = 200, headers: dict | None = None) -> bottle.HTTPResponse:
+    return bottle.HTTPResponse(encode(body), status, {"Content-Type": JSON_TYPE, "Cache-Control": "no-store",
+                                                      **(headers or {})})
+
+
+def json_error(err: EdgeError) -> bottle.HTTPResponse:
+    return json_answer(FTX.render(err), err.status)
+
+
+def plain_app() -> bottle.Bottle:
+    """A Bottle app whose unknown paths and wrong methods answer in the FactoryTX envelope."""
+    app = bottle.Bottle(catchall=True)
+    app.config["json.enable"] = False
+    for status, code, text in ((404, FTX_NOT_FOUND, "No such endpoint"),
+                               (405, FTX.method_not_allowed, "Method not allowed"),
+                               (500, FTX.internal, "Internal error; see factorytx_web.log")):
+        app.error(status)(lambda error, s=status, c=code, t=text: _error_body(s, c, t))
+    return app
+
+
+def _error_body(status: int, code: int, text: str) -> bytes:
+    bottle.response.content_type = JSON_TYPE
+    bottle.response.status = status
+    return encode(FTX.render(EdgeError(code, text, status)))
+
+
+def install(web: bottle.Bottle, sessions: Sessions, configuration) -> None:
+    @web.route("/", method=["GET", "HEAD"])
+    def index():
+        response = static_file(STATIC, "index.html")
+        # The shell may not be framed by another site (clickjacking of the pipeline buttons).
+        response.set_header("X-Frame-Options", "DENY")
+        response.set_header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                                       "img-src 'self' data:; frame-ancestors 'none'")
+        return response
+
+    @web.route("/ui/static/<name>", method=["GET", "HEAD"])
+    def static(name: str):
+        return static_file(STATIC, name)
+
+    @web.post("/ui/login")
+    def log_in():
+        try:
+            body = read_json_body(FTX_BAD_REQUEST)
+        except EdgeError as err:
+            return json_error(err)
+        if not isinstance(body, dict) or not isinstance(body.get("user"), str) \
+                or not isinstance(body.get("password"), str):
+            return json_error(EdgeError(FTX_BAD_REQUEST, 'Log in with {"user": name, "password": password}'))
+        opened = sessions.log_in(body["user"].split("@", 1)[0], body["password"])
+        if opened is None:
+            return json_error(EdgeError(FTX_UNAUTHORIZED, "Invalid user name or password.", 401))
+        token, session = opened
+        secure = bottle.request.environ.get("wsgi.url_scheme") == "https"
+        return json_answer(ftx_success({"user": session.user, "role": session.role,
+                                        "csrf_token": session.csrf_token}),
+                           headers={"Set-Cookie": session_cookie(token, secure)})
+
+    @web.post("/ui/logout")
+    def log_out():
+        sessions.log_out(cookie_token(bottle.request.environ))
+        return json_answer(ftx_success("Logged out"), headers={"Set-Cookie": expired_cookie()})
+
+    @web.get("/ui/session")
+    def who_am_i():
+        environ = bottle.request.environ
+        found = sessions.session_of(environ)
+        return json_answer(ftx_success({
+            "user": environ.get(access.USER_KEY),
+            "role": environ.get(access.ROLE_KEY),
+            "csrf_token": found[1].csrf_token if found else None,
+        }))
+
+    @web.get("/ui/config/revisions")
+    def revisions():
+        raw = bottle.request.query.get("limit", "50")
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_REVISIONS:
+            return json_error(EdgeError(FTX_BAD_REQUEST, f"limit must be an integer between 1 and {MAX_REVISIONS}"))
+        shown = [{"revision": r.revision, "saved_at": r.saved_at, "source": r.source, "body": r.body}
+                 for r in configuration.revisions(int(raw))]
+        return json_answer(ftx_success(shown))
+
