@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Vendors uPlot (the UI's chart library) from the npm registry into edge/web/ui/static/vendor/:
+# Vendors uPlot (the UI's chart library) from the npm registry into edge/web/ui/static/:
 # `npm pack` of a pinned version, its sha512 checked against the integrity pinned here, then the
 # minified script, its stylesheet and its licence copied out. The result is committed, so the
 # wheel, the binary and an offline box carry it; nothing is fetched when edge runs. Run it again
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 VERSION=1.6.32
 INTEGRITY=sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw==
-target=edge/web/ui/static/vendor
+target=edge/web/ui/static
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -33,17 +33,17 @@ def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) 
               queries=True),
     ]
     sessions = Sessions(http.users)
-    mounts.append(Mount(["/", "/ui", "/docs", "/openapi.json"], _ui_app(sessions, ftx_ports), FTX,
+    mounts.append(Mount(["/", "/ui", "/docs", "/openapi.json"], _ui_app(sessions, ftx_ports, historian), FTX,
                         public=lambda method, path: ui_routes.is_public(method, path)
                         or openapi_routes.is_public(method, path)))
     authenticator = Authenticator(http.users, enabled=http.auth_enabled)
     return Dispatcher(mounts, authenticator, http.max_request_size, sessions)
 
 
-def _ui_app(sessions: Sessions, ftx_ports: FtxPorts) -> bottle.Bottle:
+def _ui_app(sessions: Sessions, ftx_ports: FtxPorts, historian: HistorianPorts) -> bottle.Bottle:
     """The web UI and the API's description: pages and files, not JSON routes."""
     app = ui_routes.plain_app()
-    ui_routes.install(app, sessions, ftx_ports.configuration)
+    ui_routes.install(app, sessions, ftx_ports.configuration, historian.store)
     openapi_routes.install(app)
     return app
 

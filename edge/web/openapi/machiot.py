@@ -54,7 +54,7 @@ def family(prefix: str) -> dict:
             "Raw points of tags in a time range", MACHBASE_REF, "The points", tag=TAG, example=RAW_EXAMPLE,
             parameters=[TABLE, TAG_NAMES, path_parameter("Start", TIME_TEXT, "2001-09-09T00:00:00,000"),
                         path_parameter("End", TIME_TEXT, "2001-09-09T01:20:00,000"),
-                        path_parameter("Direction", "0 any order, 1 newest first, 2 oldest first", "0"),
+                        path_parameter("Direction", "0 in the order appended, 1 time decreasing, 2 time increasing", "0"),
                         path_parameter("Count", "At most this many points (0: all)", "5"),
                         path_parameter("Offset", "Skip this many", "0"), *OUTPUT])},
         base + "/raw/{Table}/{BeforeTime}": {"delete": operation(

@@ -70,7 +70,9 @@ def _error_body(status: int, code: int, text: str) -> bytes:
     return encode(FTX.render(EdgeError(code, text, status)))
 
 
-def install(web: bottle.Bottle, sessions: Sessions, configuration) -> None:
+def install(web: bottle.Bottle, sessions: Sessions, configuration, store) -> None:
+    """`configuration` is the FtxConfiguration (its revisions), `store` the tag store (its tables)."""
+
     @web.route("/", method=["GET", "HEAD"])
     def index():
         response = static_file(STATIC, "index.html")
@@ -125,4 +127,9 @@ def install(web: bottle.Bottle, sessions: Sessions, configuration) -> None:
         shown = [{"revision": r.revision, "saved_at": r.saved_at, "source": r.source, "body": r.body}
                  for r in configuration.revisions(int(raw))]
         return json_answer(ftx_success(shown))
+
+    @web.get("/ui/historian/tables")
+    def tag_tables():
+        # The tag API has no list of tables; the Historian page starts from one.
+        return json_answer(ftx_success(sorted(store.table_names())))
 
