@@ -110,8 +110,11 @@
     if (raw.data.length <= limit) {
       return {mode: "raw", table: [raw.data.map((r) => secondsOf(r[1])), raw.data.map((r) => r[2])]};
     }
-    const [, type, value] = bucketFor(end - start, columns);
-    const calc = await machiot(`/machiot/datapoints/calculated/${table}/${name}/${from}/${to}/min,max,avg/0/` +
+    const [seconds, type, value] = bucketFor(end - start, columns);
+    // Buckets are aligned to the epoch and one is answered when its start lies in the range:
+    // start at the boundary of the bucket holding `start`, so the first points are drawn too.
+    const aligned = encodeURIComponent(timeText(Math.floor(start / seconds) * seconds));
+    const calc = await machiot(`/machiot/datapoints/calculated/${table}/${name}/${aligned}/${to}/min,max,avg/0/` +
                                `${type}/${value}?m=1&s=${SCALE}`);
     const rows = calc.data;
     return {mode: `${value} ${type}`, table: [rows.map((r) => secondsOf(r[0])), rows.map((r) => r[1]),
