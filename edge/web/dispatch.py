@@ -48,6 +48,10 @@ class Dispatcher:
         self._max_request_size = max_request_size
         self._fallback = FTX
 
+    @property
+    def mounts(self) -> tuple[Mount, ...]:
+        return tuple(self._mounts)
+
     def mount_for(self, path: str) -> Mount | None:
         return next((m for m in self._mounts if m.matches(path)), None)
 
