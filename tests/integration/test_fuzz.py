@@ -21,8 +21,15 @@ import schemathesis
 from tests.conftest import ADMIN_PASSWORD, REPO, EdgeServer
 
 SUITE_EXAMPLES = 4
+# Every check of Schemathesis but three: positive_data_acceptance (the description cannot state
+# everything a valid statement or time is: an SQL syntax error is a 400 to a "valid" string),
+# allow_header_conformance and unsupported_method (the tag API's raw path takes 1 to 6 parts for
+# GET and 1 or 2 for DELETE; a DELETE of 6 parts answers 400 saying which forms a delete has,
+# rather than 405).
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
-          "response_schema_conformance", "no_traceback")
+          "response_headers_conformance", "response_schema_conformance", "negative_data_rejection",
+          "missing_required_header", "use_after_free", "ensure_resource_availability", "ignored_auth",
+          "no_traceback")
 # The tag API's other prefixes route to the same handlers as /machiot; fuzzing them again finds
 # nothing new. "//" is the tag API's old double-slash rollup path.
 EXCLUDED_PATHS = r"^/machiot(/v1|-rest-api)|//"

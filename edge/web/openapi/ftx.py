@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edge.system.logs import DEFAULT_TAIL_LINES, MAX_TAIL_LINES
 from edge.web.openapi.common import FTX_REF, operation, path_parameter, query_parameter
 
 TAG = "FactoryTX /v1"
@@ -26,8 +27,8 @@ RESTREAM = {"type": "object", "description": "Data receiver name -> the streams 
             "additionalProperties": {"type": "array", "items": {
                 "type": "object", "required": ["asset", "stream_type"],
                 "properties": {"asset": {"type": "string"}, "stream_type": {"type": "string"}}}}}
-LINES = query_parameter("lines", "How many of the last lines (1 to the maximum; default 100)",
-                        {"type": "integer", "minimum": 1})
+LINES = query_parameter("lines", f"How many of the last lines (1 to {MAX_TAIL_LINES}; default {DEFAULT_TAIL_LINES})",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_TAIL_LINES})
 
 
 def paths() -> dict:
@@ -50,7 +51,9 @@ def paths() -> dict:
         "/v1/config/validate": {"post": operation(
             "Validate a configuration without saving it", FTX_REF,
             "The violations, each with its json_path; success false when any is an error", tag=TAG,
-            body=CONFIGURATION, body_example=CONFIG_EXAMPLE, example=VALIDATION_EXAMPLE)},
+            # Any JSON: finding what is wrong with it is this endpoint's answer, not a refusal.
+            body={"description": "A configuration, or any JSON to be told what is wrong with it"},
+            body_example=CONFIG_EXAMPLE, example=VALIDATION_EXAMPLE)},
         "/v1/config/templates": {"get": operation("Configuration templates", FTX_REF,
                                                   "A list of {name, description, configuration}", tag=TAG)},
         "/v1/config/templates/{protocol}": {"get": operation(

@@ -8,8 +8,9 @@ TAG = "Machbase /machbase"
 APPEND = {
     "type": "object", "required": ["name", "values"],
     "properties": {"name": {"type": "string", "description": "A tag table or log table"},
-                   "date_format": {"type": "string"},
-                   "values": {"type": "array", "items": {"type": "array"}}},
+                   "date_format": {"type": ["string", "null"], "description": "null: the default forms"},
+                   "values": {"type": "array", "description": "Rows of column values; a bad row fails alone and "
+                                                              "is counted in append_failure"}},
 }
 APPEND_EXAMPLE = {"name": "test_table", "date_format": "YYYY-MM-DD",
                   "values": [["test", "1999-01-01 00:00:01", 1], ["test", "1999-01-01 00:00:02", 2]]}

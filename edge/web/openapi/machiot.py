@@ -11,12 +11,18 @@ STATISTICS = ("range", "min", "max", "first", "last", "count", "cnt", "disksize"
 TABLE = path_parameter("Table", "The tag table", "tag")
 TAG_NAMES = path_parameter("TagNames", "Tag names separated by commas", "tag-1,tag-2")
 TIME_TEXT = "a time as YYYY-MM-DDTHH:MI:SS,mmm (or in the date format f)"
+# A row that is not what the table takes fails alone (counted in append_failure); the others
+# are stored. So a row's shape is the answer's business, not a refusal of the request.
+ROWS = {"type": "array", "description": "Rows [tag name, time, value, extra columns...]; a bad row fails "
+                                        "alone and is counted in append_failure"}
 APPEND = {"type": "object", "required": ["values"],
-          "properties": {"date_format": {"type": "string"}, "values": {"type": "array", "items": {"type": "array"}}}}
+          "properties": {"date_format": {"type": ["string", "null"], "description": "null: the default forms"},
+                         "values": ROWS}}
 APPEND_EXAMPLE = {"date_format": "YYYY-MM-DD HH24:MI:SS mmm:uuu:nnn",
                   "values": [["tag-1", "2001-09-09 01:46:40 000:000:000", 1.5]]}
 TAGS_BODY = {"type": "object", "required": ["values"],
-             "properties": {"values": {"type": "array", "items": {"type": "array"}}}}
+             "properties": {"values": {**ROWS, "description": "Rows [tag name, metadata values...]; a bad row "
+                                                             "fails alone and is counted in append_failure"}}}
 METADATA = {"type": "object", "minProperties": 1, "description": "Metadata columns and their new values"}
 RAW_EXAMPLE = {"error_code": 0, "error_message": "No Error", "timezone": "+0000",
                "columns": [{"name": "NAME", "type": 5, "length": 80}, {"name": "TIME", "type": 6, "length": 8},

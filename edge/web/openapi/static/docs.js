@@ -8,7 +8,7 @@
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+    for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
     return node;
   }
 
@@ -49,7 +49,7 @@
     }
     const root = document.getElementById("docs");
     root.replaceChildren(el("h1", {}, `${doc.info.title} ${doc.info.version}`), el("p", {}, doc.info.description || ""),
-      [...byTag].map(([tag, ops]) => el("section", {}, el("h2", {}, tag), ops)));
+      ...[...byTag].map(([tag, ops]) => el("section", {}, el("h2", {}, tag), ops)));
   }
 
   document.getElementById("filter").addEventListener("input", (e) => {
