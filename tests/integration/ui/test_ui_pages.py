@@ -8,6 +8,7 @@ import math
 import urllib.parse
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from tests.conftest import ADMIN_PASSWORD
@@ -128,6 +129,24 @@ def test_a_trend_draws_what_machiot_answers_zoomed_out_and_zoomed_in(browser, ui
     # Every point is in some bucket: the rollups count all 200,000.
     counts = _machiot(ui_server.client, calculated[0].replace("min,max,avg", "count"))["data"]
     assert sum(r[1] for r in counts) == 200_000
+
+    # Dragging across the middle third of the chart zooms to that part, read again.
+    whole = browser.execute_script("return window.edgeTrend.range")
+    over = browser.find_element(By.CSS_SELECTOR, "#hist-chart .u-over")
+    width = over.size["width"]
+    browser.execute_script("window.edgeTrend.data = null;")
+    ActionChains(browser).move_to_element_with_offset(over, -width // 6, 0).click_and_hold() \
+        .move_by_offset(width // 3, 0).release().perform()
+    wait_for(lambda: browser.execute_script("return window.edgeTrend.data"), timeout=60, what="the zoomed chart")
+    zoomed = browser.execute_script("return window.edgeTrend.range")
+    span = whole[1] - whole[0]
+    assert whole[0] + 0.2 * span < zoomed[0] < zoomed[1] < whole[1] - 0.2 * span
+    # Pan right by half the shown span.
+    browser.execute_script("window.edgeTrend.data = null;")
+    browser.find_element(By.CSS_SELECTOR, "button[title='Pan right']").click()
+    wait_for(lambda: browser.execute_script("return window.edgeTrend.data"), timeout=60, what="the panned chart")
+    panned = browser.execute_script("return window.edgeTrend.range")
+    assert math.isclose(panned[0] - zoomed[0], (zoomed[1] - zoomed[0]) / 2, rel_tol=1e-6)
 
     # Zoomed in to 10 minutes: raw points, exactly those /machiot gives for that range.
     first_s = ui_server.trend_range[0] / 1e9

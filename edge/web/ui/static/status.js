@@ -53,7 +53,8 @@
   edge.pages.status = {
     render(root) {
       const button = (action) => edge.el("button", {id: `pipeline-${action}`, disabled: true,
-                                                    onclick: () => control(root, action)}, action);
+                                                    onclick: () => control(root, action)},
+                                        action[0].toUpperCase() + action.slice(1));
       root.append(
         edge.el("h1", {}, "Status"),
         edge.el("div", {class: "controls"}, "Pipeline: ", edge.el("span", {id: "pipeline-state", class: "state"}, "…"),
