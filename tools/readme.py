@@ -13,7 +13,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 READING_ORDER = ("00-intro", "ftx-config", "ftx-control", "pipeline", "machiot", "sql", "store", "appliance",
-                 "architecture")
+                 "web-ui", "architecture")
 PLACEHOLDER = "SETTINGS_TABLE"
 
 
