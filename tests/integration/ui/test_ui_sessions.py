@@ -125,3 +125,31 @@ def test_revisions_are_listed_newest_first_with_secrets_masked(client):
     assert b"very-secret-key" not in answer.body
     assert client.get("/ui/config/revisions?limit=0").status == 400
     assert client.get("/ui/config/revisions?limit=x").json["success"] is False
+
+
+def test_an_idle_session_expires_and_a_removed_user_loses_it(tmp_path):
+    from edge.catalog import Catalog
+    from edge.catalog.users import ADMIN, Users
+    from edge.web.auth import AuthResult
+    from edge.web.ui.sessions import COOKIE, Sessions
+
+    catalog = Catalog(tmp_path / "catalog.db")
+    try:
+        users = Users(catalog)
+        users.create("ops", "pw-1", ADMIN)
+        users.create("other", "pw-2", ADMIN)
+        lasting = Sessions(users)
+        assert lasting.log_in("ops", "wrong") is None
+        other_token, _ = lasting.log_in("other", "pw-2")
+        environ = {"REQUEST_METHOD": "GET", "HTTP_COOKIE": f"{COOKIE}={other_token}"}
+        assert lasting.check(environ).outcome == AuthResult.OK
+        assert lasting.check({**environ, "HTTP_COOKIE": "edge_session=\"unbalanced"}).outcome == AuthResult.MISSING
+        users.remove("other")
+        assert lasting.check(environ).outcome == AuthResult.MISSING
+
+        expiring = Sessions(users, idle_seconds=0)
+        token, _ = expiring.log_in("ops", "pw-1")
+        assert expiring.check({"REQUEST_METHOD": "GET", "HTTP_COOKIE": f"{COOKIE}={token}"}).outcome \
+            == AuthResult.MISSING
+    finally:
+        catalog.close()
