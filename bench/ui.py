@@ -3,10 +3,10 @@ browser, next to reading the same range raw through /machiot.
 
 One tag, one point a second (10M points: 116 days), appended through /machiot. Then, on the
 same server:
-  browser chart   headless Chromium (Debian's chromium, Selenium) on the Historian page: from
-                  "Draw whole range" to the uPlot chart drawn (the page's own clock: range from
-                  the tag stats, one raw probe, the calculated min/max/avg buckets, the chart),
-                  median of several draws; and the wall time seen from outside
+  browser chart   headless Chromium (Debian's chromium, Selenium) on the Historian page, timed
+                  by the page's clock: from "Draw whole range" to the uPlot chart built (range
+                  from the tag stats, one raw probe, the calculated min/max/avg buckets, the
+                  chart), and from the click to the chart painted; median of several draws
   raw /machiot    GET /datapoints/raw/{Table}/{Tag}/{Start}/{End} of the whole range: every point,
                   timed until the whole answer is read (once: it is the slow one)
 Options: --points N (default 10,000,000) --runs N (default 5).
@@ -30,6 +30,7 @@ CONF = ["TIMEZONE = UTC", "HTTP_MAX_MEM = 8589934592", "REQUEST_TIMEOUT_MS = 360
 
 
 def draw_in_browser(driver, server: EdgeServer, runs: int) -> tuple[list[float], list[float], str, int]:
+    """(ms from draw to chart built, ms from click to the chart painted, bucket, times drawn)."""
     from selenium.webdriver.common.by import By
 
     log_in(driver, server.url, "sys", ADMIN_PASSWORD)
@@ -37,19 +38,28 @@ def draw_in_browser(driver, server: EdgeServer, runs: int) -> tuple[list[float],
     wait_for(lambda: driver.find_element(By.ID, "hist-search"), what="the Historian page").send_keys(TAG)
     wait_for(lambda: driver.find_element(By.CSS_SELECTOR, f'#hist-tags input[value="{TAG}"]'),
              what="the tag").click()
-    page_ms, wall_ms = [], []
+    page_ms, paint_ms = [], []
     mode, drawn = "", 0
     for _ in range(runs):
-        driver.execute_script("window.edgeTrend.data = null;")
-        began = time.perf_counter()
-        driver.find_element(By.ID, "hist-draw").click()
-        trend = wait_for(lambda: driver.execute_script(
-            "return window.edgeTrend.data && {ms: window.edgeTrend.drawnMs, mode: window.edgeTrend.mode,"
-            " n: window.edgeTrend.data[0].length}"), timeout=120, what="the chart")
-        wall_ms.append((time.perf_counter() - began) * 1e3)
-        page_ms.append(trend["ms"])
-        mode, drawn = trend["mode"], trend["n"]
-    return page_ms, wall_ms, mode, drawn
+        # Clicked and waited for inside the page: WebDriver's own round trips (tens to hundreds
+        # of ms each on a busy box) stay out of the figure. Done when the frame after the chart
+        # was built has been painted.
+        result = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            window.edgeTrend.data = null;
+            const began = performance.now();
+            document.getElementById('hist-draw').click();
+            const poll = () => {
+              if (!window.edgeTrend.data) { setTimeout(poll, 2); return; }
+              requestAnimationFrame(() => requestAnimationFrame(() => done({
+                painted: performance.now() - began, ms: window.edgeTrend.drawnMs,
+                mode: window.edgeTrend.mode, n: window.edgeTrend.data[0].length})));
+            };
+            poll();""")
+        paint_ms.append(result["painted"])
+        page_ms.append(result["ms"])
+        mode, drawn = result["mode"], result["n"]
+    return page_ms, paint_ms, mode, drawn
 
 
 def read_raw(server: EdgeServer, first_ns: int, last_ns: int) -> tuple[float, int, int]:
@@ -79,7 +89,8 @@ def main(argv: list[str]) -> int:
             first_ns, last_ns = append_tag(server.client, TAG, args.points)
             print(f"appended {args.points:,} points in {time.perf_counter() - began:.1f} s")
             driver = start_browser()
-            page_ms, wall_ms, mode, drawn = draw_in_browser(driver, server, args.runs)
+            driver.set_script_timeout(300)
+            page_ms, paint_ms, mode, drawn = draw_in_browser(driver, server, args.runs)
             raw_ms, raw_bytes, raw_rows = read_raw(server, first_ns, last_ns)
         finally:
             if driver is not None:
@@ -89,8 +100,8 @@ def main(argv: list[str]) -> int:
     print(f"{'':34} {'ms':>10}  notes")
     print(f"{'browser: first chart (page clock)':34} {statistics.median(page_ms):10.0f}  median of {args.runs}; "
           f"{drawn} buckets of {mode}; min {min(page_ms):.0f}, max {max(page_ms):.0f}")
-    print(f"{'browser: click to chart (wall)':34} {statistics.median(wall_ms):10.0f}  "
-          f"as seen by the driver, polling every 0.1 s")
+    print(f"{'browser: click to chart painted':34} {statistics.median(paint_ms):10.0f}  "
+          f"median of {args.runs}, to the second frame after it was built")
     print(f"{'raw /machiot read of the range':34} {raw_ms:10.0f}  {raw_rows:,} points, {raw_bytes / 1e6:.0f} MB of JSON")
     print(f"\nthe chart is {raw_ms / statistics.median(page_ms):.0f}x faster than reading the range raw")
     return 0
