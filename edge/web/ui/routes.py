@@ -7,6 +7,8 @@ only serve them and keep the browser's session. JSON answers are in the FactoryT
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import mimetypes
 from importlib import resources
 
@@ -16,6 +18,8 @@ from edge.errors import FTX_BAD_REQUEST, FTX_NOT_FOUND, FTX_UNAUTHORIZED, EdgeEr
 from edge.web import access
 from edge.web.envelope import FTX, JSON_TYPE, encode, ftx_success, read_json_body
 from edge.web.ui.sessions import Sessions, cookie_token, expired_cookie, session_cookie
+
+log = logging.getLogger("edge.web.ui")
 
 STATIC = resources.files("edge.web.ui") / "static"
 MAX_REVISIONS = 200
@@ -40,8 +44,13 @@ def static_file(folder, name: str) -> bottle.HTTPResponse:
     kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if kind.startswith("text/") or kind.endswith("javascript"):
         kind += "; charset=utf-8"
-    return bottle.HTTPResponse(body, 200, {"Content-Type": kind, "Cache-Control": "no-cache",
-                                          "X-Content-Type-Options": "nosniff"})
+    # Revalidated at each use, so a new version of the program is seen at once; unchanged files
+    # cost a 304 (a tablet on a slow plant network reloads the pages often).
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"Content-Type": kind, "Cache-Control": "no-cache", "ETag": etag, "X-Content-Type-Options": "nosniff"}
+    if bottle.request.environ.get("HTTP_IF_NONE_MATCH") == etag:
+        return bottle.HTTPResponse(b"", 304, headers)
+    return bottle.HTTPResponse(body, 200, headers)
 
 
 def json_answer(body, status: int = 200, headers: dict | None = None) -> bottle.HTTPResponse:
@@ -54,20 +63,25 @@ def json_error(err: EdgeError) -> bottle.HTTPResponse:
 
 
 def plain_app() -> bottle.Bottle:
-    """A Bottle app whose unknown paths and wrong methods answer in the FactoryTX envelope."""
+    """A Bottle app for pages and files whose unknown paths, wrong methods and crashes answer in
+    the FactoryTX envelope (its JSON routes build their answers themselves)."""
     app = bottle.Bottle(catchall=True)
     app.config["json.enable"] = False
-    for status, code, text in ((404, FTX_NOT_FOUND, "No such endpoint"),
-                               (405, FTX.method_not_allowed, "Method not allowed"),
-                               (500, FTX.internal, "Internal error; see factorytx_web.log")):
-        app.error(status)(lambda error, s=status, c=code, t=text: _error_body(s, c, t))
+
+    def on_error(status: int, code: int, text: str):
+        def handler(error: bottle.HTTPError):
+            if status == 500 and error.exception is not None:
+                log.error("%s %s failed: %r\n%s", bottle.request.method, bottle.request.path, error.exception,
+                          error.traceback)
+            bottle.response.content_type = JSON_TYPE
+            bottle.response.status = status
+            return encode(FTX.render(EdgeError(code, text, status)))
+        return handler
+
+    app.error_handler[404] = on_error(404, FTX_NOT_FOUND, "No such endpoint")
+    app.error_handler[405] = on_error(405, FTX.method_not_allowed, "Method not allowed on this endpoint")
+    app.error_handler[500] = on_error(500, FTX.internal, "Internal error; see factorytx_web.log")
     return app
-
-
-def _error_body(status: int, code: int, text: str) -> bytes:
-    bottle.response.content_type = JSON_TYPE
-    bottle.response.status = status
-    return encode(FTX.render(EdgeError(code, text, status)))
 
 
 def install(web: bottle.Bottle, sessions: Sessions, configuration, store) -> None:

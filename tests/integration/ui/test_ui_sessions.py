@@ -35,6 +35,9 @@ def test_the_page_and_its_files_need_no_credentials_and_show_no_data(client):
                        ("app.css", "text/css"), ("uPlot.min.css", "text/css")):
         answer = client.get(f"/ui/static/{name}", auth=False)
         assert answer.status == 200 and answer.headers["Content-Type"].startswith(kind), name
+    again = client.get("/ui/static/app.js", auth=False,
+                       headers={"If-None-Match": client.get("/ui/static/app.js", auth=False).headers["ETag"]})
+    assert again.status == 304 and again.body == b""
     assert client.get("/ui/static/..%2Fsessions.py", auth=False).status == 404
     assert client.get("/ui/static/.hidden", auth=False).status == 404
     assert client.get("/ui/session", auth=False).status == 401
