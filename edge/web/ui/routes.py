@@ -17,6 +17,7 @@ import bottle
 from edge.errors import FTX_BAD_REQUEST, FTX_NOT_FOUND, FTX_UNAUTHORIZED, EdgeError
 from edge.web import access
 from edge.web.envelope import FTX, JSON_TYPE, encode, ftx_success, read_json_body
+from edge.web.request_text import decimal_integer
 from edge.web.ui.sessions import Sessions, cookie_token, expired_cookie, session_cookie
 
 log = logging.getLogger("edge.web.ui")
@@ -135,11 +136,14 @@ def install(web: bottle.Bottle, sessions: Sessions, configuration, store) -> Non
 
     @web.get("/ui/config/revisions")
     def revisions():
-        raw = bottle.request.query.get("limit", "50")
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_REVISIONS:
+        try:
+            limit = decimal_integer(bottle.request.query.get("limit", "50"))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= MAX_REVISIONS:
             return json_error(EdgeError(FTX_BAD_REQUEST, f"limit must be an integer between 1 and {MAX_REVISIONS}"))
         shown = [{"revision": r.revision, "saved_at": r.saved_at, "source": r.source, "body": r.body}
-                 for r in configuration.revisions(int(raw))]
+                 for r in configuration.revisions(limit)]
         return json_answer(ftx_success(shown))
 
     @web.get("/ui/historian/tables")
