@@ -67,7 +67,9 @@ def run_schemathesis(server: EdgeServer, examples: int, report_dir: Path, worker
     if seed is not None:
         command += ["--seed", str(seed)]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.integration.test_fuzz", "PYTHONPATH": str(REPO)}
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
+    # Run in the report's folder: Schemathesis keeps a cache (.schemathesis/) where it runs.
+    report_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(command, cwd=report_dir, env=env, capture_output=True, text=True, timeout=1800)
 
 
 def figures(report_dir: Path) -> dict:
