@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one entry point for every job: ./build.sh dev | run | test [pytest args] | bench NAME | readme [--check] | binary | image [--arch ARCH]
+# The one entry point for every job: ./build.sh dev | run | test [pytest args] | bench NAME | fuzz [EXAMPLES] | readme [--check] | ui-assets | binary | image [--arch ARCH]
 set -euo pipefail
 cd "$(dirname "$0")"
 top=$PWD
@@ -44,11 +44,16 @@ case $cmd in
   run) run "$@" ;;
   test) run_tests "$@" ;;
   bench) dev; exec "$venv/bin/python" -m bench "$@" ;;
+  # fuzz: Schemathesis from /openapi.json against a fresh server, EXAMPLES per operation (100).
+  fuzz) dev; exec "$venv/bin/python" -m tests.integration.test_fuzz "$@" ;;
+  # ui-assets: vendor uPlot again from the npm registry (pinned version and sha512); the files
+  # are committed, so only a version change needs this.
+  ui-assets) exec tools/fetch_ui_assets.sh ;;
   readme) dev; exec "$venv/bin/python" tools/readme.py "$@" ;;
   binary) exec appliance/build-binary.sh "$@" ;;
   image) exec appliance/build-image.sh "$@" ;;
   *)
-    echo "usage: ./build.sh dev | run | test [pytest args] | bench NAME | readme [--check] | binary | image [--arch amd64|arm64]" >&2
+    echo "usage: ./build.sh dev | run | test [pytest args] | bench NAME | fuzz [EXAMPLES] | readme [--check] | ui-assets | binary | image [--arch amd64|arm64]" >&2
     exit 2
     ;;
 esac

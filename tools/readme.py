@@ -13,8 +13,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 READING_ORDER = ("00-intro", "ftx-config", "ftx-control", "pipeline", "sql-receiver", "opcua-receiver",
-                 "serial-modbus", "transmits", "machiot", "influx", "sql", "store",
-                 "appliance", "architecture")
+                 "serial-modbus", "transmits", "machiot", "influx", "sql", "store", "appliance", "web-ui",
+                 "architecture")
 PLACEHOLDER = "SETTINGS_TABLE"
 
 

@@ -18,6 +18,7 @@ BY_STATEMENT = "by statement"
 READ_METHODS = frozenset({"GET", "HEAD"})
 # The WSGI environ key under which the dispatcher hands the caller's role to the routes.
 ROLE_KEY = "edge.role"
+USER_KEY = "edge.user"  # and the caller's name (None when HTTP_AUTH = 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RouteClass:
 
 RULES: tuple[RouteClass, ...] = (
     RouteClass("/v1/config/validate", frozenset({"POST"}), ALLOWED, "validation saves nothing"),
+    RouteClass("/ui/logout", frozenset({"POST"}), ALLOWED, "ending one's own web UI session"),
     RouteClass("/machbase", frozenset({"GET", "POST"}), BY_STATEMENT,
                "a query is allowed; an append, or a statement that writes, is refused"),
     RouteClass("", READ_METHODS, ALLOWED,

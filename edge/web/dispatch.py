@@ -16,17 +16,19 @@ import bottle
 
 from edge.errors import EdgeError
 from edge.web import access
-from edge.web.auth import Authenticator, AuthResult
+from edge.web.auth import Authenticator, AuthResult, Verdict
 from edge.web.envelope import FTX, JSON_TYPE, Flavour, error_bytes
 from edge.web.health import HEALTH_PATH, answer_health
 from edge.web.request_text import decode_request, shown_path
+from edge.web.ui.sessions import Sessions
 
 log = logging.getLogger("edge.web")
 
 
 class Mount:
     def __init__(self, prefixes: Iterable[str], app: bottle.Bottle, flavour: Flavour, queries: bool = False,
-                 credentials: Callable[[dict], str | None] | None = None, open_paths: Iterable[str] = ()):
+                 credentials: Callable[[dict], str | None] | None = None,
+                 public: Callable[[str, str], bool] | None = None):
         self.prefixes = tuple(prefixes)
         self.app = app
         self.flavour = flavour
@@ -34,18 +36,26 @@ class Mount:
         # An API whose clients send credentials in other forms (InfluxDB's) turns them into
         # the Authorization value the authenticator reads.
         self.credentials = credentials or (lambda environ: environ.get("HTTP_AUTHORIZATION"))
-        self.open_paths = frozenset(open_paths)  # answered without credentials (InfluxDB's /ping)
+        # (method, path) -> whether it needs no credentials (the web UI's page shell and login,
+        # InfluxDB's /ping)
+        self.public = public
 
     def matches(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)
 
 
 class Dispatcher:
-    def __init__(self, mounts: list[Mount], authenticator: Authenticator, max_request_size: int):
+    def __init__(self, mounts: list[Mount], authenticator: Authenticator, max_request_size: int,
+                 sessions: Sessions | None = None):
         self._mounts = mounts
         self._auth = authenticator
+        self._sessions = sessions  # the web UI's cookie sessions, used when no Authorization header came
         self._max_request_size = max_request_size
         self._fallback = FTX
+
+    @property
+    def mounts(self) -> tuple[Mount, ...]:
+        return tuple(self._mounts)
 
     def mount_for(self, path: str) -> Mount | None:
         return next((m for m in self._mounts if m.matches(path)), None)
@@ -85,15 +95,26 @@ class Dispatcher:
             return self._refuse(start_response, flavour, 413, flavour.too_large,
                                 f"Request body larger than MAX_REQUEST_SIZE ({self._max_request_size} bytes)")
 
-        if mount is not None and path in mount.open_paths:
-            return mount.app(environ, start_response)
-        verdict = self._auth.check(mount.credentials(environ) if mount else environ.get("HTTP_AUTHORIZATION"))
+        method = environ.get("REQUEST_METHOD", "GET")
+        public = mount is not None and mount.public is not None and mount.public(method, path)
+        if public:
+            verdict = Verdict(AuthResult.OK)
+        else:
+            verdict = self._auth.check(mount.credentials(environ) if mount else environ.get("HTTP_AUTHORIZATION"))
+        # The web UI's pages ask with X-Requested-With: a Basic challenge would make the browser
+        # open its own password dialog over the page's login form.
+        challenge = "HTTP_X_REQUESTED_WITH" not in environ
+        if verdict.outcome == AuthResult.MISSING and self._sessions is not None:
+            try:
+                verdict = self._sessions.check(environ)
+            except EdgeError as err:  # a state-changing request with the cookie but no CSRF token
+                return self._refuse(start_response, flavour, err.status, flavour.forbidden, err.text)
         if verdict.outcome == AuthResult.MISSING:
             return self._refuse(start_response, flavour, 401, flavour.no_auth_header,
-                                "There is No Authorization Header.", challenge=True)
+                                "There is No Authorization Header.", challenge=challenge)
         if verdict.outcome == AuthResult.BAD:
             return self._refuse(start_response, flavour, 401, flavour.bad_credentials,
-                                "Invalid user name or password.", challenge=True)
+                                "Invalid user name or password.", challenge=challenge)
 
         if mount is None:
             return self._refuse(start_response, flavour, 404, flavour.not_found, "No such endpoint")
@@ -102,7 +123,9 @@ class Dispatcher:
         except EdgeError as err:
             return self._refuse(start_response, flavour, err.status, err.code, err.text)
         environ[access.ROLE_KEY] = verdict.role
-        method = environ.get("REQUEST_METHOD", "GET")
+        environ[access.USER_KEY] = verdict.user
+        if public:  # the page shell, its files, login: nothing there depends on a role
+            return mount.app(environ, start_response)
         if not access.permits(verdict.role, method, path):
             return self._refuse(start_response, flavour, 403, flavour.forbidden,
                                 f"User {verdict.user} has the role {verdict.role}, which may only query and "

@@ -12,6 +12,7 @@ refused with a clear error, never read as something else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from urllib.parse import unquote_to_bytes
 
@@ -20,7 +21,19 @@ import bottle
 from edge.errors import EdgeError
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
 _HINT = "send text as UTF-8, percent-encoded"
+
+
+def decimal_integer(text: str) -> int:
+    """An integer parameter: ASCII digits with an optional sign, spaces around allowed. int()
+    alone also takes Unicode digits ("٣", "５"), underscores ("1_0") and any Unicode space
+    (U+001C), which no client means; and "²" passes str.isdigit() but not int(). ValueError
+    for anything else."""
+    stripped = text.strip(" \t")
+    if not _DECIMAL.fullmatch(stripped):
+        raise ValueError(f"not a decimal integer: {text!r}")
+    return int(stripped)
 
 
 def decode_request(environ: dict, error_code: int) -> None:

@@ -10,7 +10,10 @@ from edge.web.connections import ConnectionLimits, EdgeServer
 from edge.web.dispatch import Dispatcher, Mount
 from edge.web.envelope import FTX, MACHBASE
 from edge.web.lanes import LaneDispatcher
+from edge.web.openapi import routes as openapi_routes
 from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts
+from edge.web.ui import routes as ui_routes
+from edge.web.ui.sessions import Sessions
 
 
 def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) -> Dispatcher:
@@ -31,10 +34,22 @@ def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) 
               queries=True),
         # InfluxDB 1.x clients (Telegraf, Node-RED): their credentials come in Influx's forms too.
         Mount(influx.PREFIXES, influx.build(historian, http.max_request_size), influx.INFLUX,
-              credentials=influx.credentials, open_paths=influx.OPEN_PATHS),
+              credentials=influx.credentials, public=influx.is_public),
     ]
+    sessions = Sessions(http.users)
+    mounts.append(Mount(["/", "/ui", "/docs", "/openapi.json"], _ui_app(sessions, ftx_ports, historian), FTX,
+                        public=lambda method, path: ui_routes.is_public(method, path)
+                        or openapi_routes.is_public(method, path)))
     authenticator = Authenticator(http.users, enabled=http.auth_enabled)
-    return Dispatcher(mounts, authenticator, http.max_request_size)
+    return Dispatcher(mounts, authenticator, http.max_request_size, sessions)
+
+
+def _ui_app(sessions: Sessions, ftx_ports: FtxPorts, historian: HistorianPorts) -> bottle.Bottle:
+    """The web UI and the API's description: pages and files, not JSON routes."""
+    app = ui_routes.plain_app()
+    ui_routes.install(app, sessions, ftx_ports.configuration, historian.store)
+    openapi_routes.install(app)
+    return app
 
 
 def create_server(wsgi: Dispatcher, settings: Settings) -> EdgeServer:

@@ -85,6 +85,11 @@ class FtxConfiguration:
         revision = self.current()
         return revision.body if revision else copy.deepcopy(EMPTY_CONFIG)
 
+    def revisions(self, limit: int) -> list[ConfigRevision]:
+        """The newest `limit` revisions, newest first, as a client may see them (secrets masked)."""
+        return [dataclasses.replace(r, body=self.shown(with_every_section(r.body)))
+                for r in self._history.revisions(limit)]
+
     def shown(self, body: dict) -> dict:
         """`body` as a client may see it: secrets masked when MASK_SECRETS = 1."""
         return mask_secrets(body) if self.mask_secrets else body

@@ -13,6 +13,7 @@ from edge.system.logs import CORE_LOG, DEFAULT_TAIL_LINES, MAX_TAIL_LINES, tail_
 from edge.system.machine import machine_info
 from edge.web.envelope import ftx_success, read_json_body
 from edge.web.ports import FtxPorts
+from edge.web.request_text import decimal_integer
 
 log = logging.getLogger("edge.web.control")
 
@@ -92,7 +93,7 @@ def _lines_wanted(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_TAIL_LINES
     try:
-        count = int(raw.strip(), 10)
+        count = decimal_integer(raw)
     except ValueError:
         raise EdgeError(FTX_BAD_REQUEST, f"lines must be an integer between 1 and {MAX_TAIL_LINES}") from None
     if not 1 <= count <= MAX_TAIL_LINES:

@@ -29,6 +29,11 @@ log = logging.getLogger("edge.web")
 
 PREFIXES = ("/write", "/ping", "/query")
 OPEN_PATHS = frozenset({"/ping"})  # answered without credentials, as InfluxDB does
+
+
+def is_public(method: str, path: str) -> bool:
+    """Whether a request needs no credentials (the dispatcher's `Mount.public`)."""
+    return path in OPEN_PATHS
 VERSION = "1.8.10"  # the InfluxDB release whose /write and /ping this API follows
 
 

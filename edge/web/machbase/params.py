@@ -12,6 +12,7 @@ from edge.errors import INVALID_ARGUMENT, EdgeError
 from edge.time.dateformat import DEFAULT_FORMAT, DateFormat, parse_time
 from edge.time.timezone import TimeZone
 from edge.web.machbase.format import OutputOptions
+from edge.web.request_text import decimal_integer
 
 DEFAULT_SCALE = 3
 MAX_SCALE = 9
@@ -45,8 +46,8 @@ def output_options(query: Mapping[str, str], zone: TimeZone) -> OutputOptions:
 def scale_of(text: str | None) -> int:
     """Decimals to print: 0-9; anything else means 3, as Machbase does."""
     try:
-        scale = int(text)
-    except (TypeError, ValueError):
+        scale = decimal_integer(text) if text is not None else DEFAULT_SCALE
+    except ValueError:
         return DEFAULT_SCALE
     return scale if 0 <= scale <= MAX_SCALE else DEFAULT_SCALE
 
@@ -83,7 +84,7 @@ def whole_number(text: str | None, what: str, default: int, allowed: tuple[int, 
     if text is None or text.strip() == "":
         return default
     try:
-        value = int(text.strip(), 10)
+        value = decimal_integer(text)
     except ValueError:
         raise EdgeError(INVALID_ARGUMENT, f"{what} must be a whole number, got {text!r}") from None
     if allowed is not None and value not in allowed:
