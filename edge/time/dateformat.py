@@ -136,7 +136,9 @@ class DateFormat:
             elif s.field == "meridian":
                 table, index = _MERIDIAN_TABLE, (fields["hour"] >= 12).astype(np.int32)
             else:
-                table, index = _digit_table(s.width), fields[s.field]
+                # All digits of the field in one take: row k of the table is digit k.
+                _digit_table(s.width).take(fields[s.field], axis=1, out=columns[s.offset:s.offset + s.width])
+                continue
             for k in range(s.width):
                 np.take(table[k], index, out=columns[s.offset + k])
         return np.ascontiguousarray(columns.T).view(f"S{self.width}").reshape(n)
