@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,6 +111,8 @@ class SqlEngine:
         self._lock = threading.Lock()
         self._ddl_lock = threading.Lock()
         self._log_tables: tuple[int, list[SqlTable]] | None = None
+        # TagTable -> its SqlTables (the table and its STAT and META views)
+        self._tag_sql_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._closed = False
         self._state()  # creates data.db and fails early if it cannot
 
@@ -186,7 +189,10 @@ class SqlEngine:
                 table = self.store.table(name)
             except EdgeError:
                 continue  # dropped meanwhile
-            found.extend(sql_tables.tag_tables(table))
+            described = self._tag_sql_tables.get(table)
+            if described is None:  # a table's columns never change: described once
+                described = self._tag_sql_tables[table] = sql_tables.tag_tables(table)
+            found.extend(described)
             store_tables[table.name] = table
         return Tables(found, store_tables)
 
