@@ -294,6 +294,7 @@ class EdgeProcess(Peer):
     def new_target(self, suffix: str) -> str:
         """A new tag table for one measurement."""
         table = f"BENCH_{suffix}".upper()
+        self.client.reconnect()  # the server closes a connection idle past REQUEST_TIMEOUT_MS
         self.client.request("GET", "/machbase?" + urllib.parse.urlencode(
             {"q": f"create tag table {table} (name varchar(40) primary key, time datetime basetime, "
                   f"value double summarized)"}))
