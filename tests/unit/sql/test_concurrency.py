@@ -111,3 +111,25 @@ def test_append_to_a_log_table_that_replaced_a_tag_table_of_its_name(historian):
         assert threads.on(0, historian.rows, "select * from m0") == [("a", 5, 1.0)]
     finally:
         threads.close()
+
+
+def test_one_of_many_concurrent_creates_or_drops_of_a_name_succeeds(historian):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from edge.errors import EdgeError
+
+    def attempt(statement: str) -> int:
+        try:
+            historian.engine.execute(statement)
+            return 0
+        except EdgeError as exc:
+            return exc.code
+
+    statements = [TAG_DDL.format("race") if i % 2 else "create table race (a integer)" for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        created = list(pool.map(attempt, statements))
+        assert sorted(created) == [0] + [2026] * 7
+        dropped = list(pool.map(attempt, ["drop table race"] * 8))
+    assert sorted(dropped) == [0] + [2025] * 7
+    assert "RACE" not in historian.store.table_names()
+    assert historian.engine.is_log_table("race") is False
