@@ -171,9 +171,17 @@ class SqlEngine:
                 if name in state.virtual:
                     continue
                 state.virtual[name] = table
-                for view, module in ((name, "edge_tag"), (sql_tables.stat_view_name(name), "edge_tag_stat"),
-                                     (sql_tables.meta_view_name(name), "edge_tag_meta")):
-                    state.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(view)} USING {module}({name})")
+                views = ((name, "edge_tag"), (sql_tables.stat_view_name(name), "edge_tag_stat"),
+                         (sql_tables.meta_view_name(name), "edge_tag_meta"))
+                try:
+                    for view, module in views:
+                        state.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(view)} "
+                                           f"USING {module}({name})")
+                except apsw.Error:  # none of them then, and the next statement tries again
+                    for view, _ in views:
+                        state.conn.execute(f"DROP TABLE IF EXISTS temp.{quote_identifier(view)}")
+                    del state.virtual[name]
+                    raise
 
     def _tables(self, state: _ThreadState) -> Tables:
         with state.sandbox.trusted():
@@ -189,9 +197,12 @@ class SqlEngine:
                 table = self.store.table(name)
             except EdgeError:
                 continue  # dropped meanwhile
-            described = self._tag_sql_tables.get(table)
+            with self._lock:
+                described = self._tag_sql_tables.get(table)
             if described is None:  # a table's columns never change: described once
-                described = self._tag_sql_tables[table] = sql_tables.tag_tables(table)
+                described = sql_tables.tag_tables(table)
+                with self._lock:
+                    self._tag_sql_tables[table] = described
             found.extend(described)
             store_tables[table.name] = table
         return Tables(found, store_tables)

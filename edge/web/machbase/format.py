@@ -126,8 +126,7 @@ def _column_text(column: Column, values, rows: int, options: OutputOptions) -> l
         values, null = values.values, np.asarray(values.null, dtype=bool)
     if column.type in _TEXT_TYPES:
         if isinstance(values, Coded):
-            table = machbase_json.strings(list(values.distinct))
-            return [table.take(np.asarray(values.codes, dtype=np.int64))]
+            return [machbase_json.coded_strings(list(values.distinct), values.codes)]
         return [machbase_json.strings(values)]
     values = np.asarray(values)
     if len(values) != rows:

@@ -26,8 +26,12 @@ CHUNK_ROWS = 65536
 # Up to this many values, doubles print through printf one by one (numpy's per-call cost
 # is more than printf's per-value cost there).
 FEW_ROWS = 32
-# Text values longer than this (as JSON) are kept as Ragged text, not padded.
+# Text values longer than this (as JSON) are kept as Ragged text, not padded; and so is a
+# column whose padding would more than double it, once it is over PADDED_BYTES.
 MAX_PADDED_TEXT = 256
+PADDED_BYTES = 1 << 20
+# Bytes of text one pass of join_rows builds at most (fewer rows per pass for wide rows).
+PASS_BYTES = 16 << 20
 _POW10 = 10 ** np.arange(20, dtype=np.uint64)
 # Scaled magnitudes from here on print through printf: below it a double's product with
 # 10**scale is off by less than half a unit, which `_rounded_units` corrects exactly.
@@ -47,10 +51,6 @@ class Ragged:
         self.data = data
         self.lengths = lengths.astype(np.int64, copy=False)
         self._starts = starts
-
-    @property
-    def rows(self) -> int:
-        return self.lengths.size
 
     def __len__(self) -> int:
         return self.lengths.size
@@ -95,30 +95,35 @@ def with_nulls(texts: np.ndarray, null: np.ndarray | None) -> np.ndarray:
 
 
 def strings(values: Sequence) -> np.ndarray | Ragged:
-    """JSON strings (None -> null); each distinct value is encoded once. Fixed-width unless
-    a value is longer than MAX_PADDED_TEXT."""
+    """JSON strings (None -> null); each distinct value is encoded once."""
     values = np.asarray(values, dtype=object)
-    n = values.size
-    if n == 0:
+    if values.size == 0:
         return np.zeros(0, dtype="S1")
     is_null = np.equal(values, None)
     if not is_null.any():
         is_null = None
     keys = values if is_null is None else np.where(is_null, "", values)
     distinct, inverse = np.unique(keys.astype(str), return_inverse=True)
-    encoded = [json.dumps(v, ensure_ascii=False).encode("utf-8") for v in distinct.tolist()]
+    texts: list = distinct.tolist()
     if is_null is not None:
-        encoded.append(b"null")
-        inverse = np.where(is_null, len(encoded) - 1, inverse)
-    return encoded_table(encoded).take(inverse.reshape(-1))
+        texts.append(None)
+        inverse = np.where(is_null, len(texts) - 1, inverse)
+    return coded_strings(texts, inverse.reshape(-1))
 
 
-def encoded_table(encoded: list[bytes]) -> np.ndarray | Ragged:
-    """Encoded values to be taken by code: fixed-width when they are short, else Ragged."""
-    if max(map(len, encoded), default=0) <= MAX_PADDED_TEXT:
-        return np.array(encoded, dtype="S")
+def coded_strings(distinct: Sequence[str | None], codes: np.ndarray) -> np.ndarray | Ragged:
+    """JSON strings of `distinct[code]` for each code (None -> null), each encoded once.
+
+    Fixed-width when padding costs little: values up to MAX_PADDED_TEXT long and the padded
+    rows at most PADDED_BYTES or twice the text itself; else Ragged."""
+    encoded = [b"null" if v is None else json.dumps(v, ensure_ascii=False).encode("utf-8") for v in distinct]
     lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-    return Ragged(_bytes(b"".join(encoded)), lengths)
+    codes = np.asarray(codes, dtype=np.int64)
+    width = int(lengths.max(initial=1))
+    if width <= MAX_PADDED_TEXT and (width * codes.size <= PADDED_BYTES
+                                     or width * codes.size <= 2 * int(lengths[codes].sum())):
+        return np.array(encoded, dtype=f"S{width}").take(codes)
+    return Ragged(_bytes(b"".join(encoded)), lengths).take(codes)
 
 
 def integers(values: np.ndarray, null: np.ndarray | None = None) -> list[np.ndarray]:
@@ -222,11 +227,14 @@ def join_rows(pieces: list, rows: int, separator: bytes = b",", prefix: bytes = 
     if any(isinstance(p, Ragged) for p in pieces):
         pieces = [p if isinstance(p, (bytes, Ragged)) else _ragged(p) for p in pieces]
         return _gathered(pieces, rows, separator, prefix, suffix)
+    pieces = _merge_literals(pieces)
+    width = sum(len(p) if isinstance(p, bytes) else p.dtype.itemsize for p in pieces)
+    per_pass = max(1, min(CHUNK_ROWS, PASS_BYTES // max(1, width)))
     parts = []
-    for first in range(0, rows, CHUNK_ROWS):
-        stop = min(rows, first + CHUNK_ROWS)
+    for first in range(0, rows, per_pass):
+        stop = min(rows, first + per_pass)
         text = None
-        for piece in _merge_literals(pieces):
+        for piece in pieces:
             piece = piece if isinstance(piece, bytes) else piece[first:stop]
             text = piece if text is None else np.strings.add(text, piece)
         parts.append(separator.join(np.broadcast_to(text, stop - first).tolist()))
