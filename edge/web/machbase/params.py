@@ -30,7 +30,7 @@ def first_of(query: Mapping[str, str], *names: str) -> str | None:
 def output_options(query: Mapping[str, str], zone: TimeZone) -> OutputOptions:
     """f|DateFormat, m|FetchMode and s|Scale from a query string."""
     date_format = first_of(query, "f", "DateFormat") or DEFAULT_FORMAT
-    compile_format(date_format)  # refuses an over-long format with a clear error (and is printed with it)
+    compile_format(date_format)  # refuses an over-long format with a clear error (compiled once: cached)
     mode_text = first_of(query, "m", "FetchMode")
     fetch_mode = 0
     if mode_text not in (None, ""):
