@@ -11,7 +11,8 @@ keep-alive connection, with request bodies encoded before the clock starts:
            tag of 10,000 points in the same table or measurement
   queries  on each of the two tags: a 1,000-point raw range from the middle, and the hourly
            average over the whole range (2,779 buckets of the big tag, 4 of the small one),
-           each the median of --runs runs over one keep-alive connection
+           each the median of --runs runs over one keep-alive connection per server, the two
+           servers taking turns run by run
 
 InfluxDB comes from ../shared/tools/influxdb-peer (relative to the repository); without it
 the edge numbers are printed alone. Options: --tags --points --batch --big (0: no bulk load,
@@ -114,8 +115,8 @@ def main(argv: list[str]) -> int:
             middle = EPOCH + (points // 2) * 10**9
             # From the top of the first hour: rollup buckets count when they start inside the range.
             whole = (EPOCH - EPOCH % HOUR, EPOCH + (points - 1) * 10**9)
-            raw = {p: p.median(args.runs, p.raw_range, tag, middle, middle + 999 * 10**9, 1000) for p in peers}
-            avg = {p: p.median(args.runs, p.hourly_avg, tag, *whole, hours(points)) for p in peers}
+            raw = interleaved_medians(peers, args.runs, "raw_range", tag, middle, middle + 999 * 10**9, 1000)
+            avg = interleaved_medians(peers, args.runs, "hourly_avg", tag, *whole, hours(points))
             rows.append(lower_is_better(f"raw range of 1,000 of {points:,} points, ms (median)", raw[edge],
                                         raw.get(influx)))
             rows.append(lower_is_better(f"hourly avg over {points:,} points, ms (median)", avg[edge],
@@ -129,6 +130,22 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(work, ignore_errors=True)
     print_table(rows)
     return 0
+
+
+def interleaved_medians(peers: list, runs: int, query: str, tag: str, start: int, end: int,
+                        expect: int) -> dict:
+    """Median seconds of `runs` runs of a query on each peer, the peers taking turns run by
+    run: on a shared machine both then meet the same load."""
+    for peer in peers:
+        peer.client.reconnect()
+        getattr(peer, query)(tag, start, end, expect)  # warm-up, and a check of the answer
+    timings: dict = {peer: [] for peer in peers}
+    for _ in range(runs):
+        for peer in peers:
+            began = time.perf_counter()
+            getattr(peer, query)(tag, start, end, None)
+            timings[peer].append(time.perf_counter() - began)
+    return {peer: statistics.median(times) for peer, times in timings.items()}
 
 
 def higher_is_better(name: str, edge: float, influx: float | None) -> tuple:
@@ -235,16 +252,6 @@ class Peer:
     label = "peer"
     client: Client
     target = ""
-
-    def median(self, runs: int, query, tag: str, start: int, end: int, expect: int) -> float:
-        self.client.reconnect()
-        query(tag, start, end, expect)  # warm-up, and a check of the answer
-        timings = []
-        for _ in range(runs):
-            began = time.perf_counter()
-            query(tag, start, end, None)
-            timings.append(time.perf_counter() - began)
-        return statistics.median(timings)
 
     def addressed(self, bodies: list[bytes], target: str) -> list[bytes]:
         """The bodies as sent to `target` (done before the clock starts)."""
