@@ -15,6 +15,7 @@ once, in one of two forms:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -33,6 +34,8 @@ PADDED_BYTES = 1 << 20
 # Bytes of text one pass of join_rows builds at most (fewer rows per pass for wide rows).
 PASS_BYTES = 16 << 20
 _POW10 = 10 ** np.arange(20, dtype=np.uint64)
+# Numbers below 10**TABLE_DIGITS print by looking their text up (a 40 KB table).
+TABLE_DIGITS = 4
 # Scaled magnitudes from here on print through printf: below it a double's product with
 # 10**scale is off by less than half a unit, which `_rounded_units` corrects exactly.
 _EXACT_LIMIT = 2.0 ** 52
@@ -183,11 +186,26 @@ def _split(a):
     return high, a - high
 
 
+@functools.cache
+def _number_texts(width: int, padded: bool) -> np.ndarray:
+    """The text of every number below 10**width, zero-padded to `width` digits or not."""
+    numbers = np.arange(10 ** width)
+    digits = np.stack([48 + numbers // 10 ** (width - 1 - k) % 10 for k in range(width)], axis=1).astype(np.uint8)
+    if not padded:  # shift each number's digits to the left, NULs after them
+        count = np.searchsorted(_POW10[1:width], numbers, side="right") + 1
+        shift = (width - count)[:, None] + np.arange(width)
+        digits = np.where(shift < width, np.take_along_axis(digits, np.minimum(shift, width - 1), axis=1), 0)
+        digits = digits.astype(np.uint8)
+    return digits.reshape(-1).view(f"S{width}")
+
+
 def _digits(magnitude: np.ndarray) -> np.ndarray:
     """Decimal digits of unsigned values, left-aligned in a fixed-width bytes array."""
     n = magnitude.size
     if n == 0:
         return np.zeros(0, dtype="S1")
+    if int(magnitude.max()) < 10 ** TABLE_DIGITS:  # the common case: one look-up each
+        return _number_texts(TABLE_DIGITS, padded=False).take(magnitude)
     count = np.searchsorted(_POW10[1:], magnitude, side="right") + 1
     width = int(count.max())
     exponent = count[:, None] - 1 - np.arange(width)
@@ -198,6 +216,8 @@ def _digits(magnitude: np.ndarray) -> np.ndarray:
 
 def _fraction(fraction: np.ndarray, scale: int) -> np.ndarray:
     """"." and `scale` zero-padded digits of each value, a fixed-width bytes array."""
+    if scale <= TABLE_DIGITS:
+        return np.strings.add(b".", _number_texts(scale, padded=True).take(fraction))
     matrix = np.empty((fraction.size, scale + 1), dtype=np.uint8)
     matrix[:, 0] = ord(".")
     matrix[:, 1:] = fraction[:, None] // _POW10[scale - 1::-1][:scale] % np.uint64(10) + np.uint64(48)
