@@ -7,13 +7,17 @@ keep-alive connection, with request bodies encoded before the clock starts:
            in --rounds rounds taking turns (edge, InfluxDB, edge, ...), each into a new table
            or measurement after --settle seconds of rest; the best round of each counts, so
            that a burst of other work on a shared machine does not decide the result
-  bulk     one tag of 10M points (one a second) in 100,000-point batches
-  queries  on that tag: a 1,000-point raw range, and the hourly average over the whole range
-           (2,779 buckets), each the median of --runs runs
+  bulk     one tag of 10M points (one a second) in 100,000-point batches, next to a small
+           tag of 10,000 points in the same table or measurement
+  queries  on each of the two tags: a 1,000-point raw range from the middle, and the hourly
+           average over the whole range (2,779 buckets of the big tag, 4 of the small one),
+           each the median of --runs runs over one keep-alive connection per server, the two
+           servers taking turns run by run
 
 InfluxDB comes from ../shared/tools/influxdb-peer (relative to the repository); without it
 the edge numbers are printed alone. Options: --tags --points --batch --big (0: no bulk load,
-no queries) --rounds --runs --keep (leave the data directories).
+no queries on a big tag) --small (0: none on a small tag) --rounds --runs --keep (leave the
+data directories).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ REPO = Path(__file__).resolve().parent.parent
 PEER_TOOL = REPO.parent / "shared" / "tools" / "influxdb-peer"
 PASSWORD = "bench-password"
 BIG_TAG = "big-tag"
+SMALL_TAG = "small-tag"
+QUERY_SETTLE_S = 10.0
 HOUR = 3600 * 10**9
 EPOCH = 1_600_000_000 * 10**9  # 2020-09-13 12:26:40 UTC: points start here, one per second
 
@@ -52,7 +58,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--tags", type=int, default=100)
     parser.add_argument("--points", type=int, default=10_000, help="points per tag")
     parser.add_argument("--batch", type=int, default=10_000, help="points per request")
-    parser.add_argument("--big", type=int, default=10_000_000, help="points of the query tag (0: skip)")
+    parser.add_argument("--big", type=int, default=10_000_000, help="points of the big query tag (0: skip)")
+    parser.add_argument("--small", type=int, default=10_000, help="points of the small query tag (0: skip)")
     parser.add_argument("--rounds", type=int, default=3, help="ingest rounds per server; the best counts")
     parser.add_argument("--runs", type=int, default=15, help="runs of each query")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds of rest before each measurement "
@@ -86,25 +93,36 @@ def main(argv: list[str]) -> int:
                                      best[edge], best.get(influx)))
         del bodies
 
+        sizes = [(tag, points) for tag, points in ((SMALL_TAG, args.small), (BIG_TAG, args.big)) if points]
+        if sizes:
+            targets = {peer: peer.new_target("queries") for peer in peers}
+        if args.small:
+            small = list(tag_batches(SMALL_TAG, args.small, 100_000))
+            for peer in peers:
+                peer.ingest([peer.encode(b) for b in small], args.small, targets[peer])
         if args.big:
             print(f"bulk: loading {args.big:,} points into one tag", file=sys.stderr)
             big = list(tag_batches(BIG_TAG, args.big, 100_000))
             bulk = {}
             for peer in peers:
-                target = peer.new_target("big")
                 encoded = [peer.encode(b) for b in big]
                 time.sleep(args.settle)
-                bulk[peer] = peer.ingest(encoded, args.big, target)
-            time.sleep(args.settle)
+                bulk[peer] = peer.ingest(encoded, args.big, targets[peer])
             rows.append(higher_is_better("bulk load, 1 tag, 100,000-point batches, pts/s", bulk[edge],
                                          bulk.get(influx)))
-            middle = EPOCH + (args.big // 2) * 10**9
+        if sizes:
+            # Both servers write a bulk load out in the background (checkpoints, compactions)
+            # for some seconds after it is acknowledged: the queries are timed after that.
+            time.sleep(max(args.settle, QUERY_SETTLE_S))
+        for tag, points in sizes:
+            middle = EPOCH + (points // 2) * 10**9
             # From the top of the first hour: rollup buckets count when they start inside the range.
-            whole = (EPOCH - EPOCH % HOUR, EPOCH + (args.big - 1) * 10**9)
-            raw = {p: p.median(args.runs, p.raw_range, middle, middle + 999 * 10**9, 1000) for p in peers}
-            avg = {p: p.median(args.runs, p.hourly_avg, *whole, hours(args.big)) for p in peers}
-            rows.append(lower_is_better("raw range of 1,000 points, ms (median)", raw[edge], raw.get(influx)))
-            rows.append(lower_is_better(f"hourly avg over {args.big:,} points, ms (median)", avg[edge],
+            whole = (EPOCH - EPOCH % HOUR, EPOCH + (points - 1) * 10**9)
+            raw = interleaved_medians(peers, args.runs, "raw_range", tag, middle, middle + 999 * 10**9, 1000)
+            avg = interleaved_medians(peers, args.runs, "hourly_avg", tag, *whole, hours(points))
+            rows.append(lower_is_better(f"raw range of 1,000 of {points:,} points, ms (median)", raw[edge],
+                                        raw.get(influx)))
+            rows.append(lower_is_better(f"hourly avg over {points:,} points, ms (median)", avg[edge],
                                         avg.get(influx)))
     finally:
         edge.stop()
@@ -115,6 +133,22 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(work, ignore_errors=True)
     print_table(rows)
     return 0
+
+
+def interleaved_medians(peers: list, runs: int, query: str, tag: str, start: int, end: int,
+                        expect: int) -> dict:
+    """Median seconds of `runs` runs of a query on each peer, the peers taking turns run by
+    run: on a shared machine both then meet the same load."""
+    for peer in peers:
+        peer.client.reconnect()
+        getattr(peer, query)(tag, start, end, expect)  # warm-up, and a check of the answer
+    timings: dict = {peer: [] for peer in peers}
+    for _ in range(runs):
+        for peer in peers:
+            began = time.perf_counter()
+            getattr(peer, query)(tag, start, end, None)
+            timings[peer].append(time.perf_counter() - began)
+    return {peer: statistics.median(times) for peer, times in timings.items()}
 
 
 def higher_is_better(name: str, edge: float, influx: float | None) -> tuple:
@@ -222,16 +256,6 @@ class Peer:
     client: Client
     target = ""
 
-    def median(self, runs: int, query, start: int, end: int, expect: int) -> float:
-        self.client.reconnect()
-        query(start, end, expect)  # warm-up, and a check of the answer
-        timings = []
-        for _ in range(runs):
-            began = time.perf_counter()
-            query(start, end, None)
-            timings.append(time.perf_counter() - began)
-        return statistics.median(timings)
-
     def addressed(self, bodies: list[bytes], target: str) -> list[bytes]:
         """The bodies as sent to `target` (done before the clock starts)."""
         return bodies
@@ -280,6 +304,7 @@ class EdgeProcess(Peer):
     def new_target(self, suffix: str) -> str:
         """A new tag table for one measurement."""
         table = f"BENCH_{suffix}".upper()
+        self.client.reconnect()  # the server closes a connection idle past REQUEST_TIMEOUT_MS
         self.client.request("GET", "/machbase?" + urllib.parse.urlencode(
             {"q": f"create tag table {table} (name varchar(40) primary key, time datetime basetime, "
                   f"value double summarized)"}))
@@ -295,14 +320,14 @@ class EdgeProcess(Peer):
         if answer.get("error_code") or answer.get("append_failure"):
             raise RuntimeError(f"edge refused an append: {answer}")
 
-    def raw_range(self, start: int, end: int, expect: int | None) -> None:
+    def raw_range(self, tag: str, start: int, end: int, expect: int | None) -> None:
         times = machbase_times([start, end])
-        path = f"/machiot/v1/datapoints/raw/{self.target}/{BIG_TAG}/{quote(times[0])}/{quote(times[1])}/2/0/0"
+        path = f"/machiot/v1/datapoints/raw/{self.target}/{tag}/{quote(times[0])}/{quote(times[1])}/2/0/0"
         check(json.loads(self.client.request("GET", path))["data"], expect, "edge raw range")
 
-    def hourly_avg(self, start: int, end: int, expect: int | None) -> None:
+    def hourly_avg(self, tag: str, start: int, end: int, expect: int | None) -> None:
         times = machbase_times([start, end])
-        path = (f"/machiot/v1/datapoints/calculated/{self.target}/{BIG_TAG}/{quote(times[0])}/"
+        path = (f"/machiot/v1/datapoints/calculated/{self.target}/{tag}/{quote(times[0])}/"
                 f"{quote(times[1])}/avg/0/hour/1")
         check(json.loads(self.client.request("GET", path))["data"], expect, "edge hourly avg")
 
@@ -362,13 +387,13 @@ class InfluxPeer(Peer):
         series = answer["results"][0].get("series", [])
         return series[0]["values"] if series else []
 
-    def raw_range(self, start: int, end: int, expect: int | None) -> None:
-        values = self._query(f"SELECT value FROM {self.target} WHERE sensor='{BIG_TAG}' "
+    def raw_range(self, tag: str, start: int, end: int, expect: int | None) -> None:
+        values = self._query(f"SELECT value FROM {self.target} WHERE sensor='{tag}' "
                              f"AND time >= '{iso_time(start)}' AND time <= '{iso_time(end)}'")
         check(values, expect, "InfluxDB raw range")
 
-    def hourly_avg(self, start: int, end: int, expect: int | None) -> None:
-        values = self._query(f"SELECT mean(value) FROM {self.target} WHERE sensor='{BIG_TAG}' "
+    def hourly_avg(self, tag: str, start: int, end: int, expect: int | None) -> None:
+        values = self._query(f"SELECT mean(value) FROM {self.target} WHERE sensor='{tag}' "
                              f"AND time >= '{iso_time(start)}' AND time <= '{iso_time(end)}' "
                              f"GROUP BY time(1h) fill(none)")
         check(values, expect, "InfluxDB hourly avg")

@@ -12,6 +12,10 @@ A statement goes to the first of these that takes it:
   4. a SELECT on one tag table of a shape the store answers directly: `edge.sql.tag_select`;
   5. everything else: translated (`edge.sql.translate`) and run by SQLite, tag tables
      through their virtual tables (`edge.sql.vtable`).
+Table DDL (1 and 2, and DROP TABLE of a log table) runs one statement at a time, checked
+against the tables as they are then. Before each statement (and each append) the thread's
+virtual tables are brought in line with the store's tag tables; log tables are named `main.`
+in the SQL the engine writes, so a virtual table of the temp schema never stands in for one.
 Every statement is listed in `V$STMT` while it runs (`edge.sql.statements`); each thread's
 connection is one session there.
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +65,7 @@ BUSY_TIMEOUT_MS = 10_000
 _MODULES = {"edge_tag": TagModule, "edge_tag_stat": StatModule, "edge_tag_meta": MetaModule}
 # The first words of the statements `edge.sql.tag_ddl` reads.
 _TAG_DDL = (["CREATE", "TAG"], ["CREATE", "TAGDATA"], ["DROP", "TABLE"])
+_TABLE_DDL = (*_TAG_DDL, ["CREATE", "TABLE"])
 # The first words of the statements a reader may run (the sandbox refuses any write in them).
 _QUERIES = frozenset({"SELECT", "WITH", "EXPLAIN", "VALUES", "PRAGMA"})
 # Statements whose answer says how many rows they changed (an INSERT's answer is Machbase's
@@ -79,9 +85,9 @@ class _ThreadState:
         self.sandbox = Sandbox(self.conn, engine.timeout_ms, engine.max_result_bytes)
         self.scan_log = ScanLog()
         engine.functions.register(self.conn)
-        context = Context(engine.store, engine.zone, self.sandbox, self.scan_log)
+        self.context = Context(engine.zone, self.sandbox, self.scan_log)
         for name, module in _MODULES.items():
-            self.conn.create_module(name, module(context), use_bestindex_object=True)
+            self.conn.create_module(name, module(self.context), use_bestindex_object=True)
         self.session = engine.next_session()
         self.running: statements.RunningStatement | None = None  # the statement it runs now
         self.conn.create_module("edge_statements", StatementsModule(engine.statements, self.sandbox))
@@ -93,7 +99,7 @@ class _ThreadState:
         with self.sandbox.trusted():
             for view, _ in retention_views.VIEWS:
                 self.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(view)} USING edge_retention({view})")
-        self.virtual: dict[str, object] = {}  # tag table name -> the TagTable its vtables read
+        self.virtual = self.context.bound  # tag table name -> the TagTable its vtables read
 
 
 class SqlEngine:
@@ -112,7 +118,10 @@ class SqlEngine:
         self._sessions = itertools.count(1)
         self._states: list[_ThreadState] = []
         self._lock = threading.Lock()
+        self._ddl_lock = threading.Lock()
         self._log_tables: tuple[int, list[SqlTable]] | None = None
+        # TagTable -> its SqlTables (the table and its STAT and META views)
+        self._tag_sql_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._closed = False
         # Creates data.db and fails early if it cannot. The read makes SQLite create the WAL's
         # -wal and -shm files now, while there is room, and this first connection keeps them:
@@ -152,7 +161,9 @@ class SqlEngine:
         return list(self._state().scan_log.scans)
 
     def _sync_virtual_tables(self, state: _ThreadState) -> None:
-        """Creates (or drops) the temp virtual tables so they match the store's tag tables."""
+        """Creates (or drops) the temp virtual tables so they match the store's tag tables.
+        A table stays in `state.virtual` until its virtual tables are dropped: SQLite may
+        connect them again for the DROP (see `edge.sql.vtable.Context`)."""
         current = {}
         for name in self.store.table_names():
             try:
@@ -171,10 +182,18 @@ class SqlEngine:
             for name, table in current.items():
                 if name in state.virtual:
                     continue
-                for view, module in ((name, "edge_tag"), (sql_tables.stat_view_name(name), "edge_tag_stat"),
-                                     (sql_tables.meta_view_name(name), "edge_tag_meta")):
-                    state.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(view)} USING {module}({name})")
                 state.virtual[name] = table
+                views = ((name, "edge_tag"), (sql_tables.stat_view_name(name), "edge_tag_stat"),
+                         (sql_tables.meta_view_name(name), "edge_tag_meta"))
+                try:
+                    for view, module in views:
+                        state.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(view)} "
+                                           f"USING {module}({name})")
+                except apsw.Error:  # none of them then, and the next statement tries again
+                    for view, _ in views:
+                        state.conn.execute(f"DROP TABLE IF EXISTS temp.{quote_identifier(view)}")
+                    del state.virtual[name]
+                    raise
 
     def _tables(self, state: _ThreadState) -> Tables:
         with state.sandbox.trusted():
@@ -190,7 +209,13 @@ class SqlEngine:
                 table = self.store.table(name)
             except EdgeError:
                 continue  # dropped meanwhile
-            found.extend(sql_tables.tag_tables(table))
+            with self._lock:
+                described = self._tag_sql_tables.get(table)
+            if described is None:  # a table's columns never change: described once
+                described = sql_tables.tag_tables(table)
+                with self._lock:
+                    self._tag_sql_tables[table] = described
+            found.extend(described)
             store_tables[table.name] = table
         return Tables(found, store_tables)
 
@@ -223,25 +248,19 @@ class SqlEngine:
 
     def _dispatch(self, state: _ThreadState, text: str, tokens: list[Token], fast: bool) -> Outcome:
         self._sync_virtual_tables(state)
-        tables = self._tables(state)
         words = [t.value for t in tokens[:4] if t.kind == WORD]
         head = tokens[0].value if tokens[0].kind == WORD else ""
         if state.sandbox.read_only and head not in _QUERIES:
             raise errors.forbidden(f"{head or 'This statement'} needs the admin role; this user may only query")
         if retention.matches(tokens):
-            return self._retention(retention.plan(tokens), tables)
-        if words[:2] in _TAG_DDL:
-            ddl = tag_ddl.plan(tokens)
-            if isinstance(ddl, tag_ddl.DropTable):
-                return self._drop_table(state, ddl, tables)
-            return self._create_tag_table(ddl, tables)
-        if words[:2] == ["CREATE", "TABLE"]:
-            create = log_tables.parse_create(tokens)
-            found = tables.get(create.name)
-            if found is not None and (found.kind != sql_tables.LOG or not create.if_not_exists):
-                raise EdgeError(TABLE_EXISTS, f"Table {create.name} already exists.")
-            state.conn.execute(create.sql)
-            return Outcome()
+            with self._ddl_lock:  # it checks that the table exists, as DDL does
+                return self._retention(retention.plan(tokens), self._tables(state))
+        if words[:2] in _TABLE_DDL:
+            # One at a time, checked against the tables as they are once it holds the lock: two
+            # threads creating (or dropping) one name must not both find it free (or there).
+            with self._ddl_lock:
+                return self._table_ddl(state, tokens, words, self._tables(state))
+        tables = self._tables(state)
         statement = Statement(text, tokens, tables)
         dml = tag_dml.plan(statement)
         if dml is not None:
@@ -256,6 +275,20 @@ class SqlEngine:
                     return Outcome(result=result)
         sql = _log_table_forms(tokens, tables) or statement.sqlite()
         return self._run_sqlite(state, statement, sql, head in _COUNTED)
+
+    def _table_ddl(self, state: _ThreadState, tokens: list[Token], words: list[str], tables: Tables) -> Outcome:
+        """CREATE TAG[DATA] TABLE, DROP TABLE (of any kind), CREATE TABLE (a log table)."""
+        if words[:2] in _TAG_DDL:
+            ddl = tag_ddl.plan(tokens)
+            if isinstance(ddl, tag_ddl.DropTable):
+                return self._drop_table(state, ddl, tables)
+            return self._create_tag_table(ddl, tables)
+        create = log_tables.parse_create(tokens)
+        found = tables.get(create.name)
+        if found is not None and (found.kind != sql_tables.LOG or not create.if_not_exists):
+            raise EdgeError(TABLE_EXISTS, f"Table {create.name} already exists.")
+        state.conn.execute(create.sql)
+        return Outcome()
 
     def _user_statement(self, text: str, read_only: bool) -> Outcome:
         if read_only:
@@ -296,7 +329,7 @@ class SqlEngine:
             raise errors.not_permitted(f"{found.name} is a view of the engine and cannot be dropped")
         if found.kind != sql_tables.LOG:
             raise errors.not_permitted(f"{found.name} belongs to tag table {found.source} and cannot be dropped")
-        state.conn.execute(f"DROP TABLE {quote_identifier(found.name)}")
+        state.conn.execute(f"DROP TABLE main.{quote_identifier(found.name)}")
         return Outcome()
 
     def _evaluate(self, state: _ThreadState, statement: Statement, operands: list[tuple[Token, ...]],
@@ -341,6 +374,7 @@ class SqlEngine:
         """POST /machbase into a log table: the good rows inserted, the bad ones counted."""
         state = self._state()
         with state.sandbox.user_statement():
+            self._sync_virtual_tables(state)  # no virtual table of a dropped tag table hides the log table
             found = self._tables(state).get(str(name).strip())
             if found is None or found.kind != sql_tables.LOG:
                 missing = str(name).strip().upper()
@@ -388,14 +422,14 @@ def _log_table_forms(tokens: list[Token], tables: Tables) -> str | None:
     if len(tokens) == 3 and tokens[0].is_word("TRUNCATE") and tokens[1].is_word("TABLE"):
         found = tables.get(tokens[2].value)
         if found is not None and found.kind == sql_tables.LOG:
-            return f"DELETE FROM {quote_identifier(found.name)}"
+            return f"DELETE FROM main.{quote_identifier(found.name)}"
         return None
     if len(tokens) == 6 and tokens[0].is_word("DELETE") and tokens[1].is_word("FROM") \
             and tokens[3].is_word("OLDEST", "EXCEPT") and tokens[4].kind == NUMBER and tokens[5].is_word("ROWS"):
         found = tables.get(tokens[2].value)
         if found is None or found.kind != sql_tables.LOG:
             return None
-        name = quote_identifier(found.name)
+        name = "main." + quote_identifier(found.name)
         count = float(tokens[4].text)
         if not count < 2.0 ** 63:  # also a literal of so many digits that it reads as infinity
             raise errors.syntax(f"{tokens[3].value} takes a row count below 2^63, got {tokens[4].text[:20]}")

@@ -181,7 +181,7 @@ def append(conn: apsw.Connection, table: SqlTable, body, zone) -> AppendResult:
     if records:
         placeholders = ", ".join("?" * width)
         with conn:
-            conn.executemany(f"INSERT INTO {quote_identifier(table.name)} VALUES ({placeholders})", records)
+            conn.executemany(f"INSERT INTO main.{quote_identifier(table.name)} VALUES ({placeholders})", records)
     return AppendResult(len(records), len(rows) - len(records), reasons)
 
 

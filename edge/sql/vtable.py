@@ -67,13 +67,29 @@ class ScanLog:
 
 
 class Context:
-    """What the virtual tables of one connection share: the store, zone, deadline, log."""
+    """What the virtual tables of one connection share: the zone, deadline, scan log, and
+    `bound`: which of the store's tag tables (by name) this connection's virtual tables read.
 
-    def __init__(self, store, zone, sandbox, scan_log: ScanLog):
-        self.store = store
+    SQLite disconnects every virtual table of a connection when another connection changes
+    the main schema (it reloads the temp schema with it), and connects them again on their
+    next use, even for DROP TABLE. By then another thread may have dropped the store's table
+    or created a new one of the same name; the virtual table must come back as the table its
+    temp schema entry was created for, so `Connect` reads `bound`, never the store.
+    """
+
+    def __init__(self, zone, sandbox, scan_log: ScanLog):
         self.zone = zone
         self.sandbox = sandbox
         self.scan_log = scan_log
+        self.bound: dict[str, object] = {}
+
+    def tag_table(self, args):
+        """The TagTable a virtual table of this connection was created for."""
+        name = _table_name(args)
+        table = self.bound.get(name)
+        if table is None:
+            raise errors.syntax(f"No virtual table of this connection is bound to tag table {name}")
+        return table
 
 
 def _create_table_sql(columns: list[tuple[str, str]]) -> str:
@@ -95,7 +111,7 @@ class TagModule:
         self.context = context
 
     def Create(self, connection, modulename, databasename, tablename, *args):
-        table = self.context.store.table(_table_name(args))
+        table = self.context.tag_table(args)
         columns = [(c.name, sqlite_declaration(of_store_column(c.type, c.length))) for c in table.columns]
         return _create_table_sql(columns), TagVirtualTable(self.context, table)
 
@@ -416,7 +432,7 @@ class _ByNameModule:
         self.context = context
 
     def Create(self, connection, modulename, databasename, tablename, *args):
-        table = self.context.store.table(_table_name(args))
+        table = self.context.tag_table(args)
         name_column = next(c for c in table.columns if c.role == "name")
         columns = [(name_column.name, f"VARCHAR({name_column.length})"), *self.data_columns(table)]
         return _create_table_sql(columns), self.view(table)

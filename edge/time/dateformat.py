@@ -23,6 +23,7 @@ fractions "2020-12-12 03:22:22.123456789".
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import re
 from collections.abc import Sequence
@@ -135,7 +136,9 @@ class DateFormat:
             elif s.field == "meridian":
                 table, index = _MERIDIAN_TABLE, (fields["hour"] >= 12).astype(np.int32)
             else:
-                table, index = _digit_table(s.width), fields[s.field]
+                # All digits of the field in one take: row k of the table is digit k.
+                _digit_table(s.width).take(fields[s.field], axis=1, out=columns[s.offset:s.offset + s.width])
+                continue
             for k in range(s.width):
                 np.take(table[k], index, out=columns[s.offset + k])
         return np.ascontiguousarray(columns.T).view(f"S{self.width}").reshape(n)
@@ -342,6 +345,12 @@ def parse_time(text: str, zone: TimeZone, date_format: str | None = None, what: 
     """UTC ns of one time; EdgeError naming `what` and the accepted forms if it does not parse."""
     if not isinstance(text, str):
         raise EdgeError(BAD_TIME, f"{what} must be a string, got {_json_type(text)}")
+    if date_format is None:
+        # Without a format one text reads as the flexible form would read it (it takes every
+        # standard form): in plain integers, a few microseconds instead of a batch's set-up.
+        local = _parse_flexible_text(text.strip())
+        if local is not None:
+            return int(zone.utc_from_local(np.array([local], dtype=np.int64))[0])
     utc, ok = parse_times([text.strip()], zone, date_format)
     if not ok[0] and out_of_range(text, date_format):
         raise EdgeError(BAD_TIME, f"{what} {text!r} is {OUT_OF_RANGE}")
@@ -398,6 +407,34 @@ def _parse_flexible(raw: bytes) -> int | None:
                ("minute", minute or 0), ("second", second or 0))}
     local, ok = _local_ns_from_fields(values, np.ones(1, dtype=bool))
     return int(local[0]) + fraction_ns if ok[0] else None
+
+
+def _parse_flexible_text(text: str) -> int | None:
+    """Local ns of one text in the flexible forms (the standard forms among them), checked as
+    `_local_ns_from_fields` checks a batch; None if it is none of them."""
+    match = _FLEXIBLE.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, milli, micro, nano = match.groups()
+    year, month, day = int(year), int(month), int(day)
+    hour, minute, second = int(hour or 0), int(minute or 0), int(second or 0)
+    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12 and hour <= 23 and minute <= 59 and second <= 59):
+        return None
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if not 1 <= day <= _DAYS_IN_MONTH[month] + (leap and month == 2):
+        return None
+    if fraction is not None:
+        fraction_ns = int(fraction.ljust(9, "0"))
+    elif milli is not None:
+        fraction_ns = int(milli) * NS_PER_MS + int(micro or 0) * NS_PER_US + int(nano or 0)
+    else:
+        fraction_ns = 0
+    days = (_dt.date(year, month, day) - _EPOCH_DATE).days
+    return (days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second) * NS_PER_SECOND + fraction_ns
+
+
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_EPOCH_DATE = _dt.date(1970, 1, 1)
 
 
 def _json_type(value) -> str:

@@ -54,9 +54,17 @@ class LaneDispatcher(ThreadedTaskDispatcher):
         query = request is not None and is_query(request, self._wsgi)
         with self.lock:
             (self.query_queue if query else self.queue).append(task)
-            # All idle threads look: the one woken first may take other work, or may find the
-            # query lane full, and a notified-but-unused wake-up would leave the task waiting.
-            self.queue_cv.notify_all()
+            self._wake_one()
+
+    def _wake_one(self) -> None:
+        """Under the lock: wakes one idle thread if an idle thread could take a task now.
+
+        One, not all: every thread woken takes the GIL in turn, which cost a loaded two-core
+        box more than the request itself. No task sleeps through a wake-up another thread used:
+        whoever takes a task wakes the next idle thread while more can be taken, and a query
+        that ends wakes one for a query kept waiting by the full lane."""
+        if self.queue or (self.query_queue and self.running_queries < self.query_threads):
+            self.queue_cv.notify()
 
     def _next_task(self):
         """Under the lock: (task, is_query), None to stop this thread, or waits for work."""
@@ -64,13 +72,17 @@ class LaneDispatcher(ThreadedTaskDispatcher):
             if self.stop_count > 0:
                 return None
             if self.queue:
-                return self.queue.popleft(), False
-            if self.query_queue and self.running_queries < self.query_threads:
+                picked = self.queue.popleft(), False
+            elif self.query_queue and self.running_queries < self.query_threads:
                 self.running_queries += 1
-                return self.query_queue.popleft(), True
-            self.active_count -= 1  # idle while waiting, as waitress counts it
-            self.queue_cv.wait()
-            self.active_count += 1
+                picked = self.query_queue.popleft(), True
+            else:
+                self.active_count -= 1  # idle while waiting, as waitress counts it
+                self.queue_cv.wait()
+                self.active_count += 1
+                continue
+            self._wake_one()
+            return picked
 
     def handler_thread(self, thread_no):
         while True:
@@ -91,9 +103,7 @@ class LaneDispatcher(ThreadedTaskDispatcher):
                 if query:
                     with self.lock:
                         self.running_queries -= 1
-                        if self.query_queue:
-                            # A waiting query may go now; every idle thread looks (see add_task).
-                            self.queue_cv.notify_all()
+                        self._wake_one()
 
     def shutdown(self, cancel_pending=True, timeout=5):
         if cancel_pending:

@@ -151,7 +151,7 @@ def test_query_answers_where_data_is_read(client):
     response = client.request("POST", "/query?q=CREATE+DATABASE+telegraf", auth=None)
     assert response.status == 401  # credentials first, as everywhere
     response = client.request("POST", "/query?q=CREATE+DATABASE+telegraf")
-    assert response.status == 501 and "/machbase" in response.json["error"]
+    assert response.status == 400 and "/machbase" in response.json["error"]
 
 
 def test_ping_head(client):

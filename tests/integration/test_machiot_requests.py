@@ -94,25 +94,25 @@ def test_query_factors_fill_what_the_path_leaves_out(client, sensors):
 def test_fetch_mode_scale_and_date_format(client, sensors):
     answer = client.get("/machiot/datapoints/raw/sensors/s1/2021-01-02T03:04:01/2021-01-02T03:04:01?m=1&s=5"
                         "&f=YYYY/MM/DD%20HH24:MI")
-    assert answer.json["data"] == [["s1", "2021/01/02 03:04", 1]]
-    assert b'1.00000]' in answer.body
+    assert answer.json["data"] == [["s1", "2021/01/02 03:04", 1, 1]]  # QUALITY too
+    assert b'1.00000,1]' in answer.body
     answer = client.get("/machiot/datapoints/raw/sensors/s1/2021-01-02T03:04:01/2021-01-02T03:04:01?FetchMode=1"
                         "&Scale=0&DateFormat=DD-MON-YYYY")
-    assert answer.json["data"] == [["s1", "02-JAN-2021", 1]]
-    assert answer.body.endswith(b',1]]}')
+    assert answer.json["data"] == [["s1", "02-JAN-2021", 1, 1]]
+    assert answer.body.endswith(b',1,1]]}')
 
 
 @pytest.mark.parametrize("scale", ["12", "-1", "x"])
 def test_scale_out_of_range_prints_three_decimals(client, sensors, scale):
     answer = client.get(f"/machiot/datapoints/raw/sensors/s1/2021-01-02T03:04:01/2021-01-02T03:04:01?s={scale}")
-    assert b'"VALUE":1.000}' in answer.body
+    assert b'"VALUE":1.000,' in answer.body
 
 
 def test_f_also_reads_start_and_end(client, sensors):
     body = client.get("/machiot/datapoints/raw/sensors/s1/02.01.2021%2003:04:03/02.01.2021%2003:04:04"
                       "?f=DD.MM.YYYY%20HH24:MI:SS").json
-    assert body["data"] == [{"NAME": "s1", "TIME": "02.01.2021 03:04:03", "VALUE": 3},
-                            {"NAME": "s1", "TIME": "02.01.2021 03:04:04", "VALUE": 4}]
+    assert body["data"] == [{"NAME": "s1", "TIME": "02.01.2021 03:04:03", "VALUE": 3, "QUALITY": 0},
+                            {"NAME": "s1", "TIME": "02.01.2021 03:04:04", "VALUE": 4, "QUALITY": 1}]
 
 
 def test_nanoseconds_survive_append_and_select(client, sensors):
@@ -313,3 +313,41 @@ def test_wrong_method_and_missing_auth_answer_in_the_tag_api_envelope(client, se
     assert missing.status == 401
     assert missing.json == {"error_code": 3118, "error_message": "There is No Authorization Header.",
                             "timezone": "+0900", "data": []}
+
+
+def test_raw_select_returns_every_data_column_as_select_star_does(client):
+    assert q(client, "create tagdata table TAGM (name_multi varchar(20) primary key, time_multi datetime basetime, "
+                     "value_multi double summarized, value2_multi short, value3_multi varchar(10))"
+             ).json["error_code"] == 0
+    answer = client.post("/machbase", {"name": "TAGM", "values": [["tag4", "2001-09-09 01:00:00", 1.5, 7, "abc"],
+                                                                  ["tag4", "2001-09-09 01:00:01", 2.5, None, None]]})
+    assert answer.json["append_success"] == 2, answer.json
+    body = client.get("/machiot/v1/datapoints/raw/TAGM/tag4/2001-09-09T00:00:00/2001-09-09T02:00:00").json
+    assert body["columns"] == [{"name": "NAME_MULTI", "type": 5, "length": 20},
+                               {"name": "TIME_MULTI", "type": 6, "length": 31},
+                               {"name": "VALUE_MULTI", "type": 20, "length": 17},
+                               {"name": "VALUE2_MULTI", "type": 4, "length": 6},
+                               {"name": "VALUE3_MULTI", "type": 5, "length": 10}]
+    assert body["data"] == [
+        {"NAME_MULTI": "tag4", "TIME_MULTI": "2001-09-09 01:00:00 000:000:000", "VALUE_MULTI": 1.5,
+         "VALUE2_MULTI": 7, "VALUE3_MULTI": "abc"},
+        {"NAME_MULTI": "tag4", "TIME_MULTI": "2001-09-09 01:00:01 000:000:000", "VALUE_MULTI": 2.5,
+         "VALUE2_MULTI": None, "VALUE3_MULTI": None}]
+    star = q(client, "select * from TAGM where name_multi = 'tag4'").json
+    assert [c["name"] for c in star["columns"]] == [c["name"] for c in body["columns"]]
+    assert [list(row.values()) for row in star["data"]] == [list(row.values()) for row in body["data"]]
+
+
+def test_raw_select_prints_extra_columns_of_every_type(client):
+    assert q(client, "create tag table wide (name varchar(20) primary key, time datetime basetime, value double "
+                     "summarized, i integer, l long, f float, d double, t datetime, ip ipv4)").json["error_code"] == 0
+    rows = [["w", "2021-01-02 03:04:05", 1, -5, 2**40, 1.25, 2.5, "2021-01-02 00:00:00", "10.1.2.3"],
+            ["w", "2021-01-02 03:04:06", 2, None, None, None, None, None, None]]
+    assert client.post("/machiot/datapoints/raw/wide", {"values": rows}).json["append_success"] == 2
+    body = client.get("/machiot/datapoints/raw/wide/w?m=1&s=2").json
+    assert [(c["name"], c["type"]) for c in body["columns"]] == [
+        ("NAME", 5), ("TIME", 6), ("VALUE", 20), ("I", 8), ("L", 12), ("F", 16), ("D", 20), ("T", 6), ("IP", 32)]
+    assert body["data"] == [
+        ["w", "2021-01-02 03:04:05 000:000:000", 1, -5, 2**40, 1.25, 2.5, "2021-01-02 00:00:00 000:000:000",
+         "10.1.2.3"],
+        ["w", "2021-01-02 03:04:06 000:000:000", 2, None, None, None, None, None, None]]

@@ -74,10 +74,11 @@ def build(ports: HistorianPorts, max_request_size: int) -> bottle.Bottle:
 
     @web.route("/query", method=["GET", "POST"])
     def query():
-        # Telegraf asks for CREATE DATABASE here unless told not to; a client that reads gets
-        # told where the data is read.
+        # Telegraf asks for CREATE DATABASE here unless told not to (it logs the refusal and
+        # writes on); a client that reads gets told where the data is read. 400, as InfluxDB
+        # answers a query it will not run: nothing is wrong with the server.
         raise EdgeError(NOT_SUPPORTED, "this server takes InfluxDB writes only (/write); tables are made and data "
-                                       "is queried with SQL at /machbase", 501)
+                                       "is queried with SQL at /machbase", 400)
 
     @web.post("/write")
     def write():

@@ -1,7 +1,8 @@
 """Machbase responses: result sets (columns + data) and status answers, as JSON text.
 
 A result set is printed by `machbase_json` so that doubles carry exactly `scale` decimals
-(`8001.000`) and times are formatted in bulk; status answers are small dicts.
+(`8001.000`) and times are formatted in bulk, and its text is built once; status answers are
+small dicts.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def result_set(columns: Sequence[Column], values: Sequence, options: OutputOptio
         pieces.append(b"}" if options.fetch_mode == 0 else b"]")
     else:
         rows = 0
-    return machbase_json.join_rows(_merge_literals(pieces), rows, prefix=prefix, suffix=b"]}")
+    return machbase_json.join_rows(pieces, rows, prefix=prefix, suffix=b"]}")
 
 
 def status(timezone: TimeZone, message: str = NO_ERROR, **fields) -> dict:
@@ -125,19 +126,14 @@ def _column_text(column: Column, values, rows: int, options: OutputOptions) -> l
         values, null = values.values, np.asarray(values.null, dtype=bool)
     if column.type in _TEXT_TYPES:
         if isinstance(values, Coded):
-            table = machbase_json.strings(list(values.distinct))
-            return [table.take(np.asarray(values.codes, dtype=np.int64))]
+            return [machbase_json.coded_strings(list(values.distinct), values.codes)]
         return [machbase_json.strings(values)]
     values = np.asarray(values)
     if len(values) != rows:
         raise ValueError(f"column {column.name} has {len(values)} rows, expected {rows}")
     if column.type == "datetime":
         texts = _json_date_format(options.date_format).format(np.asarray(values, dtype=np.int64), options.zone)
-        quoted = machbase_json.fixed_width(texts, quote=True)
-        if null is None or not null.any():
-            return [quoted]
-        shown = ~null
-        return [quoted.only(shown), machbase_json.constant(b"null", null)]
+        return [machbase_json.with_nulls(machbase_json.fixed_width(texts, quote=True), null)]
     if column.type in _INTEGER_TYPES:
         return machbase_json.integers(np.where(null, 0, values) if null is not None else values, null)
     if column.type in _DECIMAL_TYPES:
@@ -146,13 +142,3 @@ def _column_text(column: Column, values, rows: int, options: OutputOptions) -> l
             values = np.where(null, np.nan, values)
         return machbase_json.decimals(values, options.scale)
     raise ValueError(f"no printer for column type {column.type}")
-
-
-def _merge_literals(pieces: list) -> list:
-    merged: list = []
-    for piece in pieces:
-        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
-            merged[-1] += piece
-        else:
-            merged.append(piece)
-    return merged

@@ -1,51 +1,71 @@
 """JSON text of Machbase result sets, built with numpy instead of one value at a time.
 
 Machbase prints doubles with exactly `scale` decimals (`8001.000`), which `json.dumps` cannot
-do, and result sets can hold millions of rows. So each column becomes `Ragged` text (one byte
-buffer plus each row's length), and rows are assembled by scattering every piece into one
-output buffer at offsets computed with cumsum.
+do, and result sets can hold millions of rows. So each column becomes text for every row at
+once, in one of two forms:
+
+  - a fixed-width bytes array (numpy 'S', shorter values padded with NULs, which JSON text
+    never holds): times, numbers, and text of short values. Rows of such columns are joined
+    by numpy's string concatenation, column after column, then separated in one `bytes.join`:
+    a handful of C loops, whatever the row count, so a four-row answer costs microseconds;
+  - `Ragged` text (one byte buffer, each row's start and length), for text with long values,
+    where padding every row to the longest would cost too much. A result with such a column
+    is gathered into one output buffer at offsets computed with cumsum.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-# Rows assembled per pass: bounds the index arrays to a few tens of MB.
+# Rows joined per pass: bounds the arrays of one pass to a few tens of MB.
 CHUNK_ROWS = 65536
-_POW10 = 10 ** np.arange(19, dtype=np.int64)
+# Up to this many values, doubles print through printf one by one (numpy's per-call cost
+# is more than printf's per-value cost there).
+FEW_ROWS = 32
+# Text values longer than this (as JSON) are kept as Ragged text, not padded; and so is a
+# column whose padding would more than double it, once it is over PADDED_BYTES.
+MAX_PADDED_TEXT = 256
+PADDED_BYTES = 1 << 20
+# Bytes of text one pass of join_rows builds at most (fewer rows per pass for wide rows).
+PASS_BYTES = 16 << 20
+_POW10 = 10 ** np.arange(20, dtype=np.uint64)
+# Numbers below 10**TABLE_DIGITS print by looking their text up (a 40 KB table).
+TABLE_DIGITS = 4
 # Scaled magnitudes from here on print through printf: below it a double's product with
 # 10**scale is off by less than half a unit, which `_rounded_units` corrects exactly.
 _EXACT_LIMIT = 2.0 ** 52
 
 
 class Ragged:
-    """Text of one piece of every row: `data` holds row after row, `lengths` their sizes."""
+    """Text of one piece of every row: row i is `lengths[i]` bytes of `data` from `starts[i]`.
 
-    __slots__ = ("data", "lengths")
+    Without `starts`, rows lie one after the other in `data`. With them rows may share bytes:
+    a tag name repeated on every row, or a constant, is in `data` once.
+    """
 
-    def __init__(self, data: np.ndarray, lengths: np.ndarray):
+    __slots__ = ("data", "lengths", "_starts")
+
+    def __init__(self, data: np.ndarray, lengths: np.ndarray, starts: np.ndarray | None = None):
         self.data = data
         self.lengths = lengths.astype(np.int64, copy=False)
+        self._starts = starts
 
-    @property
-    def rows(self) -> int:
+    def __len__(self) -> int:
         return self.lengths.size
 
     def starts(self) -> np.ndarray:
-        return np.cumsum(self.lengths) - self.lengths
+        if self._starts is None:
+            self._starts = np.cumsum(self.lengths) - self.lengths
+        return self._starts
 
     def take(self, rows: np.ndarray) -> "Ragged":
-        """The text of `rows` (indices, in order)."""
-        lengths = self.lengths[rows]
-        return Ragged(self.data[_gather_index(self.starts()[rows], lengths)], lengths)
-
-    def only(self, keep: np.ndarray) -> "Ragged":
-        """The same rows, those not kept emptied."""
-        kept = self.take(np.flatnonzero(keep))
-        return Ragged(kept.data, np.where(keep, self.lengths, 0))
+        """The text of `rows` (indices, in order); the bytes are not copied."""
+        return Ragged(self.data, self.lengths[rows], self.starts()[rows])
 
 
 def _gather_index(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -65,73 +85,79 @@ def _bytes(text: bytes) -> np.ndarray:
     return np.frombuffer(text, dtype=np.uint8)
 
 
-def constant(text: bytes, present: np.ndarray) -> Ragged:
-    """`text` in the rows where `present` is true, nothing elsewhere."""
-    count = int(present.sum())
-    return Ragged(np.tile(_bytes(text), count), present.astype(np.int64) * len(text))
-
-
-def fixed_width(texts: np.ndarray, quote: bool = False) -> Ragged:
+def fixed_width(texts: np.ndarray, quote: bool = False) -> np.ndarray:
     """A fixed-width bytes array ('S', e.g. formatted times), optionally in double quotes."""
-    n = texts.size
-    width = texts.dtype.itemsize
-    matrix = np.ascontiguousarray(texts).view(np.uint8).reshape(n, width)
-    if quote:
-        quoted = np.empty((n, width + 2), dtype=np.uint8)
-        quoted[:, 0] = quoted[:, -1] = ord('"')
-        quoted[:, 1:-1] = matrix
-        matrix, width = quoted, width + 2
-    return Ragged(matrix.reshape(-1), np.full(n, width, dtype=np.int64))
+    return np.strings.add(np.strings.add(b'"', texts), b'"') if quote else texts
 
 
-def strings(values: Sequence) -> Ragged:
+def with_nulls(texts: np.ndarray, null: np.ndarray | None) -> np.ndarray:
+    """`texts` with `null` in the rows where `null` is true."""
+    if null is None or not null.any():
+        return texts
+    return np.where(null, b"null", texts)
+
+
+def strings(values: Sequence) -> np.ndarray | Ragged:
     """JSON strings (None -> null); each distinct value is encoded once."""
     values = np.asarray(values, dtype=object)
-    n = values.size
-    if n == 0:
-        return Ragged(np.zeros(0, np.uint8), np.zeros(0, np.int64))
+    if values.size == 0:
+        return np.zeros(0, dtype="S1")
     is_null = np.equal(values, None)
     if not is_null.any():
         is_null = None
     keys = values if is_null is None else np.where(is_null, "", values)
     distinct, inverse = np.unique(keys.astype(str), return_inverse=True)
-    encoded = [json.dumps(v, ensure_ascii=False).encode("utf-8") for v in distinct.tolist()]
+    texts: list = distinct.tolist()
     if is_null is not None:
-        encoded.append(b"null")
-        inverse = np.where(is_null, len(encoded) - 1, inverse)
+        texts.append(None)
+        inverse = np.where(is_null, len(texts) - 1, inverse)
+    return coded_strings(texts, inverse.reshape(-1))
+
+
+def coded_strings(distinct: Sequence[str | None], codes: np.ndarray) -> np.ndarray | Ragged:
+    """JSON strings of `distinct[code]` for each code (None -> null), each encoded once.
+
+    Fixed-width when padding costs little: values up to MAX_PADDED_TEXT long and the padded
+    rows at most PADDED_BYTES or twice the text itself; else Ragged."""
+    encoded = [b"null" if v is None else json.dumps(v, ensure_ascii=False).encode("utf-8") for v in distinct]
     lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-    table = Ragged(_bytes(b"".join(encoded)), lengths)
-    return table.take(inverse)
+    codes = np.asarray(codes, dtype=np.int64)
+    width = int(lengths.max(initial=1))
+    if width <= MAX_PADDED_TEXT and (width * codes.size <= PADDED_BYTES
+                                     or width * codes.size <= 2 * int(lengths[codes].sum())):
+        return np.array(encoded, dtype=f"S{width}").take(codes)
+    return Ragged(_bytes(b"".join(encoded)), lengths).take(codes)
 
 
-def integers(values: np.ndarray, null: np.ndarray | None = None) -> list[Ragged]:
-    """Pieces printing int64 values, null where `null` is true."""
+def integers(values: np.ndarray, null: np.ndarray | None = None) -> list[np.ndarray]:
+    """Text of int64 values, null where `null` is true."""
     values = np.asarray(values, dtype=np.int64)
-    negative = values < 0
-    magnitude = np.abs(values).astype(np.uint64)
-    null = np.zeros(values.size, bool) if null is None else null
-    return [constant(b"-", negative & ~null), _digits(magnitude, ~null), constant(b"null", null)]
+    magnitude = np.abs(values).astype(np.uint64)  # -2**63 wraps to 2**63, as it should
+    text = np.strings.add(np.where(values < 0, b"-", b""), _digits(magnitude))
+    return [with_nulls(text, null)]
 
 
-def decimals(values: np.ndarray, scale: int) -> list[Ragged]:
-    """Pieces printing doubles with exactly `scale` decimals, digit for digit as printf's
-    "%.*f"; NaN and infinities print null."""
+def decimals(values: np.ndarray, scale: int) -> list[np.ndarray]:
+    """Text of doubles with exactly `scale` decimals, digit for digit as printf's "%.*f";
+    NaN and infinities print null."""
     values = np.asarray(values, dtype=np.float64)
+    if values.size <= FEW_ROWS:  # printf itself, cheaper than the vector set-up for a few values
+        # (+ 0.0: negative zero prints as zero, as the vector path prints it)
+        return [np.array([b"%.*f" % (scale, v + 0.0) if math.isfinite(v) else b"null" for v in values.tolist()],
+                         dtype="S")]
     null = ~np.isfinite(values)
     magnitude = np.abs(np.where(null, 0.0, values))
     units = _rounded_units(magnitude, scale)
     huge = ~null & ~(units < _EXACT_LIMIT)
-    plain = ~null & ~huge
-    units = np.where(plain, units, 0).astype(np.uint64)
-    whole = units // np.uint64(10 ** scale)
-    pieces = [constant(b"-", plain & (values < 0)), _digits(whole, plain)]
+    units = np.where(null | huge, 0, units).astype(np.uint64)
+    whole = units // _POW10[scale]
+    text = np.strings.add(np.where(values < 0, b"-", b""), _digits(whole))
     if scale:
-        fraction = (units % np.uint64(10 ** scale)).astype(np.int64)
-        pieces.append(_fraction(fraction, scale, plain))
-    pieces.append(constant(b"null", null))
+        text = np.strings.add(text, _fraction(units % _POW10[scale], scale))
+    text = with_nulls(text, null)
     if huge.any():
-        pieces.append(_printf(values, scale, huge))
-    return pieces
+        text = _printf(text, values, scale, huge)
+    return [text]
 
 
 def _rounded_units(magnitude: np.ndarray, scale: int) -> np.ndarray:
@@ -160,75 +186,133 @@ def _split(a):
     return high, a - high
 
 
-def _digits(magnitude: np.ndarray, present: np.ndarray) -> Ragged:
-    """Decimal digits of unsigned values, in the rows where `present`."""
-    magnitude = magnitude.astype(np.uint64)
-    count = np.searchsorted(_POW10[1:].astype(np.uint64), magnitude, side="right") + 1
-    count = np.where(present, count, 0).astype(np.int64)
-    total = int(count.sum())
-    if total == 0:
-        return Ragged(np.zeros(0, np.uint8), count)
-    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    exponent = np.repeat(count, count) - 1 - within
-    digit = np.repeat(magnitude, count) // _POW10[exponent].astype(np.uint64) % np.uint64(10)
-    return Ragged((digit + np.uint64(48)).astype(np.uint8), count)
+@functools.cache
+def _number_texts(width: int, padded: bool) -> np.ndarray:
+    """The text of every number below 10**width, zero-padded to `width` digits or not."""
+    numbers = np.arange(10 ** width)
+    digits = np.stack([48 + numbers // 10 ** (width - 1 - k) % 10 for k in range(width)], axis=1).astype(np.uint8)
+    if not padded:  # shift each number's digits to the left, NULs after them
+        count = np.searchsorted(_POW10[1:width], numbers, side="right") + 1
+        shift = (width - count)[:, None] + np.arange(width)
+        digits = np.where(shift < width, np.take_along_axis(digits, np.minimum(shift, width - 1), axis=1), 0)
+        digits = digits.astype(np.uint8)
+    return digits.reshape(-1).view(f"S{width}")
 
 
-def _fraction(fraction: np.ndarray, scale: int, present: np.ndarray) -> Ragged:
-    """"." and `scale` zero-padded digits, in the rows where `present`."""
-    rows = np.flatnonzero(present)
-    matrix = np.empty((rows.size, scale + 1), dtype=np.uint8)
+def _digits(magnitude: np.ndarray) -> np.ndarray:
+    """Decimal digits of unsigned values, left-aligned in a fixed-width bytes array."""
+    n = magnitude.size
+    if n == 0:
+        return np.zeros(0, dtype="S1")
+    if int(magnitude.max()) < 10 ** TABLE_DIGITS:  # the common case: one look-up each
+        return _number_texts(TABLE_DIGITS, padded=False).take(magnitude)
+    count = np.searchsorted(_POW10[1:], magnitude, side="right") + 1
+    width = int(count.max())
+    exponent = count[:, None] - 1 - np.arange(width)
+    digit = magnitude[:, None] // _POW10[np.maximum(exponent, 0)] % np.uint64(10)
+    matrix = np.where(exponent >= 0, digit + np.uint64(48), 0).astype(np.uint8)
+    return matrix.reshape(-1).view(f"S{width}")
+
+
+def _fraction(fraction: np.ndarray, scale: int) -> np.ndarray:
+    """"." and `scale` zero-padded digits of each value, a fixed-width bytes array."""
+    if scale <= TABLE_DIGITS:
+        return np.strings.add(b".", _number_texts(scale, padded=True).take(fraction))
+    matrix = np.empty((fraction.size, scale + 1), dtype=np.uint8)
     matrix[:, 0] = ord(".")
-    left = fraction[rows]
-    for k in range(scale, 0, -1):
-        left, digit = np.divmod(left, 10)
-        matrix[:, k] = digit + 48
-    return Ragged(matrix.reshape(-1), np.where(present, scale + 1, 0))
+    matrix[:, 1:] = fraction[:, None] // _POW10[scale - 1::-1][:scale] % np.uint64(10) + np.uint64(48)
+    return matrix.reshape(-1).view(f"S{scale + 1}")
 
 
-def _printf(values: np.ndarray, scale: int, present: np.ndarray) -> Ragged:
+def _printf(text: np.ndarray, values: np.ndarray, scale: int, present: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(present)
-    texts = [b"%.*f" % (scale, v) for v in values[rows].tolist()]
-    lengths = np.zeros(values.size, dtype=np.int64)
-    lengths[rows] = [len(t) for t in texts]
-    return Ragged(_bytes(b"".join(texts)), lengths)
+    printed = [b"%.*f" % (scale, v) for v in values[rows].tolist()]
+    text = text.astype(f"S{max(text.dtype.itemsize, max(map(len, printed)))}")
+    text[rows] = printed
+    return text
 
 
-def join_rows(pieces: list[bytes | Ragged], rows: int, separator: bytes = b",",
-              prefix: bytes = b"", suffix: bytes = b"") -> bytes:
+def join_rows(pieces: list, rows: int, separator: bytes = b",", prefix: bytes = b"",
+              suffix: bytes = b"") -> bytes:
     """`prefix`, every row's pieces concatenated with rows separated by `separator`, `suffix`.
 
-    Literal bytes pieces are the same in every row. The text is built in one buffer.
+    A piece is literal bytes (the same in every row), a fixed-width bytes array or `Ragged`
+    text, one value per row. The answer is built once, by one join.
     """
     for piece in pieces:
-        if isinstance(piece, Ragged) and piece.rows != rows:
-            raise ValueError(f"a column has {piece.rows} rows, expected {rows}")
+        if not isinstance(piece, bytes) and len(piece) != rows:
+            raise ValueError(f"a column has {len(piece)} rows, expected {rows}")
     if rows == 0:
         return prefix + suffix
-    pieces = [p if isinstance(p, bytes) else (p, p.starts()) for p in pieces] + [separator]
-    row_widths = np.zeros(rows, dtype=np.int64)
+    if any(isinstance(p, Ragged) for p in pieces):
+        pieces = [p if isinstance(p, (bytes, Ragged)) else _ragged(p) for p in pieces]
+        return _gathered(pieces, rows, separator, prefix, suffix)
+    pieces = _merge_literals(pieces)
+    width = sum(len(p) if isinstance(p, bytes) else p.dtype.itemsize for p in pieces)
+    per_pass = max(1, min(CHUNK_ROWS, PASS_BYTES // max(1, width)))
+    parts = []
+    for first in range(0, rows, per_pass):
+        stop = min(rows, first + per_pass)
+        text = None
+        for piece in pieces:
+            piece = piece if isinstance(piece, bytes) else piece[first:stop]
+            text = piece if text is None else np.strings.add(text, piece)
+        parts.append(separator.join(np.broadcast_to(text, stop - first).tolist()))
+    return b"".join((prefix, separator.join(parts), suffix))
+
+
+def _merge_literals(pieces: list) -> list:
+    merged: list = []
     for piece in pieces:
-        row_widths += len(piece) if isinstance(piece, bytes) else piece[0].lengths
-    row_starts = np.cumsum(row_widths) - row_widths + len(prefix)
-    body_end = len(prefix) + int(row_widths.sum()) - len(separator)
-    out = np.empty(body_end + len(separator) + len(suffix), dtype=np.uint8)
-    out[:len(prefix)] = _bytes(prefix)
-    for first in range(0, rows, CHUNK_ROWS):
-        stop = min(rows, first + CHUNK_ROWS)
-        _assemble(out, pieces, row_starts[first:stop], first, stop)
-    out[body_end:body_end + len(suffix)] = _bytes(suffix)
-    return out[:body_end + len(suffix)].tobytes()
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return merged
 
 
-def _assemble(out: np.ndarray, pieces: list, row_starts: np.ndarray, first: int, stop: int) -> None:
-    offsets = row_starts.copy()
+def _ragged(texts: np.ndarray) -> Ragged:
+    """A fixed-width bytes array as Ragged text (its padding left out)."""
+    width = texts.dtype.itemsize
+    return Ragged(texts.view(np.uint8), np.strings.str_len(texts).astype(np.int64),
+                  np.arange(texts.size, dtype=np.int64) * width)
+
+
+def _gathered(pieces: list[bytes | Ragged], rows: int, separator: bytes, prefix: bytes, suffix: bytes) -> bytes:
+    """join_rows by gathering: every piece's bytes (each literal once) go into one source
+    buffer; each row is a list of (start, length) spans of it, gathered span after span in
+    one pass per CHUNK_ROWS rows."""
+    pieces = [*pieces, separator]
+    literals = b"".join(p for p in pieces if isinstance(p, bytes))
+    sources = [_bytes(literals)]
+    spans = []  # per piece: (start or starts, length or lengths) in the source buffer
+    literal_at, data_at = 0, len(literals)
     for piece in pieces:
         if isinstance(piece, bytes):
-            for k, byte in enumerate(piece):
-                out[offsets + k] = byte
-            offsets += len(piece)
-            continue
-        ragged, starts = piece
-        lengths = ragged.lengths[first:stop]
-        out[_gather_index(offsets, lengths)] = ragged.data[_gather_index(starts[first:stop], lengths)]
-        offsets += lengths
+            spans.append((literal_at, len(piece)))
+            literal_at += len(piece)
+        else:
+            spans.append((piece.starts() + data_at, piece.lengths))
+            sources.append(piece.data)
+            data_at += piece.data.size
+    source = np.concatenate(sources) if len(sources) > 1 else sources[0]
+    width = sum(length if isinstance(length, int) else 0 for _, length in spans)
+    text_bytes = width * rows + sum(int(length.sum()) for _, length in spans if not isinstance(length, int))
+    body_end = len(prefix) + text_bytes - len(separator)
+    out = np.empty(body_end + len(suffix), dtype=np.uint8)
+    out[:len(prefix)] = _bytes(prefix)
+    at = len(prefix)
+    for first in range(0, rows, CHUNK_ROWS):
+        stop = min(rows, first + CHUNK_ROWS)
+        starts = np.empty((stop - first, len(spans)), dtype=np.int64)
+        lengths = np.empty((stop - first, len(spans)), dtype=np.int64)
+        for k, (start, length) in enumerate(spans):
+            starts[:, k] = start if isinstance(start, int) else start[first:stop]
+            lengths[:, k] = length if isinstance(length, int) else length[first:stop]
+        if stop == rows:
+            lengths[-1, -1] = 0  # no separator after the last row
+        index = _gather_index(starts.reshape(-1), lengths.reshape(-1))
+        out[at:at + index.size] = source[index]
+        at += index.size
+    out[body_end:] = _bytes(suffix)
+    return out.tobytes()

@@ -15,7 +15,7 @@ from edge.errors import INVALID_ARGUMENT, MB_BAD_REQUEST, EdgeError
 from edge.time.timezone import TimeZone
 from edge.web.machbase import machiot_tags
 from edge.web.envelope import MACHBASE, Flavour, json_app, read_json_body
-from edge.web.machbase.format import NO_ERROR, Coded, Column, OutputOptions, result_set, status
+from edge.web.machbase.format import NO_ERROR, Coded, Column, Nullable, OutputOptions, result_set, status
 from edge.web.machbase.params import first_of, output_options, request_time, tag_names, whole_number
 from edge.web.machbase.machiot_tags import key_columns, require_tags
 from edge.web.ports import HistorianPorts
@@ -115,8 +115,12 @@ class MachiotApi:
         name, time, value = key_columns(target)
         columns = [Column.of(name.name, "varchar", name.length), Column.of(time.name, "datetime"),
                    Column.of(value.name, "double")]
-        return result_set(columns, [_names_column(result.names), result.times, result.values],
-                          options)
+        values = [_names_column(result.names), result.times, result.values]
+        # Every data column, as SELECT * gives them: the extra columns follow in table order.
+        for extra in (c for c in target.columns if c.role == "extra"):
+            columns.append(Column.of(extra.name, extra.type, extra.length if extra.type == "varchar" else None))
+            values.append(_extra_values(result.extras[extra.name]))
+        return result_set(columns, values, options)
 
     def _range(self, args: dict, options: OutputOptions) -> tuple[int, int]:
         start = request_time(args.get("Start"), self.zone, options.date_format, "Start") \
@@ -191,6 +195,14 @@ def _names_column(names: np.ndarray) -> Coded:
     heads = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
     codes = np.repeat(np.arange(heads.size), np.diff(np.r_[heads, n]))
     return Coded(names[heads].tolist(), codes)
+
+
+def _extra_values(values: np.ndarray):
+    """An extra column of a ReadResult as the printer takes it: masked numbers or times as
+    `Nullable`, text (object arrays of str or None) as it is."""
+    if isinstance(values, np.ma.MaskedArray):
+        return Nullable(np.ma.getdata(values), np.ma.getmaskarray(values))
+    return values
 
 
 def _functions(text: str | None) -> list[str]:

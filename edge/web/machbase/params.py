@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from edge.errors import INVALID_ARGUMENT, EdgeError
-from edge.time.dateformat import DEFAULT_FORMAT, DateFormat, parse_time
+from edge.time.dateformat import DEFAULT_FORMAT, compile_format, parse_time
 from edge.time.timezone import TimeZone
 from edge.web.machbase.format import OutputOptions
 from edge.web.request_text import decimal_integer
@@ -31,7 +31,7 @@ def first_of(query: Mapping[str, str], *names: str) -> str | None:
 def output_options(query: Mapping[str, str], zone: TimeZone) -> OutputOptions:
     """f|DateFormat, m|FetchMode and s|Scale from a query string."""
     date_format = first_of(query, "f", "DateFormat") or DEFAULT_FORMAT
-    DateFormat(date_format)  # refuses an over-long format with a clear error
+    compile_format(date_format)  # refuses an over-long format with a clear error (compiled once: cached)
     mode_text = first_of(query, "m", "FetchMode")
     fetch_mode = 0
     if mode_text not in (None, ""):

@@ -28,7 +28,7 @@ def paths() -> dict:
                        query_parameter("rp", "Retention policy (accepted and ignored, as a single-node InfluxDB "
                                              "without one)"),
                        *CREDENTIALS],
-        "requestBody": {"required": True, "content": {"text/plain": {
+        "requestBody": {"required": False, "content": {"text/plain": {  # an empty body stores nothing: 204
             "schema": {"type": "string"}, "example": "cpu,host=a usage=0.5,up=true 1700000000000000000\n"}}},
         "responses": {"204": NO_CONTENT, **ERRORS},
     }
@@ -39,7 +39,7 @@ def paths() -> dict:
                           "200": {"description": "verbose=true", "content": json_content(
                               {"type": "object", "properties": {"version": {"type": "string"}}})},
                           **ERRORS}}
-    query = {"summary": "Not served: query with SQL at /machbase (answers 501)", "tags": [TAG],
+    query = {"summary": "Not served: query with SQL at /machbase (answers 400 saying so)", "tags": [TAG],
              "parameters": CREDENTIALS, "responses": dict(ERRORS)}
     return {"/write": {"post": write},
             "/ping": {"get": ping, "head": {**ping, "summary": "Whether the server is up, headers only"}},

@@ -111,3 +111,29 @@ def test_status_answer_keeps_field_order():
                                                      ("ipv4", 32, 15)])
 def test_column_headers_use_machbase_type_codes(type_name, code, length):
     assert Column.of("c", type_name).header() == {"name": "c", "type": code, "length": length}
+
+
+@pytest.mark.parametrize("rows", [1, 5, 33, 300])
+@pytest.mark.parametrize("long_text", [False, True])
+def test_fixed_width_and_gathered_text_print_the_same_rows(rows, long_text):
+    # Short text is padded and joined by numpy's string functions; a long value sends the
+    # whole result through the gathering path: both must print exactly these rows.
+    rng = np.random.default_rng(rows)
+    texts = [None if i % 7 == 3 else ("ü\"\\x" * (90 if long_text and i == 1 else 1)) + str(i) for i in range(rows)]
+    names = Coded(["tag-a", None, "tag-ccc"], np.arange(rows) % 3)
+    numbers = rng.normal(0, 1000, rows)
+    numbers[::5] = np.nan
+    longs = Nullable(rng.integers(-2**63, 2**63 - 1, rows), np.arange(rows) % 4 == 0)
+    times = Nullable(T0 + np.arange(rows, dtype=np.int64) * 10**9, np.arange(rows) % 6 == 5)
+    columns = [Column.of("N", "varchar", 20), Column.of("T", "varchar", 400), Column.of("D", "double"),
+               Column.of("L", "long"), Column.of("W", "datetime")]
+    for mode in (0, 1):
+        body = result_set(columns, [names, texts, numbers, longs, times], OutputOptions(SEOUL, fetch_mode=mode, scale=2))
+        data = json.loads(body)["data"]
+        expected = []
+        for i in range(rows):
+            row = [names.distinct[i % 3], texts[i], None if np.isnan(numbers[i]) else float("%.2f" % numbers[i]),
+                   None if i % 4 == 0 else int(longs.values[i]),
+                   None if i % 6 == 5 else format_time(int(times.values[i]), SEOUL)]
+            expected.append(row if mode else dict(zip("NTDLW", row)))
+        assert data == expected
