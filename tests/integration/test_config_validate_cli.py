@@ -22,7 +22,7 @@ def test_spec_example_passes_with_warnings(tmp_path):
     assert lines[-1] == f"{SPEC / 'post_config_request.json'}: passed (0 errors, 7 warnings)"
     assert any(line.startswith('warning  ["data_receiver", 0, "parsers", 0, "options", "parse", "parse_dates", 0]  ')
                for line in lines)
-    assert any(line.startswith('warning  ["data_transmit", 0]  The transmit "remotedatapost" has no runtime')
+    assert any(line.startswith('warning  ["data_transmit", 0, "base_url"]  \'base_url\' still holds a template')
                for line in lines)
 
 
