@@ -52,7 +52,7 @@ from edge.sql.tables import SqlTable, Tables
 from edge.time.timezone import TimeZone
 from edge.sql.translate import Statement
 from edge.sql.types import from_decltype
-from edge.sql.vtable import Context, MetaModule, ScanLog, StatModule, StatementsModule, TagModule
+from edge.sql.vtable import Context, MetaModule, ScanLog, SnapshotViewModule, StatModule, TagModule
 
 if TYPE_CHECKING:
     from edge.settings import Settings
@@ -90,15 +90,12 @@ class _ThreadState:
             self.conn.create_module(name, module(self.context), use_bestindex_object=True)
         self.session = engine.next_session()
         self.running: statements.RunningStatement | None = None  # the statement it runs now
-        self.conn.create_module("edge_statements", StatementsModule(engine.statements, self.sandbox))
+        views = {statements.VIEW_NAME: (statements.declarations(), engine.statements.rows),
+                 **retention_views.snapshot_views(engine.store.retention)}
+        self.conn.create_module("edge_views", SnapshotViewModule(views, self.sandbox))
         with self.sandbox.trusted():
-            self.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(statements.VIEW_NAME)} "
-                              f"USING edge_statements")
-        self.conn.create_module("edge_retention", retention_views.RetentionViewModule(engine.store.retention,
-                                                                                      self.sandbox))
-        with self.sandbox.trusted():
-            for view, _ in retention_views.VIEWS:
-                self.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(view)} USING edge_retention({view})")
+            for view in views:
+                self.conn.execute(f"CREATE VIRTUAL TABLE temp.{quote_identifier(view)} USING edge_views({view})")
         self.virtual = self.context.bound  # tag table name -> the TagTable its vtables read
 
 

@@ -14,7 +14,7 @@ Both read the store's `Retention` when scanned; SQLite applies WHERE and ORDER B
 
 from __future__ import annotations
 
-from edge.sql import errors, types
+from edge.sql import types
 from edge.sql.statements import SYSTEM
 from edge.sql.tables import SqlTable
 
@@ -52,79 +52,14 @@ def sql_tables() -> list[SqlTable]:
     return [SqlTable(name, SYSTEM, tuple((c, kind) for c, kind, _ in columns)) for name, columns in VIEWS]
 
 
+def snapshot_views(retention) -> dict:
+    """The views as `edge.sql.vtable.SnapshotViewModule` serves them, over the store's `Retention`."""
+    return {name: (declarations(name), lambda rows=ROWS[name]: rows(retention)) for name, _ in VIEWS}
+
+
 def declarations(view: str) -> list[tuple[str, str]]:
     """A view's columns as its virtual table declares them to SQLite."""
     columns = dict(VIEWS)[view]
     # HIDDEN first: after a type with a length, VARCHAR(40) HIDDEN, SQLite would not read it.
     return [(name, ("HIDDEN " if hidden else "") + types.sqlite_declaration(kind)) for name, kind, hidden in columns]
 
-
-class RetentionViewModule:
-    """`CREATE VIRTUAL TABLE temp."V$RETENTION_JOB" USING edge_retention(V$RETENTION_JOB)`
-    (and M$RETENTION): a snapshot of the store's retention when scanned."""
-
-    def __init__(self, retention, sandbox):
-        self.retention = retention
-        self.sandbox = sandbox
-
-    def Create(self, connection, modulename, databasename, tablename, *args):
-        view = str(args[0]).strip("'\"").upper() if args else ""
-        if view not in ROWS:
-            raise errors.syntax(f"No retention view {view}")
-        columns = ", ".join(f'"{name}" {decl}' for name, decl in declarations(view))
-        return f"CREATE TABLE x({columns})", _ViewTable(self, view)
-
-    Connect = Create
-
-
-class _ViewTable:
-    def __init__(self, module: RetentionViewModule, view: str):
-        self.module = module
-        self.view = view
-
-    def BestIndex(self, constraints, orderbys):
-        return None  # a scan of a few rows; SQLite filters them
-
-    def Open(self):
-        return _ViewCursor(self)
-
-    def UpdateInsertRow(self, rowid, fields):
-        raise errors.not_supported(f"{self.view} is read-only")
-
-    def UpdateDeleteRow(self, rowid):
-        raise errors.not_supported(f"{self.view} is read-only")
-
-    def UpdateChangeRow(self, row, newrowid, fields):
-        raise errors.not_supported(f"{self.view} is read-only")
-
-    def Disconnect(self):
-        pass
-
-    Destroy = Disconnect
-
-
-class _ViewCursor:
-    def __init__(self, table: _ViewTable):
-        self.table = table
-        self.rows: list[tuple] = []
-        self.position = 0
-
-    def Filter(self, indexnum, indexname, constraintargs):
-        self.table.module.sandbox.check_deadline()
-        self.rows = ROWS[self.table.view](self.table.module.retention)
-        self.position = 0
-
-    def Eof(self):
-        return self.position >= len(self.rows)
-
-    def Next(self):
-        self.position += 1
-
-    def Rowid(self):
-        return self.position
-
-    def Column(self, number):
-        return self.position if number < 0 else self.rows[self.position][number]
-
-    def Close(self):
-        self.rows = []

@@ -1,7 +1,7 @@
 """The statements running right now, behind the `V$STMT` view.
 
 `SqlEngine.execute` registers each statement as it starts and removes it when it ends, however
-it ends; `V$STMT` (`edge.sql.vtable.StatementsModule`) lists a snapshot taken when it is read,
+it ends; `V$STMT` (`edge.sql.vtable.SnapshotViewModule`) lists a snapshot taken when it is read,
 so a `SELECT * FROM v$stmt` lists itself, as Machbase's does. Each server thread has its own
 connection to data.db, and that connection is the session.
 

@@ -6,7 +6,7 @@
 exact, so SQLite does not check them again. ORDER BY is consumed where the store reads in
 that order anyway: `time` for one tag, `name` and `name, time` for any set of tags. The plan
 is spelled out in idxStr, so EXPLAIN QUERY PLAN shows what was pushed down.
-`V$STMT` (at the end) lists the statements running now, from `edge.sql.statements`.
+At the end, `SnapshotViewModule` serves the small read-only views (V$STMT, the retention views).
 
 Cursors read from the store in chunks (a consistent prefix of each tag, taken at Filter
 time), convert a column of a chunk to Python values only when SQLite asks for it, and look
@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import apsw
 import numpy as np
 
 from edge.sql import errors
+from edge.sql.tables import STAT_COLUMNS
 from edge.store.ingest import insert_rows
 from edge.time.dateformat import parse_times
-from edge.sql.tables import STAT_COLUMNS
-from edge.sql import statements as statements_view
 from edge.sql.types import INTEGER_TYPES, of_store_column, sqlite_declaration
 
 CHUNK_ROWS = 65536
@@ -586,40 +586,46 @@ class _RowsCursor(_ListCursor):
         self.vt.context.scan_log.start(self.vt.view_name(), indexname or "scan", len(tags)).rows = len(self.rows)
 
 
-# The V$STMT view ------------------------------------------------------------------------------
+# Snapshot views: V$STMT, M$RETENTION, V$RETENTION_JOB ------------------------------------------
 
-class StatementsModule:
-    """`CREATE VIRTUAL TABLE temp."V$STMT" USING edge_statements`: the statements running now
-    (`edge.sql.statements`). SQLite applies WHERE and ORDER BY to the few rows itself."""
+class SnapshotViewModule:
+    """`CREATE VIRTUAL TABLE temp."<view>" USING edge_views(<view>)`: a read-only view whose
+    rows are a snapshot taken when it is scanned (the statements running now, the retention
+    policies and jobs). SQLite applies WHERE and ORDER BY to the few rows itself.
+    `views`: view name -> (its column declarations, a function giving its rows)."""
 
-    def __init__(self, statements, sandbox):
-        self.statements = statements
+    def __init__(self, views: dict[str, tuple[list[tuple[str, str]], Callable[[], list[tuple]]]], sandbox):
+        self.views = views
         self.sandbox = sandbox
 
     def Create(self, connection, modulename, databasename, tablename, *args):
-        return _create_table_sql(statements_view.declarations()), StatementsVirtualTable(self)
+        view = str(args[0]).strip("'\"").upper() if args else ""
+        if view not in self.views:
+            raise errors.syntax(f"No view named {view}")
+        return _create_table_sql(self.views[view][0]), _SnapshotView(self, view)
 
     Connect = Create
 
 
-class StatementsVirtualTable:
-    def __init__(self, module: StatementsModule):
+class _SnapshotView:
+    def __init__(self, module: SnapshotViewModule, view: str):
         self.module = module
+        self.view = view
 
     def BestIndex(self, constraints, orderbys):
         return None  # a scan of a snapshot; nothing to push down
 
     def Open(self):
-        return _StatementsCursor(self.module)
+        return _SnapshotCursor(self)
 
     def UpdateInsertRow(self, rowid, fields):
-        raise errors.not_supported(f"{statements_view.VIEW_NAME} is read-only")
+        raise errors.not_supported(f"{self.view} is read-only")
 
     def UpdateDeleteRow(self, rowid):
-        raise errors.not_supported(f"{statements_view.VIEW_NAME} is read-only")
+        raise errors.not_supported(f"{self.view} is read-only")
 
     def UpdateChangeRow(self, row, newrowid, fields):
-        raise errors.not_supported(f"{statements_view.VIEW_NAME} is read-only")
+        raise errors.not_supported(f"{self.view} is read-only")
 
     def Disconnect(self):
         pass
@@ -627,13 +633,13 @@ class StatementsVirtualTable:
     Destroy = Disconnect
 
 
-class _StatementsCursor(_ListCursor):
-    def __init__(self, module: StatementsModule):
-        self.module = module
+class _SnapshotCursor(_ListCursor):
+    def __init__(self, view: _SnapshotView):
+        self.view = view
         self.rows: list[tuple] = []
         self.position = 0
 
     def Filter(self, indexnum, indexname, constraintargs):
-        self.module.sandbox.check_deadline()
-        self.rows = self.module.statements.rows()
+        self.view.module.sandbox.check_deadline()
+        self.rows = self.view.module.views[self.view.view][1]()
         self.position = 0
