@@ -90,6 +90,7 @@ class Take:
     start: Cursor
     end: Cursor
     records_in_end_segment: int
+    payload: Any = None  # what the transmit made of the pieces to send them (see OutboxSender.prepare)
 
 
 class Outbox:
@@ -182,12 +183,16 @@ class Outbox:
 
     # -- sending (the transmit's thread) ----------------------------------------------------
 
-    def take(self, max_records: int, max_bytes: int) -> Take | None:
+    def take(self, max_records: int, max_bytes: int, after: Take | None = None) -> Take | None:
         """The next records to send, in queue order: at most `max_records`, and about
-        `max_bytes` of queued data (at least one record); None when nothing is queued."""
+        `max_bytes` of queued data (at least one record); None when nothing is queued.
+
+        With `after` (a take not yet confirmed), the records that follow it: read ahead while
+        `after` is being sent, and confirmed only after it. Such a take may hold no records
+        (only empty or damaged batches to step past): confirming it moves the cursor."""
         with self._lock:
             self._normalise_cursor()
-            start = self._cursor
+            start = self._cursor if after is None else self._past_segment_end(after.end)
             plan = [(s.number, s.size) for s in self._segments.values() if s.number >= start[0]]
         pieces: list[dict[str, Any]] = []
         records = used = in_end = 0
@@ -208,7 +213,7 @@ class Outbox:
                     if count <= 0 and records == 0 and left > 0:
                         count = 1
                     if left > 0 and count <= 0:
-                        return self._taken(pieces, records, start, end, in_end)
+                        return self._taken(pieces, records, start, end, in_end, after)
                     if count > 0:
                         try:
                             if frame.damaged:
@@ -228,15 +233,25 @@ class Outbox:
                             used += per_record * count
                     end = (number, frame.offset, first + count) if first + count < count_all else (number, frame.end, 0)
                     if records >= max_records or used >= max_bytes:
-                        return self._taken(pieces, records, start, end, in_end)
+                        return self._taken(pieces, records, start, end, in_end, after)
             except FileNotFoundError:  # dropped at the bound meanwhile
                 break
-        return self._taken(pieces, records, start, end, in_end)
+        return self._taken(pieces, records, start, end, in_end, after)
 
-    def _taken(self, pieces, records, start, end, in_end) -> Take | None:
+    def _past_segment_end(self, place: Cursor) -> Cursor:
+        """`place`, or the start of the next segment when it is the end of a whole segment:
+        where the cursor will be once a take ending there is confirmed (see _normalise_cursor)."""
+        segment = self._segments.get(place[0])
+        if segment is None or place[1] < segment.size or place[0] == self._write_number:
+            return place
+        return next(((n, 0, 0) for n in self._segments if n > place[0]), place)
+
+    def _taken(self, pieces, records, start, end, in_end, after) -> Take | None:
         if records:
             return Take(pieces, records, start, end, in_end)
         if end != start:  # only empty or damaged batches: step past them
+            if after is not None:  # in order: once `after` is confirmed
+                return Take([], 0, start, end, 0)
             self.confirm(Take([], 0, start, end, 0))
         return None
 

@@ -13,6 +13,8 @@ poll_interval wait is part. The first success resets the backoff.
 from __future__ import annotations
 
 import random
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from edge.pipeline.outbox.outbox import Take
 from edge.pipeline.runtime.context import ComponentContext, PollResult
@@ -31,6 +33,7 @@ class TransmitFailure(Exception):
 class OutboxSender:
     max_records = 1000  # records per take
     max_bytes = 4 * 1024 * 1024  # queued bytes per take, about
+    read_ahead = False  # read and prepare the next take while one is being sent
 
     def __init__(self, context: ComponentContext):
         if context.outboxes is None:
@@ -39,24 +42,44 @@ class OutboxSender:
         self.outbox = context.outboxes.outbox(context.name)
         self.failures = 0
         self.poll_interval = float(context.config.get("poll_interval") or 30)
+        self._helper = ThreadPoolExecutor(1, thread_name_prefix=f"{context.name}-prepare") if self.read_ahead \
+            else None
+
+    def prepare(self, take: Take) -> Any:
+        """What `send` sends for `take`, kept as take.payload (made on the helper thread when
+        `read_ahead`, so the next request is built while the current one is on the wire)."""
+        return None
 
     def send(self, take: Take) -> None:
         raise NotImplementedError
 
     def poll(self) -> PollResult:
         sent = 0
-        while not self.context.stop.is_set():
-            take = self.outbox.take(self.max_records, self.max_bytes)
-            if take is None:
-                break
-            try:
-                self.send(take)
-            except TransmitFailure as exc:
-                raise self._failed(exc) from None  # the service thread logs it as the pass's failure
-            self.outbox.confirm(take)
-            sent += take.records
-            self.failures = 0
+        ahead: Future | None = None  # the next take, read and prepared while `take` is sent
+        try:
+            take = self._next(None)
+            while take is not None and not self.context.stop.is_set():
+                if self._helper is not None:
+                    ahead = self._helper.submit(self._next, take)
+                if take.records:
+                    try:
+                        self.send(take)
+                    except TransmitFailure as exc:
+                        raise self._failed(exc) from None  # the service thread logs it as the pass's failure
+                self.outbox.confirm(take)  # in order: the next take is confirmed only after this one
+                sent += take.records
+                self.failures = 0
+                take, ahead = (ahead.result() if ahead is not None else self._next(None)), None
+        finally:
+            if ahead is not None:  # a failure or a stop: what was read ahead is read again next time
+                ahead.cancel() or ahead.exception()
         return PollResult(records_out=sent)
+
+    def _next(self, after: Take | None) -> Take | None:
+        take = self.outbox.take(self.max_records, self.max_bytes, after)
+        if take is not None and take.records:
+            take.payload = self.prepare(take)
+        return take
 
     def backoff_seconds(self) -> float:
         """The wait before the next try after `failures` failures in a row (jitter included)."""
@@ -74,4 +97,5 @@ class OutboxSender:
         return TransmitFailure(f"{text} (try {self.failures}; the records stay queued)", auth=exc.auth)
 
     def close(self) -> None:
-        pass
+        if self._helper is not None:
+            self._helper.shutdown(wait=True)
