@@ -3,7 +3,10 @@
 A transmit subclasses `OutboxSender` and implements `send(take)`, which returns only once the
 destination confirmed every record of the take and raises `TransmitFailure` otherwise. Each
 poll sends take after take, back to back while records are queued, so a backlog drains at
-the destination's pace; a take leaves the outbox only after `send` returned. A failure ends
+the destination's pace; a take leaves the outbox only after `send` returned. With `read_ahead`,
+a helper thread reads the next take and makes its payload (`prepare`) while the current one is
+sent; takes are still sent one at a time and confirmed in queue order, and on a failure what
+was read ahead is dropped and read again from the first unconfirmed record. A failure ends
 the poll: it is kept as the outbox's last_error and raised, so the service shows it; before
 the next try the thread waits `poll_interval * 2^(failures-1)` seconds (capped at
 BACKOFF_MAX_SECONDS) with jitter (0.5 to 1 times that), of which the scheduler's own
