@@ -239,10 +239,11 @@ class Outbox:
         return self._taken(pieces, records, start, end, in_end, after)
 
     def _past_segment_end(self, place: Cursor) -> Cursor:
-        """`place`, or the start of the next segment when it is the end of a whole segment:
-        where the cursor will be once a take ending there is confirmed (see _normalise_cursor)."""
+        """`place`, or the start of the next segment when it is the end of a whole segment or
+        in one already removed (sent whole, or dropped at the bound): where the cursor is or
+        will be once a take ending at `place` is confirmed (see _normalise_cursor)."""
         segment = self._segments.get(place[0])
-        if segment is None or place[1] < segment.size or place[0] == self._write_number:
+        if segment is not None and (place[1] < segment.size or place[0] == self._write_number):
             return place
         return next(((n, 0, 0) for n in self._segments if n > place[0]), place)
 

@@ -131,6 +131,25 @@ def test_read_ahead_takes_confirm_in_order_across_segments(tmp_path):
         outbox.confirm(take)
     assert outbox.status()["records_queued"] == 20
     assert outbox.take(100, 1 << 22).pieces[0]["fields"]["count"].tolist() == list(range(30, 40))
+    # read ahead only after the take before was confirmed and its segment removed
+    fourth = outbox.take(10, 1 << 22)
+    outbox.confirm(fourth)
+    fifth = outbox.take(10, 1 << 22, after=fourth)
+    outbox.confirm(fifth)
+    assert fifth.pieces[0]["fields"]["count"].tolist() == list(range(40, 50))
+    assert outbox.status()["records_queued"] == 0 and outbox.take(10, 1 << 22) is None
+
+
+@pytest.mark.parametrize("request_records", [300, 700, 1000])
+def test_requests_ending_at_segment_ends_send_every_record_once(parts, cloud, request_records):
+    outbox = parts.outboxes.outbox("cloud")
+    outbox.segment_bytes = 20_000  # a segment per batch of 1000 records
+    for i in range(12):
+        outbox.append(batch(i * 1000, 1000), f"k{i}")
+    runtime = parts.runtime(RemoteDataPostTransmit, cloud.transmit(max_request_records=request_records))
+    assert runtime.poll().records_out == 12_000
+    assert cloud.stream_records("press", "cycle", "count") == list(range(12_000))
+    assert outbox.status()["records_queued"] == 0
 
 
 def test_a_wrong_key_is_an_authentication_failure(parts, cloud):
