@@ -112,6 +112,9 @@ class Outbox:
         self._sent = {"records_sent": 0, "last_success": None}
         self._error: dict[str, Any] = {"last_error": None, "last_error_time": None}
         self._losses: dict[str, dict[str, Any]] = {}
+        # The last batch a take decoded, (segment number, frame, decoded data): a batch larger
+        # than a request is sent over several takes, read, checked and decoded once.
+        self._last_read: tuple[int, Any, dict[str, Any]] | None = None
         folder.mkdir(parents=True, exist_ok=True)
         self._open()
 
@@ -203,7 +206,7 @@ class Outbox:
                 continue
             in_end = 0
             try:
-                frames = read_frames(self.folder / segment_name(number), begin, size, check=True)
+                frames = self._frames(number, begin, size)
                 for frame in frames:
                     count_all = frame.meta["n"]
                     first = start[2] if (number, frame.offset) == start[:2] else 0
@@ -218,7 +221,7 @@ class Outbox:
                         try:
                             if frame.damaged:
                                 raise ValueError("checksum mismatch")
-                            data = decode_batch(frame.data)
+                            data = self._decoded(number, frame)
                         except (ValueError, KeyError, TypeError):  # a disk fault: what it held is lost
                             log.error("outbox of transmit %s: damaged batch at %s:%d skipped", self.name,
                                       segment_name(number), frame.offset)
@@ -237,6 +240,22 @@ class Outbox:
             except FileNotFoundError:  # dropped at the bound meanwhile
                 break
         return self._taken(pieces, records, start, end, in_end, after)
+
+    def _frames(self, number: int, begin: int, size: int):
+        """The frames of segment `number` from `begin` to `size`, checked (see take)."""
+        last = self._last_read
+        if last is not None and last[0] == number and last[1].offset == begin and last[1].end <= size:
+            yield last[1]
+            begin = last[1].end
+        yield from read_frames(self.folder / segment_name(number), begin, size, check=True)
+
+    def _decoded(self, number: int, frame) -> dict[str, Any]:
+        last = self._last_read
+        if last is not None and last[0] == number and last[1].offset == frame.offset:
+            return last[2]
+        data = decode_batch(frame.data)
+        self._last_read = (number, frame, data)
+        return data
 
     def _past_segment_end(self, place: Cursor) -> Cursor:
         """`place`, or the start of the next segment when it is the end of a whole segment or
@@ -374,6 +393,8 @@ class Outbox:
         (self.folder / segment_name(segment.number)).unlink(missing_ok=True)
         fsync_folder(self.folder)
         del self._segments[segment.number]
+        if self._last_read is not None and self._last_read[0] == segment.number:
+            self._last_read = None
         if self._cursor[0] == segment.number:
             self._head_sent = 0
 
