@@ -107,7 +107,7 @@ def field_values(values: np.ndarray, kind: str) -> Any:
 
 # numpy's datetime_as_string costs about a microsecond a value, more than the rest of a record's
 # JSON; the common case (no missing time, whole microseconds, from 1970 on) is written here
-# with whole-array arithmetic instead: the same text, twenty times faster. (Nanosecond times
+# with whole-array arithmetic instead: the same text for a third of the CPU. (Nanosecond times
 # end before 2262, so four year digits always suffice.)
 _STAMP = b'"0000-00-00T00:00:00.000000Z",'
 _PAIRS = np.array([[48 + n // 10, 48 + n % 10] for n in range(100)], dtype=np.uint8).view(np.uint16).ravel()  # "00"..

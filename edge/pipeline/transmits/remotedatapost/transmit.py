@@ -13,9 +13,9 @@ DEFAULT_MAX_RECORDS = 2000
 
 
 class RemoteDataPostTransmit(OutboxSender):
-    # The next request's body (JSON, gzip: most of the CPU; zlib lets other threads run) is
-    # made while the current one is on the wire and the cloud reads it. Requests still go one
-    # at a time, in order, on one connection.
+    # The next request's body (its JSON and gzip: most of the transmit's CPU) is made while the
+    # current one is on the wire and the cloud reads it. Requests still go one at a time, in
+    # order, on one connection.
     read_ahead = True
 
     def __init__(self, context: ComponentContext):
