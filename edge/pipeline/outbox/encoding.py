@@ -96,11 +96,39 @@ def field_values(values: np.ndarray, kind: str) -> Any:
         missing = np.isnat(stamps)
         ns = stamps.view(np.int64)[~missing]
         unit = "us" if not len(ns) or not (ns % 1000).any() else "ns"
+        if unit == "us" and not missing.any() and len(ns) and ns.min() >= 0:
+            return _microsecond_texts(stamps.astype("datetime64[us]"))
         shown = np.datetime_as_string(stamps.astype(f"datetime64[{unit}]"), unit=unit, timezone="UTC").astype(object)
         if missing.any():
             shown[missing] = None
         return shown.tolist()
     return values.tolist()
+
+
+# numpy's datetime_as_string costs about a microsecond a value, more than the rest of a record's
+# JSON; the common case (no missing time, whole microseconds, from 1970 on) is written here
+# with whole-array arithmetic instead: the same text for a third of the CPU. (Nanosecond times
+# end before 2262, so four year digits always suffice.)
+_STAMP = b'"0000-00-00T00:00:00.000000Z",'
+_PAIRS = np.array([[48 + n // 10, 48 + n % 10] for n in range(100)], dtype=np.uint8).view(np.uint16).ravel()  # "00"..
+
+
+def _microsecond_texts(stamps: np.ndarray) -> orjson.Fragment:
+    """datetime64[us] values (none missing, from 1970 on) as the JSON list of their ISO 8601
+    texts `"YYYY-MM-DDTHH:MM:SS.ffffffZ"`, built as one byte array."""
+    days = stamps.astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    years = months.astype("datetime64[Y]")
+    within = (stamps - days).view(np.int64)  # microseconds into the day
+    seconds, micro = np.divmod(within, 1_000_000)
+    year = years.view(np.int64) + 1970
+    text = np.tile(np.frombuffer(_STAMP, dtype=np.uint8), (len(stamps), 1))
+    for column, value in ((1, year // 100), (3, year % 100), (6, (months - years).view(np.int64) + 1),
+                          (9, (days - months).view(np.int64) + 1), (12, seconds // 3600),
+                          (15, seconds // 60 % 60), (18, seconds % 60), (21, micro // 10_000),
+                          (23, micro // 100 % 100), (25, micro % 100)):
+        text[:, column:column + 2] = _PAIRS.take(value).view(np.uint8).reshape(-1, 2)
+    return orjson.Fragment(b"[" + text.tobytes()[:-1] + b"]")
 
 
 def dumps(document: Any) -> bytes:

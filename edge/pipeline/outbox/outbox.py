@@ -90,6 +90,7 @@ class Take:
     start: Cursor
     end: Cursor
     records_in_end_segment: int
+    payload: Any = None  # what the transmit made of the pieces to send them (see OutboxSender.prepare)
 
 
 class Outbox:
@@ -111,6 +112,9 @@ class Outbox:
         self._sent = {"records_sent": 0, "last_success": None}
         self._error: dict[str, Any] = {"last_error": None, "last_error_time": None}
         self._losses: dict[str, dict[str, Any]] = {}
+        # The last batch a take decoded, (segment number, frame, decoded data): a batch larger
+        # than a request is sent over several takes, read, checked and decoded once.
+        self._last_read: tuple[int, Any, dict[str, Any]] | None = None
         folder.mkdir(parents=True, exist_ok=True)
         self._open()
 
@@ -182,12 +186,16 @@ class Outbox:
 
     # -- sending (the transmit's thread) ----------------------------------------------------
 
-    def take(self, max_records: int, max_bytes: int) -> Take | None:
+    def take(self, max_records: int, max_bytes: int, after: Take | None = None) -> Take | None:
         """The next records to send, in queue order: at most `max_records`, and about
-        `max_bytes` of queued data (at least one record); None when nothing is queued."""
+        `max_bytes` of queued data (at least one record); None when nothing is queued.
+
+        With `after` (a take not yet confirmed), the records that follow it: read ahead while
+        `after` is being sent, and confirmed only after it. Such a take may hold no records
+        (only empty or damaged batches to step past): confirming it moves the cursor."""
         with self._lock:
             self._normalise_cursor()
-            start = self._cursor
+            start = self._cursor if after is None else self._past_segment_end(after.end)
             plan = [(s.number, s.size) for s in self._segments.values() if s.number >= start[0]]
         pieces: list[dict[str, Any]] = []
         records = used = in_end = 0
@@ -198,7 +206,7 @@ class Outbox:
                 continue
             in_end = 0
             try:
-                frames = read_frames(self.folder / segment_name(number), begin, size, check=True)
+                frames = self._frames(number, begin, size)
                 for frame in frames:
                     count_all = frame.meta["n"]
                     first = start[2] if (number, frame.offset) == start[:2] else 0
@@ -208,12 +216,12 @@ class Outbox:
                     if count <= 0 and records == 0 and left > 0:
                         count = 1
                     if left > 0 and count <= 0:
-                        return self._taken(pieces, records, start, end, in_end)
+                        return self._taken(pieces, records, start, end, in_end, after)
                     if count > 0:
                         try:
                             if frame.damaged:
                                 raise ValueError("checksum mismatch")
-                            data = decode_batch(frame.data)
+                            data = self._decoded(number, frame)
                         except (ValueError, KeyError, TypeError):  # a disk fault: what it held is lost
                             log.error("outbox of transmit %s: damaged batch at %s:%d skipped", self.name,
                                       segment_name(number), frame.offset)
@@ -228,15 +236,42 @@ class Outbox:
                             used += per_record * count
                     end = (number, frame.offset, first + count) if first + count < count_all else (number, frame.end, 0)
                     if records >= max_records or used >= max_bytes:
-                        return self._taken(pieces, records, start, end, in_end)
+                        return self._taken(pieces, records, start, end, in_end, after)
             except FileNotFoundError:  # dropped at the bound meanwhile
                 break
-        return self._taken(pieces, records, start, end, in_end)
+        return self._taken(pieces, records, start, end, in_end, after)
 
-    def _taken(self, pieces, records, start, end, in_end) -> Take | None:
+    def _frames(self, number: int, begin: int, size: int):
+        """The frames of segment `number` from `begin` to `size`, checked (see take)."""
+        last = self._last_read
+        if last is not None and last[0] == number and last[1].offset == begin and last[1].end <= size:
+            yield last[1]
+            begin = last[1].end
+        yield from read_frames(self.folder / segment_name(number), begin, size, check=True)
+
+    def _decoded(self, number: int, frame) -> dict[str, Any]:
+        last = self._last_read
+        if last is not None and last[0] == number and last[1].offset == frame.offset:
+            return last[2]
+        data = decode_batch(frame.data)
+        self._last_read = (number, frame, data)
+        return data
+
+    def _past_segment_end(self, place: Cursor) -> Cursor:
+        """`place`, or the start of the next segment when it is the end of a whole segment or
+        in one already removed (sent whole, or dropped at the bound): where the cursor is or
+        will be once a take ending at `place` is confirmed (see _normalise_cursor)."""
+        segment = self._segments.get(place[0])
+        if segment is not None and (place[1] < segment.size or place[0] == self._write_number):
+            return place
+        return next(((n, 0, 0) for n in self._segments if n > place[0]), place)
+
+    def _taken(self, pieces, records, start, end, in_end, after) -> Take | None:
         if records:
             return Take(pieces, records, start, end, in_end)
         if end != start:  # only empty or damaged batches: step past them
+            if after is not None:  # in order: once `after` is confirmed
+                return Take([], 0, start, end, 0)
             self.confirm(Take([], 0, start, end, 0))
         return None
 
@@ -358,6 +393,8 @@ class Outbox:
         (self.folder / segment_name(segment.number)).unlink(missing_ok=True)
         fsync_folder(self.folder)
         del self._segments[segment.number]
+        if self._last_read is not None and self._last_read[0] == segment.number:
+            self._last_read = None
         if self._cursor[0] == segment.number:
             self._head_sent = 0
 

@@ -47,6 +47,7 @@ class CloudStandIn:
         self.devices: set[str] = set()
         self._mode = OK
         self._mode_times = 0
+        self._mode_after = 0
         self._status = 500
         self.hang_seconds = 5.0
         self.delay_seconds = 0.0  # before each good answer to a records request: a slow cloud
@@ -86,10 +87,10 @@ class CloudStandIn:
 
     stop = refuse
 
-    def misbehave(self, mode: str, times: int = 10**9, status: int = 500) -> None:
-        """The next `times` requests get `mode` instead of a good answer."""
+    def misbehave(self, mode: str, times: int = 10**9, status: int = 500, after: int = 0) -> None:
+        """The next `times` requests get `mode` instead of a good answer (after `after` good ones)."""
         with self.lock:
-            self._mode, self._mode_times, self._status = mode, times, status
+            self._mode, self._mode_times, self._status, self._mode_after = mode, times, status, after
 
     def behave(self) -> None:
         self.misbehave(OK, 0)
@@ -105,7 +106,9 @@ class CloudStandIn:
 
     def _next_mode(self) -> tuple[str, int]:
         with self.lock:
-            if self._mode_times > 0:
+            if self._mode_after > 0:
+                self._mode_after -= 1
+            elif self._mode_times > 0:
                 self._mode_times -= 1
                 return self._mode, self._status
             return OK, 200

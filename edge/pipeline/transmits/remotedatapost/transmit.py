@@ -13,6 +13,11 @@ DEFAULT_MAX_RECORDS = 2000
 
 
 class RemoteDataPostTransmit(OutboxSender):
+    # The next request's body (its JSON and gzip: most of the transmit's CPU) is made while the
+    # current one is on the wire and the cloud reads it. Requests still go one at a time, in
+    # order, on one connection.
+    read_ahead = True
+
     def __init__(self, context: ComponentContext):
         super().__init__(context)
         config = context.config
@@ -22,11 +27,15 @@ class RemoteDataPostTransmit(OutboxSender):
                                   context.outboxes.device_id, float(config.get("timeout") or DEFAULT_TIMEOUT))
         self.bytes_sent = 0
 
+    def prepare(self, take: Take) -> bytes:
+        return self.client.records_body(self.context.name, take.pieces)
+
     def send(self, take: Take) -> None:
         try:
-            self.bytes_sent += self.client.post_records(self.context.name, take.pieces)
+            self.bytes_sent += self.client.post_records(take.payload)
         except CloudError as exc:
             raise TransmitFailure(exc.text, auth=exc.code == AUTH_ERROR) from None
 
     def close(self) -> None:
+        super().close()
         self.client.close()

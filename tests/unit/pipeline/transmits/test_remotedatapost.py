@@ -90,6 +90,68 @@ def test_a_failed_request_keeps_every_record_queued_and_says_why(parts, cloud, m
     runtime.close()
 
 
+@pytest.mark.parametrize("mode", [cloud_standin.STATUS, cloud_standin.CUT, cloud_standin.HANG])
+def test_a_failure_while_the_next_request_is_read_ahead_loses_and_reorders_nothing(parts, cloud, mode):
+    outbox = queue(parts, batches=6)  # 600 records, 8 requests of 80 (the last 40)
+    runtime = parts.runtime(RemoteDataPostTransmit, cloud.transmit(max_request_records=80, poll_interval=0.05,
+                                                                   timeout=0.5))
+    assert runtime.read_ahead
+    cloud.misbehave(mode, times=1, after=1)  # the second request fails while the third is ready
+    with pytest.raises(TransmitFailure):
+        runtime.poll()
+    assert cloud.requests == 1 and outbox.status()["records_queued"] == 520  # only the confirmed one left
+    assert runtime.poll().records_out == 520
+    for asset in ("press", "oven"):
+        # in order, each record once but those of the failed request (the cloud may have kept them)
+        received = cloud.stream_records(asset, "cycle", "count")
+        assert sorted(set(received)) == list(range(300))
+        assert received == sorted(received) or _resent_prefix(received)
+    assert outbox.status()["records_queued"] == 0 and outbox.status()["records_sent"] == 600
+
+
+def _resent_prefix(received: list[int]) -> bool:
+    """A run of records sent again: ascending up to some point, then again from an earlier one."""
+    drop = next(i for i in range(1, len(received)) if received[i] <= received[i - 1])
+    return received[:drop] == sorted(received[:drop]) and received[drop:] == sorted(received[drop:])
+
+
+def test_read_ahead_takes_confirm_in_order_across_segments(tmp_path):
+    from edge.pipeline.outbox.outbox import Outbox
+
+    outbox = Outbox(tmp_path / "box", "cloud", max_bytes=1 << 30)
+    outbox.segment_bytes = 1  # a segment per batch: takes end exactly at segment ends
+    for i in range(5):
+        outbox.append(batch(i * 10, 10), f"k{i}")
+    first = outbox.take(10, 1 << 22)
+    second = outbox.take(10, 1 << 22, after=first)
+    third = outbox.take(10, 1 << 22, after=second)
+    assert [p["fields"]["count"].tolist() for t in (first, second, third) for p in t.pieces] == [
+        list(range(0, 10)), list(range(10, 20)), list(range(20, 30))]
+    for take in (first, second, third):
+        outbox.confirm(take)
+    assert outbox.status()["records_queued"] == 20
+    assert outbox.take(100, 1 << 22).pieces[0]["fields"]["count"].tolist() == list(range(30, 40))
+    # read ahead only after the take before was confirmed and its segment removed
+    fourth = outbox.take(10, 1 << 22)
+    outbox.confirm(fourth)
+    fifth = outbox.take(10, 1 << 22, after=fourth)
+    outbox.confirm(fifth)
+    assert fifth.pieces[0]["fields"]["count"].tolist() == list(range(40, 50))
+    assert outbox.status()["records_queued"] == 0 and outbox.take(10, 1 << 22) is None
+
+
+@pytest.mark.parametrize("request_records", [300, 700, 1000])
+def test_requests_ending_at_segment_ends_send_every_record_once(parts, cloud, request_records):
+    outbox = parts.outboxes.outbox("cloud")
+    outbox.segment_bytes = 20_000  # a segment per batch of 1000 records
+    for i in range(12):
+        outbox.append(batch(i * 1000, 1000), f"k{i}")
+    runtime = parts.runtime(RemoteDataPostTransmit, cloud.transmit(max_request_records=request_records))
+    assert runtime.poll().records_out == 12_000
+    assert cloud.stream_records("press", "cycle", "count") == list(range(12_000))
+    assert outbox.status()["records_queued"] == 0
+
+
 def test_a_wrong_key_is_an_authentication_failure(parts, cloud):
     queue(parts, streams=("press",), batches=1)
     runtime = parts.runtime(RemoteDataPostTransmit, cloud.transmit(API_key="wrong", poll_interval=0.05))
