@@ -232,6 +232,9 @@ def _parse_plain(text: str, now_ns: int, scale: int, max_name_bytes: int) -> Par
     """The body read a section at a time over all lines, or None when it is not plain: every
     line well-formed, no backslash, quote or comment, numbers floats or integers (others
     through the value cache). The result is the one the line-by-line path gives."""
+    columns = _columns(text, now_ns, scale, max_name_bytes)
+    if columns is not None:
+        return columns
     if "\\" in text or '"' in text or "#" in text:
         return None
     lines = text.split("\n")
@@ -515,3 +518,184 @@ def _split_tag(part: str) -> tuple[str, str]:
     if "=" in value.replace("\\=", ""):
         raise LineError("invalid tag format")
     return key, value
+
+
+# Columns over the bytes of a body -------------------------------------------------------------
+#
+# The commonest body (one space between sections, every line alike, plain ASCII) is cut into
+# its sections, fields, keys and values by the positions of its separator bytes, found for the
+# whole body at once; keys are told apart by a hash of their bytes (checked byte for byte),
+# and numbers of up to 15 digits (`-?\d+(\.\d+)?`, `-?\d+i`) and timestamps of up to 19
+# digits are read digit column by digit column. A decimal of at most 15 digits is exactly
+# its mantissa divided by a power of ten (both exact doubles, the division correctly
+# rounded), which is what `float` gives. Other values go through the value cache one
+# distinct text at a time; anything else leaves the body to the paths below.
+
+_POWERS = 10 ** np.arange(20, dtype=np.uint64)
+_POWERS_F = 10.0 ** np.arange(20)
+_HASH = np.random.default_rng(20261202).integers(1, 2**63, size=512, dtype=np.uint64) | np.uint64(1)
+_LONGEST_KEY = 512  # bytes; longer keys take the string path
+
+
+def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
+    if not text.isascii() or "\\" in text or '"' in text or "#" in text:
+        return None
+    raw = text.encode("ascii")
+    if raw.endswith(b"\n"):
+        raw = raw[:-1]
+    if not raw:
+        return None
+    a = np.frombuffer(raw, np.uint8)
+    if ((a < 32) & (a != 10)).any():  # tabs, \r and the other blanks str.split knows
+        return None
+    size = len(a)
+    newlines = np.flatnonzero(a == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [size]))
+    lines = len(starts)
+    spaces = np.flatnonzero(a == 32)
+    line_of_space = np.searchsorted(newlines, spaces)
+    if len(spaces) == 2 * lines and np.array_equal(line_of_space, np.repeat(np.arange(lines), 2)):
+        key_end, fields_end = spaces[0::2], spaces[1::2]
+        if (ends <= fields_end + 1).any():
+            return None
+    elif len(spaces) == lines and np.array_equal(line_of_space, np.arange(lines)):
+        key_end, fields_end = spaces, ends
+    else:
+        return None
+    if (key_end <= starts).any() or (fields_end <= key_end + 1).any():
+        return None
+    # Commas and equals signs of the fields sections (key_end inclusive to fields_end).
+    mark = np.zeros(size + 1, np.int8)
+    mark[key_end] = 1
+    mark[fields_end] = -1
+    in_fields = np.cumsum(mark[:-1], dtype=np.int8).view(bool)
+    commas = np.flatnonzero((a == 44) & in_fields)
+    equals = np.flatnonzero((a == 61) & in_fields)
+    field_start = np.sort(np.concatenate((key_end + 1, commas + 1)))
+    field_end = np.sort(np.concatenate((commas, fields_end)))
+    # Every field exactly `key=value`, both non-empty.
+    if len(equals) != len(field_start) or (equals <= field_start).any() or (field_end <= equals + 1).any() \
+            or (equals[:-1] >= field_start[1:]).any():
+        return None
+    counts = np.diff(np.searchsorted(field_start, np.concatenate((starts, [size]))))
+    # Series: each distinct key text read once, then by its name (one series written with its
+    # tags in two orders is one).
+    found = _distinct(a, starts, key_end)
+    if found is None:
+        return None
+    first, inverse = found
+    series = _Series()
+    prefixes = [series[raw[s:e].decode("ascii")] for s, e in zip(starts[first].tolist(), key_end[first].tolist())]
+    if any(isinstance(p, LineError) for p in prefixes):
+        return None
+    prefix_index: dict[str, int] = {}
+    prefix_codes = np.array([prefix_index.setdefault(p, len(prefix_index)) for p in prefixes], np.int64)
+    line_series = prefix_codes[inverse]
+    found = _distinct(a, field_start, equals)
+    if found is None:
+        return None
+    field_first, point_fields = found
+    escaped = _FieldKeys()
+    field_names = [escaped[raw[s:e].decode("ascii")]
+                   for s, e in zip(field_start[field_first].tolist(), equals[field_first].tolist())]
+    values = _numbers(raw, a, equals + 1, field_end)
+    if values is None:
+        return None
+    if fields_end is ends:
+        times = np.full(lines, now_ns, dtype=np.int64)
+    else:
+        times = _stamps(a, fields_end + 1, ends, scale)
+        if times is None:
+            return None
+    pair = np.repeat(line_series, counts) * len(field_names) + point_fields
+    distinct, codes = np.unique(pair, return_inverse=True)
+    names = list(prefix_index)
+    tags = [names[p] + FIELD_SEPARATOR + field_names[f]
+            for p, f in zip((distinct // len(field_names)).tolist(), (distinct % len(field_names)).tolist())]
+    if any(len(n.encode("utf-8")) > max_name_bytes for n in tags):
+        return None
+    return ParsedBody(tags, codes.astype(np.int64).reshape(-1), np.repeat(times, counts), values, lines, 0, [], 0)
+
+
+def _rows(a: np.ndarray, starts: np.ndarray, stops: np.ndarray, width: int) -> np.ndarray:
+    """The bytes of each range [start, stop) right-aligned in `width` columns, zeros before
+    (the body holds no zero byte); ranges must be at most `width` long."""
+    padded = np.concatenate((np.zeros(width, np.uint8), a))
+    columns = np.arange(width)
+    rows = padded[stops[:, None] + columns]  # padded index stop + column is a[stop - width + column]
+    rows[columns < (width - (stops - starts))[:, None]] = 0
+    return rows
+
+
+def _distinct(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(index of the first of each distinct text, each text's distinct number) for the byte
+    ranges [starts, stops); None when a text is too long or two texts share a hash."""
+    width = int((stops - starts).max())
+    if width > _LONGEST_KEY:
+        return None
+    rows = _rows(a, starts, stops, width)
+    hashes = rows.astype(np.uint64) @ _HASH[:width]
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if not np.array_equal(rows, rows[first][inverse]):
+        return None
+    return first, inverse
+
+
+def _numbers(raw: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray | None:
+    """The field values as doubles; None if any is not a number."""
+    integer = a[stops - 1] == 105  # i
+    ends = stops - integer
+    negative = a[starts] == 45
+    lengths = ends - starts
+    width = max(1, min(int(lengths.max()), 17))
+    short = lengths <= width
+    ends = np.where(short, ends, starts)  # long ones are read as text below
+    rows = _rows(a, starts, ends, width)
+    digit = (rows >= 48) & (rows <= 57)
+    point = rows == 46
+    points = point.sum(axis=1)
+    digits = digit.sum(axis=1)
+    simple = (short & (digits + points + negative == lengths) & (digits >= 1) & (digits <= 15)
+              & ((points == 0) | ((points == 1) & ~integer))
+              & (a[starts + negative] != 46) & (a[np.maximum(ends - 1, 0)] != 46))
+    # Place values by column from the right; left of a point they are ten times too much.
+    whole = np.where(digit, rows - 48, 0).astype(np.uint64) @ _POWERS[:width][::-1]
+    after = np.where(points == 1, width - 1 - point.argmax(axis=1), 0)
+    low = _POWERS[after]
+    mantissa = np.where(points == 1, whole // (low * np.uint64(10)) * low + whole % low, whole).astype(np.int64)
+    decimal = mantissa.astype(np.float64) / _POWERS_F[after]
+    values = np.where(integer, np.where(negative, -mantissa, mantissa).astype(np.float64),
+                      np.where(negative, -decimal, decimal))
+    others = np.flatnonzero(~simple)
+    if len(others):
+        cache = _Values()
+        for i, s, e in zip(others.tolist(), starts[others].tolist(), stops[others].tolist()):
+            value = cache[raw[s:e].decode("ascii")]
+            if value.__class__ is not float:
+                return None
+            values[i] = value
+    return values
+
+
+def _stamps(a: np.ndarray, starts: np.ndarray, stops: np.ndarray, scale: int) -> np.ndarray | None:
+    """The timestamps (`-?\\d{1,19}`) in ns; None if any is another text or out of range."""
+    negative = a[starts] == 45
+    lengths = stops - starts
+    width = int(lengths.max())
+    if width > 20:
+        return None
+    rows = _rows(a, starts, stops, width)
+    digit = (rows >= 48) & (rows <= 57)
+    digits = digit.sum(axis=1)
+    if not np.array_equal(digits, lengths - negative) or digits.min() < 1 or digits.max() > 19:
+        return None
+    magnitude = np.where(digit, rows - 48, 0).astype(np.uint64) @ _POWERS[:width][::-1]
+    if (magnitude > np.uint64(INT64_MAX)).any():
+        return None
+    signed = magnitude.astype(np.int64)
+    times = np.where(negative, -signed, signed)
+    if int(times.min()) * scale <= INT64_MIN or int(times.max()) * scale > INT64_MAX:
+        return None
+    return times * scale
