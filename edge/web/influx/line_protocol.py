@@ -537,6 +537,7 @@ _POWERS = 10 ** np.arange(20, dtype=np.uint64)
 _POWERS_F = 10.0 ** np.arange(20)
 _HASH = np.random.default_rng(20261202).integers(1, 2**63, size=512, dtype=np.uint64) | np.uint64(1)
 _LONGEST_KEY = 512  # bytes; longer keys take the string path
+_PAD = _LONGEST_KEY  # zero bytes before the body, for the rows of ranges near its start
 
 
 def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
@@ -547,10 +548,12 @@ def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedB
         raw = raw[:-1]
     if not raw:
         return None
-    a = np.frombuffer(raw, np.uint8)
+    size = len(raw)
+    padded = np.zeros(_PAD + size, np.uint8)
+    padded[_PAD:] = np.frombuffer(raw, np.uint8)
+    a = padded[_PAD:]
     if ((a < 32) & (a != 10)).any():  # tabs, \r and the other blanks str.split knows
         return None
-    size = len(a)
     newlines = np.flatnonzero(a == 10)
     starts = np.concatenate(([0], newlines + 1))
     ends = np.concatenate((newlines, [size]))
@@ -583,7 +586,7 @@ def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedB
     counts = np.diff(np.searchsorted(field_start, np.concatenate((starts, [size]))))
     # Series: each distinct key text read once, then by its name (one series written with its
     # tags in two orders is one).
-    found = _distinct(a, starts, key_end)
+    found = _distinct(padded, starts, key_end)
     if found is None:
         return None
     first, inverse = found
@@ -594,20 +597,20 @@ def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedB
     prefix_index: dict[str, int] = {}
     prefix_codes = np.array([prefix_index.setdefault(p, len(prefix_index)) for p in prefixes], np.int64)
     line_series = prefix_codes[inverse]
-    found = _distinct(a, field_start, equals)
+    found = _distinct(padded, field_start, equals)
     if found is None:
         return None
     field_first, point_fields = found
     escaped = _FieldKeys()
     field_names = [escaped[raw[s:e].decode("ascii")]
                    for s, e in zip(field_start[field_first].tolist(), equals[field_first].tolist())]
-    values = _numbers(raw, a, equals + 1, field_end)
+    values = _numbers(raw, padded, equals + 1, field_end)
     if values is None:
         return None
     if fields_end is ends:
         times = np.full(lines, now_ns, dtype=np.int64)
     else:
-        times = _stamps(a, fields_end + 1, ends, scale)
+        times = _stamps(padded, fields_end + 1, ends, scale)
         if times is None:
             return None
     pair = np.repeat(line_series, counts) * len(field_names) + point_fields
@@ -622,17 +625,18 @@ def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedB
 
 def _rows(a: np.ndarray, starts: np.ndarray, stops: np.ndarray, width: int) -> np.ndarray:
     """The bytes of each range [start, stop) right-aligned in `width` columns, zeros before
-    (the body holds no zero byte); ranges must be at most `width` long."""
-    padded = np.concatenate((np.zeros(width, np.uint8), a))
+    (the body holds no zero byte); `a` is the body after _PAD zero bytes, ranges index the
+    body itself and are at most `width` (<= _PAD) long."""
     columns = np.arange(width)
-    rows = padded[stops[:, None] + columns]  # padded index stop + column is a[stop - width + column]
-    rows[columns < (width - (stops - starts))[:, None]] = 0
+    rows = a[(stops + (_PAD - width))[:, None] + columns]
+    rows *= columns >= (width - (stops - starts))[:, None]
     return rows
 
 
 def _distinct(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(index of the first of each distinct text, each text's distinct number) for the byte
-    ranges [starts, stops); None when a text is too long or two texts share a hash."""
+    ranges [starts, stops); None when a text is too long or two texts share a hash. `a` as
+    for _rows."""
     width = int((stops - starts).max())
     if width > _LONGEST_KEY:
         return None
@@ -650,10 +654,11 @@ def _distinct(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.
 
 
 def _numbers(raw: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray | None:
-    """The field values as doubles; None if any is not a number."""
-    integer = a[stops - 1] == 105  # i
+    """The field values as doubles; None if any is not a number. `a` as for _rows."""
+    body = a[_PAD:]
+    integer = body[stops - 1] == 105  # i
     ends = stops - integer
-    negative = a[starts] == 45
+    negative = body[starts] == 45
     lengths = ends - starts
     width = max(1, min(int(lengths.max()), 17))
     short = lengths <= width
@@ -665,7 +670,7 @@ def _numbers(raw: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
     digits = digit.sum(axis=1)
     simple = (short & (digits + points + negative == lengths) & (digits >= 1) & (digits <= 15)
               & ((points == 0) | ((points == 1) & ~integer))
-              & (a[starts + negative] != 46) & (a[np.maximum(ends - 1, 0)] != 46))
+              & (body[starts + negative] != 46) & (body[np.maximum(ends - 1, 0)] != 46))
     # Place values by column from the right; left of a point they are ten times too much.
     whole = np.where(digit, rows - 48, 0).astype(np.uint64) @ _POWERS[:width][::-1]
     after = np.where(points == 1, width - 1 - point.argmax(axis=1), 0)
@@ -686,8 +691,10 @@ def _numbers(raw: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
 
 
 def _stamps(a: np.ndarray, starts: np.ndarray, stops: np.ndarray, scale: int) -> np.ndarray | None:
-    """The timestamps (`-?\\d{1,19}`) in ns; None if any is another text or out of range."""
-    negative = a[starts] == 45
+    """The timestamps (`-?\\d{1,19}`) in ns; None if any is another text or out of range.
+    `a` as for _rows."""
+    body = a[_PAD:]
+    negative = body[starts] == 45
     lengths = stops - starts
     width = int(lengths.max())
     if width > 20:
