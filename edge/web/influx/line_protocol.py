@@ -570,13 +570,8 @@ def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedB
         return None
     if (key_end <= starts).any() or (fields_end <= key_end + 1).any():
         return None
-    # Commas and equals signs of the fields sections (key_end inclusive to fields_end).
-    mark = np.zeros(size + 1, np.int8)
-    mark[key_end] = 1
-    mark[fields_end] = -1
-    in_fields = np.cumsum(mark[:-1], dtype=np.int8).view(bool)
-    commas = np.flatnonzero((a == 44) & in_fields)
-    equals = np.flatnonzero((a == 61) & in_fields)
+    commas = _in_fields(np.flatnonzero(a == 44), key_end, fields_end)
+    equals = _in_fields(np.flatnonzero(a == 61), key_end, fields_end)
     field_start = np.sort(np.concatenate((key_end + 1, commas + 1)))
     field_end = np.sort(np.concatenate((commas, fields_end)))
     # Every field exactly `key=value`, both non-empty.
@@ -614,13 +609,26 @@ def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedB
         if times is None:
             return None
     pair = np.repeat(line_series, counts) * len(field_names) + point_fields
-    distinct, codes = np.unique(pair, return_inverse=True)
+    pairs = len(prefix_index) * len(field_names)
+    if pairs <= 4 * len(pair):  # few series and fields: numbered through a table, no sort
+        present = np.zeros(pairs, bool)
+        present[pair] = True
+        distinct = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[pair]
+    else:
+        distinct, codes = np.unique(pair, return_inverse=True)
     names = list(prefix_index)
     tags = [names[p] + FIELD_SEPARATOR + field_names[f]
             for p, f in zip((distinct // len(field_names)).tolist(), (distinct % len(field_names)).tolist())]
     if any(len(n.encode("utf-8")) > max_name_bytes for n in tags):
         return None
     return ParsedBody(tags, codes.astype(np.int64).reshape(-1), np.repeat(times, counts), values, lines, 0, [], 0)
+
+
+def _in_fields(found: np.ndarray, key_end: np.ndarray, fields_end: np.ndarray) -> np.ndarray:
+    """The positions of `found` inside a fields section (after key_end, before fields_end)."""
+    line = np.searchsorted(key_end, found, "right") - 1
+    return found[(line >= 0) & (found < fields_end[line])]
 
 
 def _rows(a: np.ndarray, starts: np.ndarray, stops: np.ndarray, width: int) -> np.ndarray:
@@ -664,7 +672,8 @@ def _numbers(raw: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
     short = lengths <= width
     ends = np.where(short, ends, starts)  # long ones are read as text below
     rows = _rows(a, starts, ends, width)
-    digit = (rows >= 48) & (rows <= 57)
+    shifted = rows - np.uint8(48)  # digits become 0-9, every other byte wraps above 9
+    digit = shifted < 10
     point = rows == 46
     points = point.sum(axis=1)
     digits = digit.sum(axis=1)
@@ -672,12 +681,14 @@ def _numbers(raw: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
               & ((points == 0) | ((points == 1) & ~integer))
               & (body[starts + negative] != 46) & (body[np.maximum(ends - 1, 0)] != 46))
     # Place values by column from the right; left of a point they are ten times too much.
-    whole = np.where(digit, rows - 48, 0).astype(np.uint64) @ _POWERS[:width][::-1]
+    # In doubles: every sum is an integer below 2^53 where it counts (15 digits), so exact.
+    shifted *= digit
+    whole = shifted.astype(np.float64) @ _POWERS_F[:width][::-1]
     after = np.where(points == 1, width - 1 - point.argmax(axis=1), 0)
-    low = _POWERS[after]
-    mantissa = np.where(points == 1, whole // (low * np.uint64(10)) * low + whole % low, whole).astype(np.int64)
-    decimal = mantissa.astype(np.float64) / _POWERS_F[after]
-    values = np.where(integer, np.where(negative, -mantissa, mantissa).astype(np.float64),
+    low = _POWERS_F[after]
+    mantissa = np.where(points == 1, whole // (low * 10) * low + whole % low, whole)
+    decimal = mantissa / low
+    values = np.where(integer, np.where(negative, -mantissa + 0.0, mantissa),
                       np.where(negative, -decimal, decimal))
     others = np.flatnonzero(~simple)
     if len(others):
