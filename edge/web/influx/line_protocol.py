@@ -18,9 +18,11 @@ Each numeric field becomes one point of the tag named by `edge.web.influx.tag_na
 A line that breaks the grammar is refused whole and named in `bad_lines` (its number, its
 text, why); the other lines stand, as InfluxDB stores the good lines of a partial write.
 
-The work per line is a few `str.split` calls; names and values are converted through caches
-that hold each distinct series key, field key and value text once per request, and times
-are spread to the points with numpy.
+Three ways in, each giving the same points: a plain ASCII body with single spaces is read
+as byte columns with numpy (`_columns`: separators, keys, numbers and timestamps for the
+whole body at once); another plain body a section at a time over all lines (`_parse_plain`);
+anything else - escapes, strings, comments, a bad line - line by line, with caches that
+convert each distinct series key, field key and value text once per request.
 """
 
 from __future__ import annotations
@@ -538,6 +540,11 @@ _POWERS_F = 10.0 ** np.arange(20)
 _HASH = np.random.default_rng(20261202).integers(1, 2**63, size=512, dtype=np.uint64) | np.uint64(1)
 _LONGEST_KEY = 512  # bytes; longer keys take the string path
 _PAD = _LONGEST_KEY  # zero bytes before the body, for the rows of ranges near its start
+# Series key text -> name prefix across requests (a collector writes the same series again
+# and again); emptied when it grows past KNOWN_SERIES_MAX. Each entry is a pure function of
+# its key, so threads may share it.
+KNOWN_SERIES_MAX = 20_000
+_KNOWN_SERIES = _Series()
 
 
 def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
@@ -585,7 +592,9 @@ def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedB
     if found is None:
         return None
     first, inverse = found
-    series = _Series()
+    series = _KNOWN_SERIES
+    if len(series) > KNOWN_SERIES_MAX:
+        series.clear()
     prefixes = [series[raw[s:e].decode("ascii")] for s, e in zip(starts[first].tolist(), key_end[first].tolist())]
     if any(isinstance(p, LineError) for p in prefixes):
         return None
