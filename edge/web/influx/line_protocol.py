@@ -235,7 +235,8 @@ _NOT_TIME = str.maketrans("", "", "0123456789-")
 def _parse_plain(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
     """The body read a section at a time over all lines, or None when it is not plain: every
     line well-formed, no backslash, quote or comment, numbers floats or integers (others
-    through the value cache). The result is the one the line-by-line path gives."""
+    through the value cache). The result is the one the line-by-line path gives. The byte
+    columns (`_columns`) are tried first."""
     columns = _columns(text, now_ns, scale, max_name_bytes)
     if columns is not None:
         return columns
@@ -528,12 +529,12 @@ def _split_tag(part: str) -> tuple[str, str]:
 #
 # The commonest body (one space between sections, every line alike, plain ASCII) is cut into
 # its sections, fields, keys and values by the positions of its separator bytes, found for the
-# whole body at once; keys are told apart by a hash of their bytes (checked byte for byte),
-# and numbers of up to 15 digits (`-?\d+(\.\d+)?`, `-?\d+i`) and timestamps of up to 19
-# digits are read digit column by digit column. A decimal of at most 15 digits is exactly
-# its mantissa divided by a power of ten (both exact doubles, the division correctly
-# rounded), which is what `float` gives. Other values go through the value cache one
-# distinct text at a time; anything else leaves the body to the paths below.
+# whole body at once; keys are told apart by their bytes (up to 8 as one number, more by a
+# hash checked byte for byte), and numbers of up to 15 digits (`-?\d+(\.\d+)?`, `-?\d+i`)
+# and timestamps of up to 19 digits are read digit column by digit column. A decimal of at
+# most 15 digits is exactly its mantissa divided by a power of ten (both exact doubles, the
+# division correctly rounded), which is what `float` gives. Other values go through the
+# value cache one distinct text at a time; anything else leaves the body to the paths below.
 
 _POWERS = 10 ** np.arange(20, dtype=np.uint64)
 _POWERS_F = 10.0 ** np.arange(20)
@@ -548,6 +549,9 @@ _KNOWN_SERIES = _Series()
 
 
 def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
+    """The body read as byte columns, or None when it is not the commonest plain form (plain
+    ASCII, one space between sections, every line with a timestamp or none, no bad value);
+    the result is the one the line-by-line path gives."""
     if not text.isascii() or "\\" in text or '"' in text or "#" in text:
         return None
     raw = text.encode("ascii")

@@ -267,7 +267,8 @@ def test_random_bodies_read_alike_by_byte_columns_and_line_by_line():
         for _ in range(rng.randint(1, 10)):
             tags = "".join(f",{k}={rng.choice(['x', 'y.z', 'a=b', '1'])}" for k in rng.sample("abc", rng.randint(0, 3)))
             fields = ",".join(f"{rng.choice(['f', 'g.h', 'f'])}={rng.choice(values)}" for _ in range(rng.randint(1, 3)))
-            stamp = f" {rng.choice(stamps) if rng.random() < 0.2 else rng.randint(-10**18, 10**18)}" if with_stamps else ""
+            stamp = rng.choice(stamps) if rng.random() < 0.2 else str(rng.randint(-10**18, 10**18))
+            stamp = f" {stamp}" if with_stamps else ""
             lines.append(f"{rng.choice(['m', 'm.n', 'm=n'])}{tags} {fields}{stamp}")
         body = "\n".join(lines) + rng.choice(["", "\n"])
         for precision in ("", "ms"):
