@@ -530,11 +530,12 @@ def _split_tag(part: str) -> tuple[str, str]:
 # The commonest body (one space between sections, every line alike, plain ASCII) is cut into
 # its sections, fields, keys and values by the positions of its separator bytes, found for the
 # whole body at once; keys are told apart by their bytes (up to 8 as one number, more by a
-# hash checked byte for byte), and numbers of up to 15 digits (`-?\d+(\.\d+)?`, `-?\d+i`)
-# and timestamps of up to 19 digits are read digit column by digit column. A decimal of at
-# most 15 digits is exactly its mantissa divided by a power of ten (both exact doubles, the
-# division correctly rounded), which is what `float` gives. Other values go through the
-# value cache one distinct text at a time; anything else leaves the body to the paths below.
+# hash checked byte for byte); numbers of up to 15 digits (`-?\d+`, `-?\d+i`; 14 and a
+# point for `-?\d+\.\d+`) and timestamps of up to 19 digits are read digit column by digit
+# column. Such a decimal is exactly its mantissa divided by a power of ten (both exact
+# doubles, the division correctly rounded), which is what `float` gives. Other values go
+# through the value cache one distinct text at a time; anything else leaves the body to the
+# paths below.
 
 _POWERS = 10 ** np.arange(20, dtype=np.uint64)
 _POWERS_F = 10.0 ** np.arange(20)
@@ -690,11 +691,12 @@ def _numbers(raw: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
     point = rows == 46
     points = point.sum(axis=1)
     digits = digit.sum(axis=1)
-    simple = (short & (digits + points + negative == lengths) & (digits >= 1) & (digits <= 15)
+    simple = (short & (digits + points + negative == lengths) & (digits >= 1) & (digits + points <= 15)
               & ((points == 0) | ((points == 1) & ~integer))
               & (body[starts + negative] != 46) & (body[np.maximum(ends - 1, 0)] != 46))
     # Place values by column from the right; left of a point they are ten times too much.
-    # In doubles: every sum is an integer below 2^53 where it counts (15 digits), so exact.
+    # In doubles: every sum is an integer below 10^15 < 2^53 where it counts (15 digits, or
+    # 14 and a point: the tenfold left part stays below 10^15), so exact.
     shifted *= digit
     whole = shifted.astype(np.float64) @ _POWERS_F[:width][::-1]
     after = np.where(points == 1, width - 1 - point.argmax(axis=1), 0)
