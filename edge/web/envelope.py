@@ -160,7 +160,7 @@ def read_json_body(error_code: int, *, exact_integers: bool = True) -> Any:
     exact_integers=False lets an integer beyond 64 bits arrive as the nearest float, for a
     caller to whom such a number is as wrong (or as good) as the float: it saves a scan.
     """
-    raw = _request_body()
+    raw = request_body()
     if not raw.strip():
         raise EdgeError(error_code, "Request body is empty; expected JSON")
     # orjson decodes a 10,000-row append in about half the time of the json module. What it
@@ -191,7 +191,7 @@ def read_json_body(error_code: int, *, exact_integers: bool = True) -> Any:
     return body
 
 
-def _request_body() -> bytes:
+def request_body() -> bytes:
     """The whole body. Read straight from the server's buffer when its length is known:
     Bottle copies a body above 100 kB through a temporary file first (0.3 ms for an append)."""
     environ = bottle.request.environ

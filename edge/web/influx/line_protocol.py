@@ -18,9 +18,11 @@ Each numeric field becomes one point of the tag named by `edge.web.influx.tag_na
 A line that breaks the grammar is refused whole and named in `bad_lines` (its number, its
 text, why); the other lines stand, as InfluxDB stores the good lines of a partial write.
 
-The work per line is a few `str.split` calls; names and values are converted through caches
-that hold each distinct series key, field key and value text once per request, and times
-are spread to the points with numpy.
+Three ways in, each giving the same points: a plain ASCII body with single spaces is read
+as byte columns with numpy (`_columns`: separators, keys, numbers and timestamps for the
+whole body at once); another plain body a section at a time over all lines (`_parse_plain`);
+anything else - escapes, strings, comments, a bad line - line by line, with caches that
+convert each distinct series key, field key and value text once per request.
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ class ParsedBody:
         """(tags, times per tag, values per tag), each tag's points in the order written: what
         `TagTable.append_by_tag` takes."""
         order = np.argsort(self.codes, kind="stable")
-        bounds = np.searchsorted(self.codes[order], np.arange(1, len(self.tags)))
-        return (self.tags, np.split(self.times[order], bounds), np.split(self.values[order], bounds))
+        bounds = np.searchsorted(self.codes[order], np.arange(len(self.tags) + 1)).tolist()
+        times, values = self.times[order], self.values[order]
+        ranges = list(zip(bounds[:-1], bounds[1:]))  # slices: np.split costs more per tag
+        return self.tags, [times[a:b] for a, b in ranges], [values[a:b] for a, b in ranges]
 
 
 class LineError(ValueError):
@@ -231,7 +235,11 @@ _NOT_TIME = str.maketrans("", "", "0123456789-")
 def _parse_plain(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
     """The body read a section at a time over all lines, or None when it is not plain: every
     line well-formed, no backslash, quote or comment, numbers floats or integers (others
-    through the value cache). The result is the one the line-by-line path gives."""
+    through the value cache). The result is the one the line-by-line path gives. The byte
+    columns (`_columns`) are tried first."""
+    columns = _columns(text, now_ns, scale, max_name_bytes)
+    if columns is not None:
+        return columns
     if "\\" in text or '"' in text or "#" in text:
         return None
     lines = text.split("\n")
@@ -515,3 +523,218 @@ def _split_tag(part: str) -> tuple[str, str]:
     if "=" in value.replace("\\=", ""):
         raise LineError("invalid tag format")
     return key, value
+
+
+# Columns over the bytes of a body -------------------------------------------------------------
+#
+# The commonest body (one space between sections, every line alike, plain ASCII) is cut into
+# its sections, fields, keys and values by the positions of its separator bytes, found for the
+# whole body at once; keys are told apart by their bytes (up to 8 as one number, more by a
+# hash checked byte for byte); numbers of up to 15 digits (`-?\d+`, `-?\d+i`; 14 and a
+# point for `-?\d+\.\d+`) and timestamps of up to 19 digits are read digit column by digit
+# column. Such a decimal is exactly its mantissa divided by a power of ten (both exact
+# doubles, the division correctly rounded), which is what `float` gives. Other values go
+# through the value cache one distinct text at a time; anything else leaves the body to the
+# paths below.
+
+_POWERS = 10 ** np.arange(20, dtype=np.uint64)
+_POWERS_F = 10.0 ** np.arange(20)
+_HASH = np.random.default_rng(20261202).integers(1, 2**63, size=512, dtype=np.uint64) | np.uint64(1)
+_LONGEST_KEY = 512  # bytes; longer keys take the string path
+_PAD = _LONGEST_KEY  # zero bytes before the body, for the rows of ranges near its start
+# Series key text -> name prefix across requests (a collector writes the same series again
+# and again); emptied when it grows past KNOWN_SERIES_MAX. Each entry is a pure function of
+# its key, so threads may share it.
+KNOWN_SERIES_MAX = 20_000
+_KNOWN_SERIES = _Series()
+
+
+def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
+    """The body read as byte columns, or None when it is not the commonest plain form (plain
+    ASCII, one space between sections, every line with a timestamp or none, no bad value);
+    the result is the one the line-by-line path gives."""
+    if not text.isascii() or "\\" in text or '"' in text or "#" in text:
+        return None
+    raw = text.encode("ascii")
+    if raw.endswith(b"\n"):
+        raw = raw[:-1]
+    if not raw:
+        return None
+    size = len(raw)
+    padded = np.zeros(_PAD + size, np.uint8)
+    padded[_PAD:] = np.frombuffer(raw, np.uint8)
+    a = padded[_PAD:]
+    if ((a < 32) & (a != 10)).any():  # tabs, \r and the other blanks str.split knows
+        return None
+    newlines = np.flatnonzero(a == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [size]))
+    lines = len(starts)
+    spaces = np.flatnonzero(a == 32)
+    line_of_space = np.searchsorted(newlines, spaces)
+    if len(spaces) == 2 * lines and np.array_equal(line_of_space, np.repeat(np.arange(lines), 2)):
+        key_end, fields_end = spaces[0::2], spaces[1::2]
+        if (ends <= fields_end + 1).any():
+            return None
+    elif len(spaces) == lines and np.array_equal(line_of_space, np.arange(lines)):
+        key_end, fields_end = spaces, ends
+    else:
+        return None
+    if (key_end <= starts).any() or (fields_end <= key_end + 1).any():
+        return None
+    commas = _in_fields(np.flatnonzero(a == 44), key_end, fields_end)
+    equals = _in_fields(np.flatnonzero(a == 61), key_end, fields_end)
+    field_start = np.sort(np.concatenate((key_end + 1, commas + 1)))
+    field_end = np.sort(np.concatenate((commas, fields_end)))
+    # Every field exactly `key=value`, both non-empty.
+    if len(equals) != len(field_start) or (equals <= field_start).any() or (field_end <= equals + 1).any() \
+            or (equals[:-1] >= field_start[1:]).any():
+        return None
+    counts = np.diff(np.searchsorted(field_start, np.concatenate((starts, [size]))))
+    # Series: each distinct key text read once, then by its name (one series written with its
+    # tags in two orders is one).
+    found = _distinct(padded, starts, key_end)
+    if found is None:
+        return None
+    first, inverse = found
+    series = _KNOWN_SERIES
+    if len(series) > KNOWN_SERIES_MAX:
+        series.clear()
+    prefixes = [series[raw[s:e].decode("ascii")] for s, e in zip(starts[first].tolist(), key_end[first].tolist())]
+    if any(isinstance(p, LineError) for p in prefixes):
+        return None
+    prefix_index: dict[str, int] = {}
+    prefix_codes = np.array([prefix_index.setdefault(p, len(prefix_index)) for p in prefixes], np.int64)
+    line_series = prefix_codes[inverse]
+    found = _distinct(padded, field_start, equals)
+    if found is None:
+        return None
+    field_first, point_fields = found
+    escaped = _FieldKeys()
+    field_names = [escaped[raw[s:e].decode("ascii")]
+                   for s, e in zip(field_start[field_first].tolist(), equals[field_first].tolist())]
+    values = _numbers(raw, padded, equals + 1, field_end)
+    if values is None:
+        return None
+    if fields_end is ends:
+        times = np.full(lines, now_ns, dtype=np.int64)
+    else:
+        times = _stamps(padded, fields_end + 1, ends, scale)
+        if times is None:
+            return None
+    pair = np.repeat(line_series, counts) * len(field_names) + point_fields
+    pairs = len(prefix_index) * len(field_names)
+    if pairs <= 4 * len(pair):  # few series and fields: numbered through a table, no sort
+        present = np.zeros(pairs, bool)
+        present[pair] = True
+        distinct = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[pair]
+    else:
+        distinct, codes = np.unique(pair, return_inverse=True)
+    names = list(prefix_index)
+    tags = [names[p] + FIELD_SEPARATOR + field_names[f]
+            for p, f in zip((distinct // len(field_names)).tolist(), (distinct % len(field_names)).tolist())]
+    if any(len(n.encode("utf-8")) > max_name_bytes for n in tags):
+        return None
+    return ParsedBody(tags, codes.astype(np.int64).reshape(-1), np.repeat(times, counts), values, lines, 0, [], 0)
+
+
+def _in_fields(found: np.ndarray, key_end: np.ndarray, fields_end: np.ndarray) -> np.ndarray:
+    """The positions of `found` inside a fields section (after key_end, before fields_end)."""
+    line = np.searchsorted(key_end, found, "right") - 1
+    return found[(line >= 0) & (found < fields_end[line])]
+
+
+def _rows(a: np.ndarray, starts: np.ndarray, stops: np.ndarray, width: int) -> np.ndarray:
+    """The bytes of each range [start, stop) right-aligned in `width` columns, zeros before
+    (the body holds no zero byte); `a` is the body after _PAD zero bytes, ranges index the
+    body itself and are at most `width` (<= _PAD) long."""
+    columns = np.arange(width)
+    rows = a[(stops + (_PAD - width))[:, None] + columns]
+    rows *= columns >= (width - (stops - starts))[:, None]
+    return rows
+
+
+def _distinct(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(index of the first of each distinct text, each text's distinct number) for the byte
+    ranges [starts, stops); None when a text is too long or two texts share a hash. `a` as
+    for _rows."""
+    width = int((stops - starts).max())
+    if width > _LONGEST_KEY:
+        return None
+    if width <= 8:  # the bytes themselves as one number (right-aligned, no zero byte in them)
+        packed = _rows(a, starts, stops, 8).view(np.uint64).reshape(-1)
+        _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+        return first, inverse.reshape(-1)
+    rows = _rows(a, starts, stops, width)
+    hashes = rows.astype(np.uint64) @ _HASH[:width]
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if not np.array_equal(rows, rows[first][inverse]):
+        return None
+    return first, inverse
+
+
+def _numbers(raw: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray | None:
+    """The field values as doubles; None if any is not a number. `a` as for _rows."""
+    body = a[_PAD:]
+    integer = body[stops - 1] == 105  # i
+    ends = stops - integer
+    negative = body[starts] == 45
+    lengths = ends - starts
+    width = max(1, min(int(lengths.max()), 17))
+    short = lengths <= width
+    ends = np.where(short, ends, starts)  # long ones are read as text below
+    rows = _rows(a, starts, ends, width)
+    shifted = rows - np.uint8(48)  # digits become 0-9, every other byte wraps above 9
+    digit = shifted < 10
+    point = rows == 46
+    points = point.sum(axis=1)
+    digits = digit.sum(axis=1)
+    simple = (short & (digits + points + negative == lengths) & (digits >= 1) & (digits + points <= 15)
+              & ((points == 0) | ((points == 1) & ~integer))
+              & (body[starts + negative] != 46) & (body[np.maximum(ends - 1, 0)] != 46))
+    # Place values by column from the right; left of a point they are ten times too much.
+    # In doubles: every sum is an integer below 10^15 < 2^53 where it counts (15 digits, or
+    # 14 and a point: the tenfold left part stays below 10^15), so exact.
+    shifted *= digit
+    whole = shifted.astype(np.float64) @ _POWERS_F[:width][::-1]
+    after = np.where(points == 1, width - 1 - point.argmax(axis=1), 0)
+    low = _POWERS_F[after]
+    mantissa = np.where(points == 1, whole // (low * 10) * low + whole % low, whole)
+    decimal = mantissa / low
+    values = np.where(integer, np.where(negative, -mantissa + 0.0, mantissa),
+                      np.where(negative, -decimal, decimal))
+    others = np.flatnonzero(~simple)
+    if len(others):
+        cache = _Values()
+        for i, s, e in zip(others.tolist(), starts[others].tolist(), stops[others].tolist()):
+            value = cache[raw[s:e].decode("ascii")]
+            if value.__class__ is not float:
+                return None
+            values[i] = value
+    return values
+
+
+def _stamps(a: np.ndarray, starts: np.ndarray, stops: np.ndarray, scale: int) -> np.ndarray | None:
+    """The timestamps (`-?\\d{1,19}`) in ns; None if any is another text or out of range.
+    `a` as for _rows."""
+    body = a[_PAD:]
+    negative = body[starts] == 45
+    lengths = stops - starts
+    width = int(lengths.max())
+    if width > 20:
+        return None
+    rows = _rows(a, starts, stops, width)
+    digit = (rows >= 48) & (rows <= 57)
+    digits = digit.sum(axis=1)
+    if not np.array_equal(digits, lengths - negative) or digits.min() < 1 or digits.max() > 19:
+        return None
+    magnitude = np.where(digit, rows - 48, 0).astype(np.uint64) @ _POWERS[:width][::-1]
+    if (magnitude > np.uint64(INT64_MAX)).any():
+        return None
+    signed = magnitude.astype(np.int64)
+    times = np.where(negative, -signed, signed)
+    if int(times.min()) * scale <= INT64_MIN or int(times.max()) * scale > INT64_MAX:
+        return None
+    return times * scale

@@ -21,7 +21,7 @@ import zlib
 import bottle
 
 from edge.errors import MB_BAD_REQUEST, MB_TOO_LARGE, NOT_SUPPORTED, TABLE_NOT_FOUND, EdgeError
-from edge.web.envelope import MACHBASE, Flavour, json_app
+from edge.web.envelope import MACHBASE, json_app, request_body
 from edge.web.influx.line_protocol import PRECISIONS, ParsedBody, parse_body
 from edge.web.ports import HistorianPorts
 
@@ -119,7 +119,7 @@ def _table(ports: HistorianPorts, db: str):
 
 
 def _body_text(max_request_size: int) -> str:
-    raw = bottle.request.body.read()
+    raw = request_body()
     encoding = bottle.request.get_header("Content-Encoding", "").strip().lower()
     if encoding == "gzip":
         raw = _gunzip(raw, max_request_size)

@@ -247,3 +247,29 @@ def test_random_plain_bodies_read_alike_in_bulk_and_line_by_line():
             lines.append(f"m{rng.randint(0, 2)}{tags} {fields}{stamp}")
         body = "\n".join(lines) + rng.choice(["", "\n"])
         assert same(parse_body(body, NOW, "ms", 200), line_by_line(body, "ms")), body
+
+
+def test_random_bodies_read_alike_by_byte_columns_and_line_by_line():
+    """The byte-column path (values, timestamps and keys read for the whole body at once)
+    against the line-by-line path, on bodies near its edges: numbers of 15 digits and more,
+    signs, points, 19-digit and negative timestamps, dots and equals signs in names."""
+    import random
+
+    rng = random.Random(17)
+    values = ["0", "-0", "-0.0", "007", "1.", ".5", "1.5i", "123456789012345", "1234567890123456",
+              "-999999999999999i", "9223372036854775807i", "9223372036854775808i", "0.000000000000001",
+              "12345.678901234", "-93.7933501283353", "9.79335012833", "1e-3", "TRUE", "f", "1u", "-", "--1", "1-2", "1.2.3", "i", "nan", "x"]
+    stamps = ["1700000000123456789", "-1700000000123456789", "9223372036854775807", "9223372036854775808",
+              "0", "-0", "00012", "+5", "-", "12a", "99999999999999999999"]
+    for _ in range(400):
+        lines = []
+        with_stamps = rng.random() < 0.8
+        for _ in range(rng.randint(1, 10)):
+            tags = "".join(f",{k}={rng.choice(['x', 'y.z', 'a=b', '1'])}" for k in rng.sample("abc", rng.randint(0, 3)))
+            fields = ",".join(f"{rng.choice(['f', 'g.h', 'f'])}={rng.choice(values)}" for _ in range(rng.randint(1, 3)))
+            stamp = rng.choice(stamps) if rng.random() < 0.2 else str(rng.randint(-10**18, 10**18))
+            stamp = f" {stamp}" if with_stamps else ""
+            lines.append(f"{rng.choice(['m', 'm.n', 'm=n'])}{tags} {fields}{stamp}")
+        body = "\n".join(lines) + rng.choice(["", "\n"])
+        for precision in ("", "ms"):
+            assert same(parse_body(body, NOW, precision, 200), line_by_line(body, precision)), body
