@@ -65,7 +65,7 @@ def runtime_modules(pyproject: str) -> list[str]:
 def lazy_imports(pyproject: str) -> list[str]:
     """Modules (outside edge) that edge/ imports inside a function: `import sqlite3` gives
     sqlite3, `from asyncua.crypto import cert_gen` gives asyncua.crypto and, as it is a module,
-    asyncua.crypto.cert_gen. The source is read, not imported."""
+    asyncua.crypto.cert_gen. edge/ is read, not imported (a library is only looked up)."""
     modules: set[str] = set()
     for path in sorted((Path(pyproject).resolve().parent / "edge").rglob("*.py")):
         for function in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
