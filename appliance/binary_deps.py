@@ -2,22 +2,29 @@
 
 Usage:
     binary_deps.py requirements PYPROJECT   pip requirements of the build venv (runtime + binary extra)
-    binary_deps.py modules PYPROJECT        top-level modules of the runtime dependencies, installed
+    binary_deps.py modules PYPROJECT        top-level modules of the runtime dependencies, installed,
+                                            and the modules edge/ imports inside functions
     binary_deps.py check REPORT PYPROJECT   fails unless Nuitka's report includes each of them
 
-Components import their protocol library (smbprotocol, asyncua, pyserial ...) lazily, some
-through importlib; naming every runtime dependency's top-level modules to Nuitka keeps a
-dependency added to pyproject.toml in the binary without editing the build.
+Components import their protocol library (smbprotocol, asyncua, pyserial ...) lazily, inside
+the function that needs it; naming every runtime dependency's top-level modules to Nuitka keeps
+a dependency added to pyproject.toml in the binary without editing the build, and naming every
+module imported inside a function (pg8000.native, paho.mqtt.client, the standard library's
+sqlite3 ...) keeps a lazily imported submodule or standard module in it too. The check after the
+build makes a missing one fail the build rather than the first receiver that needs it.
 Run with the build venv's interpreter and `-I`, so the checkout itself is not on sys.path.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
 import sys
 import tomllib
 import xml.etree.ElementTree as ElementTree
 from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
+from pathlib import Path
 
 # Modules a distribution ships that the program never imports (test runners, vendoring shims).
 NOT_RUNTIME = {"_distutils_hack", "pkg_resources", "setuptools"}
@@ -55,6 +62,32 @@ def runtime_modules(pyproject: str) -> list[str]:
     return sorted(modules)
 
 
+def lazy_imports(pyproject: str) -> list[str]:
+    """Modules (outside edge) that edge/ imports inside a function: `import sqlite3` gives
+    sqlite3, `from asyncua.crypto import cert_gen` gives asyncua.crypto and, as it is a module,
+    asyncua.crypto.cert_gen. edge/ is read, not imported (a library is only looked up)."""
+    modules: set[str] = set()
+    for path in sorted((Path(pyproject).resolve().parent / "edge").rglob("*.py")):
+        for function in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import):
+                    modules |= {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules.add(node.module)
+                    modules |= {f"{node.module}.{alias.name}" for alias in node.names
+                                if _is_module(f"{node.module}.{alias.name}")}
+    return sorted(m for m in modules if m != "edge" and not m.startswith("edge."))
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # the parent is a module, not a package
+        return False
+
+
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -62,7 +95,8 @@ def _canonical(name: str) -> str:
 def check_report(report: str, pyproject: str) -> int:
     """Nuitka's --report lists every module it compiled or included; each dependency must be there."""
     included = {node.get("name") for node in ElementTree.parse(report).getroot().iter("module")}
-    wanted = runtime_modules(pyproject) + ["edge", "edge.app", "edge.web.server"]
+    wanted = sorted(set(runtime_modules(pyproject)) | set(lazy_imports(pyproject))) + [
+        "edge", "edge.app", "edge.web.server"]
     missing = [m for m in wanted if m not in included]
     if missing:
         print(f"binary_deps: not in the binary: {', '.join(missing)}", file=sys.stderr)
@@ -76,7 +110,7 @@ def main(argv: list[str]) -> int:
         print("\n".join(requirements(argv[1])))
         return 0
     if len(argv) == 2 and argv[0] == "modules":
-        print("\n".join(runtime_modules(argv[1])))
+        print("\n".join(sorted(set(runtime_modules(argv[1])) | set(lazy_imports(argv[1])))))
         return 0
     if len(argv) == 3 and argv[0] == "check":
         return check_report(argv[1], argv[2])

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of the built binary: starts it on a free loopback port with a temporary data
 # directory and EDGE_ADMIN_PASSWORD, as systemd would (NOTIFY_SOCKET, WATCHDOG_USEC), calls
-# /v1/config, /v1/config/validate, /v1/status and, when it is there, /machiot (append + query),
+# /v1/config, /v1/config/validate, /v1/status, /machiot (append + query), the web UI's and
+# /docs' static files, /openapi.json and (--pipeline) every protocol library in a running
+# configuration: SQLite and Modbus end to end, the others against a closed port,
 # stops it with SIGTERM and prints the start-to-READY time and the idle resident memory.
 #
 #   appliance/smoke-binary.sh                 dist/edge (onefile), then dist/edge.dist/edge.bin
@@ -22,5 +24,5 @@ done
 XDG_CACHE_HOME=$(mktemp -d)
 export XDG_CACHE_HOME
 trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
-python3 appliance/smoke.py --runs 3 -- dist/edge
-python3 appliance/smoke.py --runs 3 -- dist/edge.dist/edge.bin
+python3 appliance/smoke.py --runs 3 --pipeline -- dist/edge
+python3 appliance/smoke.py --runs 3 --pipeline -- dist/edge.dist/edge.bin

@@ -9,7 +9,10 @@ NOTIFY_SOCKET (an abstract socket, so it also reaches into a chroot), WATCHDOG_U
 WATCHDOG_PID. Checked: READY=1 arrives; GET /v1/config, POST /v1/config/validate, GET /v1/status
 answer as the spec says; a request without credentials is refused; every component's schema
 and template is served (data files inside the binary); /machiot appends and queries tag data
-when that API is there; WATCHDOG=1 arrives; SIGTERM gives STOPPING=1 and exit status 0;
+when that API is there; the web UI's and /docs' static files are served byte for byte as in the
+checkout, and /openapi.json answers; with --pipeline, a configuration using every protocol
+library the components import lazily runs (see check_pipeline); WATCHDOG=1 arrives; SIGTERM
+gives STOPPING=1 and exit status 0;
 `version` prints what the source prints. Printed: seconds from start to READY=1
 and resident memory when idle (summed over the process and its children, which counts the
 onefile parent too). Only the standard library: it runs on any host with python3.
@@ -24,14 +27,19 @@ import os
 import shlex
 import signal
 import socket
+import socketserver
+import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,6 +99,14 @@ class Api:
     def __init__(self, port: int):
         self.base = f"http://127.0.0.1:{port}"
         self.auth = "Basic " + base64.b64encode(f"sys:{PASSWORD}".encode()).decode()
+
+    def raw(self, path: str) -> tuple[int, str, bytes]:
+        """Status, Content-Type and body of an anonymous GET (the UI's files are public)."""
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=30) as response:
+                return response.status, response.headers.get("Content-Type", ""), response.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers.get("Content-Type", ""), err.read()
 
     def call(self, method: str, path: str, body=None, auth: bool = True) -> tuple[int, object]:
         headers = {"Authorization": self.auth} if auth else {}
@@ -160,6 +176,194 @@ def check_ftx(api: Api) -> None:
            "GET /v1/config/templates (template.json packed in the binary)", (status, body))
 
 
+def check_web(api: Api) -> None:
+    """Every static file of the UI and of /docs is packed in the binary and served unchanged."""
+    status, kind, body = api.raw("/")
+    index = (REPO / "edge/web/ui/static/index.html").read_bytes()
+    expect(status == 200 and kind.startswith("text/html") and body == index, "GET / serves the UI page", (status, kind))
+    status, kind, body = api.raw("/docs")
+    docs = (REPO / "edge/web/openapi/static/docs.html").read_bytes()
+    expect(status == 200 and kind.startswith("text/html") and body == docs, "GET /docs serves the API page",
+           (status, kind))
+    served = 0
+    for folder, prefix in (("edge/web/ui/static", "/ui/static/"), ("edge/web/openapi/static", "/docs/")):
+        for file in sorted((REPO / folder).iterdir()):
+            status, kind, body = api.raw(prefix + file.name)
+            if status != 200 or body != file.read_bytes():
+                raise SmokeFailure(f"GET {prefix}{file.name}: {status} {kind}, {len(body)} bytes, "
+                                   f"not the checkout's {file.stat().st_size}")
+            served += 1
+    print(f"  ok  GET /ui/static/... and /docs/...: {served} files as in the checkout (uPlot, scripts, styles)")
+    status, kind, body = api.raw("/ui/static/uPlot.iife.min.js")
+    expect(kind.startswith("text/javascript") or "javascript" in kind, "uPlot is served as JavaScript", kind)
+    status, body = api.call("GET", "/openapi.json")
+    expect(status == 200 and isinstance(body, dict) and str(body.get("openapi", "")).startswith("3")
+           and "/v1/config" in body.get("paths", {}), "GET /openapi.json answers the API description",
+           (status, str(body)[:200]))
+
+
+class ModbusDevice(socketserver.ThreadingTCPServer):
+    """A Modbus TCP device on loopback answering function 3 (read holding registers) with
+    register n = 1000 + n: enough for the binary's pymodbus to poll it for real."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _ModbusRequest)
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def __exit__(self, *exc_info):
+        self.shutdown()
+        super().__exit__(*exc_info)
+
+
+class _ModbusRequest(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.settimeout(30)
+        try:
+            while header := self._exactly(7):
+                transaction, _protocol, length, unit = struct.unpack(">HHHB", header)
+                pdu = self._exactly(length - 1)
+                if len(pdu) == 5 and pdu[0] == 3:
+                    address, count = struct.unpack(">HH", pdu[1:])
+                    answer = bytes([3, 2 * count]) + b"".join(struct.pack(">H", 1000 + address + n)
+                                                              for n in range(count))
+                else:
+                    answer = bytes([pdu[0] | 0x80, 1])  # exception 1: illegal function
+                self.request.sendall(struct.pack(">HHHB", transaction, 0, len(answer) + 1, unit) + answer)
+        except OSError:
+            pass
+
+    def _exactly(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self.request.recv(size - len(data))
+            if not chunk:
+                return b""
+            data += chunk
+        return data
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused at once."""
+    return free_port()
+
+
+def pipeline_config(work: Path, modbus_port: int) -> dict:
+    """One receiver or transmit per protocol library the components import lazily. SQLite and
+    Modbus run for real; the others point at a closed loopback port, so their error text, which
+    only the library can produce, shows it was imported and ran."""
+    refused = closed_port()
+    state = [{"column_name": "id", "data_type": "integer", "initial_value": 0}]
+
+    def sql(name, connection, asset, query):
+        return {"data_receiver_name": name, "protocol": "sql", "poll_interval": 1, "connections": [connection],
+                "streams": [{"asset": asset, "stream_type": "cycle", "timestamp_field": "at", "query": query,
+                             "state_fields": state}]}
+
+    server = {"host": "127.0.0.1", "port": refused, "username": "smoke", "password": "smoke", "database_name": "d"}
+    return {
+        "data_receiver": [
+            sql("smoke_sqlite", {"database_type": "sqlite", "database_name": str(work / "line.db")}, "smoke",
+                "SELECT id, at, v FROM cycles WHERE id > :id ORDER BY id"),
+            sql("smoke_postgresql", {**server, "database_type": "postgresql"}, "pg",
+                "SELECT id, at FROM t WHERE id > :id"),
+            sql("smoke_mysql", {**server, "database_type": "mysql"}, "my", "SELECT id, at FROM t WHERE id > :id"),
+            {"data_receiver_name": "smoke_modbus", "protocol": "modbus", "poll_interval": 1,
+             "connections": [{"transport": "tcp", "host": "127.0.0.1", "port": modbus_port, "unit_id": 1,
+                              "timeout": 5}],
+             "streams": [{"asset": "mb", "stream_type": "tank",
+                          "registers": [{"exportname": "level", "table": "holding", "address": 7}]}]},
+            # A security policy makes the receiver create its client certificate (cryptography).
+            {"data_receiver_name": "smoke_opcua", "protocol": "opcua", "poll_interval": 1,
+             "connections": [{"host": "127.0.0.1", "port": refused, "timeout": 2,
+                              "security_policy": "Basic256Sha256"}],
+             "streams": [{"asset": "ua", "stream_type": "cycle",
+                          "opcua_tags": [{"name": "ns=2;i=2", "exportname": "speed"}]}]},
+            {"data_receiver_name": "smoke_serial", "protocol": "serial", "poll_interval": 1,
+             "connections": [{"port": str(work / "no-such-tty"), "baudrate": 9600}],
+             "streams": [{"asset": "scale", "stream_type": "weight", "terminator": "\r\n",
+                          "pattern": "(?P<weight>[-\\d.]+)"}]},
+        ],
+        "transforms": [],
+        "data_transmit": [{"transmit_name": "smoke_mqtt", "transmit_type": "mqtt", "host": "127.0.0.1",
+                           "port": refused, "timeout": 2, "poll_interval": 1}],
+    }
+
+
+# What each component's last error must say: text of the library itself, or of the component
+# after the library's call failed; never an ImportError.
+LIBRARY_ERRORS = {
+    "smoke_postgresql": ("pg8000", "InterfaceError: Can't create a connection"),
+    "smoke_mysql": ("PyMySQL", "(2003) Can't connect to MySQL server"),
+    "smoke_opcua": ("asyncua", "cannot connect to opc.tcp://127.0.0.1"),
+    "smoke_serial": ("pyserial", "could not open port"),
+    "smoke_mqtt": ("paho-mqtt", "cannot connect to the broker 127.0.0.1"),
+}
+
+
+def historian_values(api: Api, tag: str, since: str, until: str) -> list:
+    path = f"/machiot/datapoints/raw/TAG/{urllib.parse.quote(tag, safe=':')}/{since}/{until}/0/0/0"
+    status, body = api.call("GET", path)
+    if status != 200 or machbase_error(body) != 0:
+        return []
+    return [row.get("VALUE") for row in body.get("data", [])]
+
+
+def check_pipeline(api: Api, data_dir: str) -> None:
+    """Posts pipeline_config, waits for its outcome, then puts the previous configuration back."""
+    status, body = api.call("GET", "/v1/config")
+    previous = body["response"]
+    with tempfile.TemporaryDirectory(prefix="edge-smoke-pipeline-") as work, ModbusDevice() as device:
+        work = Path(work)
+        os.chmod(work, 0o755)  # the program may run as another user
+        with sqlite3.connect(work / "line.db") as db:
+            db.execute("CREATE TABLE cycles (id INTEGER PRIMARY KEY, at TEXT, v REAL)")
+            db.executemany("INSERT INTO cycles VALUES (?, ?, ?)",
+                           [(n, f"2001-09-09T01:00:{n:02d}Z", n * 0.5) for n in range(1, 6)])
+        db.close()
+        config = pipeline_config(work, device.port)
+        status, body = api.call("POST", "/v1/config", config)
+        expect(status == 200 and isinstance(body, dict) and body.get("success") is True,
+               "POST /v1/config with sql (sqlite, postgresql, mysql), modbus, opcua, serial receivers "
+               "and an mqtt transmit", (status, body))
+        now = datetime.now(timezone.utc)
+        around = [(now + timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%S,000") for d in (-1, 1)]
+        pending = {"sqlite rows in /machiot", "modbus registers in /machiot", "opcua client certificate",
+                   *LIBRARY_ERRORS}
+        services: dict = {}
+        deadline = time.monotonic() + 120
+        while pending and time.monotonic() < deadline:
+            if "sqlite rows in /machiot" in pending and historian_values(
+                    api, "smoke:cycle:v", "2001-09-09T00:00:00,000", "2001-09-09T02:00:00,000") == [
+                    0.5, 1, 1.5, 2, 2.5]:
+                pending.discard("sqlite rows in /machiot")
+                print("  ok  the SQL receiver read 5 rows of a SQLite file (sqlite3) into /machiot")
+            if "modbus registers in /machiot" in pending and 1007 in historian_values(api, "mb:tank:level", *around):
+                pending.discard("modbus registers in /machiot")
+                print("  ok  the Modbus receiver polled a Modbus TCP device (pymodbus) into /machiot")
+            certificate = Path(data_dir) / "opcua" / "client-certificate.der"
+            if "opcua client certificate" in pending and certificate.is_file() and certificate.stat().st_size:
+                pending.discard("opcua client certificate")
+                print("  ok  the OPC UA receiver made its client certificate (asyncua.crypto, cryptography)")
+            status, body = api.call("GET", "/v1/status")
+            services = body["response"]["factorytx"]["services"] if status == 200 else {}
+            for name, (library, text) in LIBRARY_ERRORS.items():
+                error = str(services.get(name, {}).get("last_error") or "")
+                if name in pending and text in error:
+                    pending.discard(name)
+                    print(f"  ok  {name}: {library} ran: {error[:110]}")
+            time.sleep(0.5)
+        status, body = api.call("POST", "/v1/config", previous)
+        expect(status == 200 and isinstance(body, dict) and body.get("success") is True,
+               "POST /v1/config puts the previous configuration back", (status, body))
+    if pending:
+        errors = {name: s.get("last_error") for name, s in services.items()}
+        raise SmokeFailure(f"not seen within 120 s: {', '.join(sorted(pending))}; last errors {errors}")
+
+
 def machbase_error(body) -> int | None:
     """error_code of a Machbase envelope; None when the answer is not one (API not there)."""
     if isinstance(body, dict) and "error_code" in body:
@@ -223,7 +427,7 @@ def resident_kib(pid: int) -> tuple[int, int]:
     return total, anonymous
 
 
-def run_once(command: list[str], data_dir: str, config: str | None, api_checks: bool) -> dict:
+def run_once(command: list[str], data_dir: str, config: str | None, api_checks: bool, pipeline: bool) -> dict:
     port = free_port()
     listener = NotifyListener()
     serve = [*command, "serve", "--data-dir", data_dir, "--http-port", str(port), "--bind", "127.0.0.1"]
@@ -244,7 +448,10 @@ def run_once(command: list[str], data_dir: str, config: str | None, api_checks: 
         if api_checks:
             api = Api(port)
             check_ftx(api)
+            check_web(api)
             result["machiot"] = check_machiot(api)
+            if pipeline:
+                check_pipeline(api, data_dir)
         listener.wait_for("WATCHDOG=1", 3 * WATCHDOG_USEC / 1e6, process)
         print("  ok  WATCHDOG=1 pings arrive")
         time.sleep(2)  # idle: no request in flight
@@ -268,6 +475,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--config", help="edge.conf to start with")
     parser.add_argument("--runs", type=int, default=1, help="starts to time; API checks on the first")
     parser.add_argument("--no-api-checks", action="store_true", help="only start, watchdog, stop: for timing")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="also run a configuration using every protocol library (needs the program to see "
+                             "this host's temporary folder and data directory, so not in a chroot)")
     parser.add_argument("command", nargs="+", help="how to run the program, e.g. dist/edge")
     args = parser.parse_args(argv)
     print(f"smoke: {shlex.join(args.command)}")
@@ -278,8 +488,8 @@ def main(argv: list[str]) -> int:
         data_dir = temporary.name
     try:
         # Serving first: the first start of a onefile binary is the one that unpacks it.
-        results = [run_once(args.command, data_dir, args.config, api_checks=(n == 0 and not args.no_api_checks))
-                   for n in range(args.runs)]
+        results = [run_once(args.command, data_dir, args.config, api_checks=(n == 0 and not args.no_api_checks),
+                            pipeline=args.pipeline) for n in range(args.runs)]
         version = subprocess.run([*args.command, "version"], capture_output=True, text=True, timeout=READY_TIMEOUT)
         expected = source_version()
         expect(version.returncode == 0 and version.stdout.strip() == expected,

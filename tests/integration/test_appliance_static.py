@@ -208,6 +208,37 @@ def test_binary_build_installs_pyprojects_runtime_dependencies_and_nuitka():
     assert any(r.startswith("nuitka==") for r in project["optional-dependencies"]["binary"])
 
 
+def binary_deps(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-I", str(REPO / "appliance" / "binary_deps.py"), *args],
+                          capture_output=True, text=True)
+
+
+def test_binary_build_names_every_lazily_imported_module_to_nuitka():
+    modules = binary_deps("modules", str(REPO / "pyproject.toml")).stdout.split()
+    # Imported inside the components' functions only: the standard library's sqlite3 is no
+    # dependency, and a submodule such as pg8000.native is not what --include-module=pg8000 takes.
+    for module in ["sqlite3", "pg8000.native", "pymysql.cursors", "paho.mqtt.client", "pymodbus.client", "serial",
+                   "asyncua.crypto.cert_gen", "cryptography.x509.oid", "smbclient"]:
+        assert module in modules
+    assert "edge" not in modules and not [m for m in modules if m.startswith("edge.")]
+
+
+def test_binary_check_fails_when_the_report_lacks_a_lazily_imported_module(tmp_path):
+    modules = binary_deps("modules", str(REPO / "pyproject.toml")).stdout.split()
+    report = tmp_path / "report.xml"
+
+    def write(names):
+        report.write_text("<nuitka-compilation-report>" + "".join(f'<module name="{n}"/>' for n in names)
+                          + "</nuitka-compilation-report>")
+
+    everything = modules + ["edge", "edge.app", "edge.web.server"]
+    write(everything)
+    assert binary_deps("check", str(report), str(REPO / "pyproject.toml")).returncode == 0
+    write([m for m in everything if m != "sqlite3"])
+    result = binary_deps("check", str(report), str(REPO / "pyproject.toml"))
+    assert result.returncode == 1 and "not in the binary: sqlite3" in result.stderr
+
+
 def test_watchdog_belongs_to_the_program_in_a_onefile_child(monkeypatch):
     # systemd names the process it started (the onefile parent) in WATCHDOG_PID.
     from edge.system import sdnotify
