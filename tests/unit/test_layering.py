@@ -85,7 +85,7 @@ def imported_modules(module: str, source: str, is_package: bool = False,
     """
     package = module if is_package else module.rpartition(".")[0]
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(_parse(source)):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -98,6 +98,19 @@ def imported_modules(module: str, source: str, is_package: bool = False,
                 found.append((node.lineno, candidate if candidate in known else base))
     edge_only = [(line, name) for line, name in found if name == "edge" or name.startswith("edge.")]
     return list(dict.fromkeys(edge_only))  # `from m import a, b` is one import of m
+
+
+def _parse(source: str) -> ast.Module:
+    # CPython 3.11 keeps one recursion counter for turning a parse tree into ast objects, so a
+    # parse on another thread at the same moment (a library's thread left by an earlier test)
+    # can make this one fail with "AST constructor recursion depth mismatch". That says
+    # nothing of the source: parse again.
+    for _ in range(5):
+        try:
+            return ast.parse(source)
+        except SystemError:
+            continue
+    return ast.parse(source)
 
 
 def check_module(module: str, source: str, is_package: bool = False,

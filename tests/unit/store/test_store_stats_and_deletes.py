@@ -83,7 +83,9 @@ def test_many_late_batches_are_merged_into_few_runs_with_the_same_answers(table,
         values = rng.integers(0, 9, 50).astype(np.float64)
         table.append(["late"] * 50, times, values)
         reference.append(["late"] * 50, times, values)
-    assert table.compact_runs() > 0
+    # The housekeeping thread may have merged some runs already; what is left is merged here.
+    # 40 late batches made up to 40 runs: few left proves they were merged.
+    table.compact_runs()
     assert len(table.state.by_name["late"].runs) <= 8
     for direction in (0, 1, 2):
         got = table.read(["late"], 2000 * S, 8000 * S, direction, 100, 7)
