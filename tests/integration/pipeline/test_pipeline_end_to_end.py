@@ -14,6 +14,7 @@ import numpy as np
 
 from edge.catalog import Catalog
 from edge.store import TagStore
+from tests.waiting import wait_for
 
 HEADER = "timestamp,temp,count,label\n"
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
@@ -68,15 +69,6 @@ def expected_machiot(start: int, count: int) -> list[tuple[str, float]]:
     return [((T0 + dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S 000:000:000"), i * 0.5)
             for i in range(start, start + count)]
 
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def stream_markers(server) -> dict[str, tuple[str, str]]:

@@ -15,6 +15,7 @@ from edge.pipeline.receivers.sql.receiver import SqlReceiver
 from edge.pipeline.runtime.context import RECEIVER, ComponentContext
 from tests.integration.peers import mariadb, postgres
 from tests.unit.pipeline.receivers.pipeline_parts import PipelineParts
+from tests.waiting import wait_for
 
 T0 = dt.datetime(2024, 3, 1, 12, 0, 0)
 T0_NS = 1709294400 * 10**9
@@ -63,15 +64,6 @@ def stream(table, query=None, **extra):
             "query": query or f"SELECT * FROM {table} WHERE id > :id ORDER BY id LIMIT 10",
             "state_fields": [{"column_name": "id", "data_type": "integer"}], **extra}
 
-
-def wait_for(predicate, timeout=60.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------

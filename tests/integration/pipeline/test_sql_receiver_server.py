@@ -19,6 +19,7 @@ import pytest
 from edge.catalog import Catalog
 from edge.store import TagStore
 from tests.integration.peers import postgres
+from tests.waiting import wait_for
 
 SERVER_CONF = ["TIMEZONE = UTC"]
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
@@ -55,15 +56,6 @@ def insert(conn, table, first, count):
     conn.cursor().execute(f"INSERT INTO {table} SELECT g, TIMESTAMPTZ '2024-05-01 00:00:00+00' + g * "
                           f"INTERVAL '1 second', g * 0.5 FROM generate_series({first}, {first + count - 1}) g")
 
-
-def wait_for(predicate, timeout=60.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def machiot_count(server, tag):

@@ -14,6 +14,7 @@ from edge.pipeline.transmits.mqtt.transmit import MqttTransmit, topic_for
 from edge.time.textfields import TEXT
 from tests.integration.peers import mosquitto
 from tests.unit.pipeline.transmits.transmit_parts import TransmitParts
+from tests.waiting import wait_for
 
 T0 = np.datetime64("2024-05-01T00:00:00", "ns").astype(np.int64)
 
@@ -41,14 +42,6 @@ def parts(tmp_path):
     yield made
     made.close()
 
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def per_stream(messages, topic: str) -> list[int]:

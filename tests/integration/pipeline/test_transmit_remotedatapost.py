@@ -14,6 +14,7 @@ import urllib.parse
 import pytest
 
 from tests.integration.peers.cloud_standin import CloudStandIn
+from tests.waiting import wait_for
 
 HEADER = "timestamp,temp,count,label\n"
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
@@ -48,15 +49,6 @@ def configuration(folder, transmit: dict) -> dict:
         "data_transmit": [transmit],
     }
 
-
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def post_config(server, body) -> None:
