@@ -86,7 +86,7 @@ class EdgeApp:
         from edge.web.server import build_wsgi
 
         self.wsgi = build_wsgi(
-            HttpPorts(self.users, settings.http_auth, settings.max_request_size),
+            HttpPorts(self.users, settings.http_auth, settings.max_request_size, settings.login_attempts),
             FtxPorts(self.configuration, self.scheduler, self.markers, self.backup_status,
                      settings.data_dir, settings.log_dir),
             HistorianPorts(self.sql, self.store, TimeZone(settings.timezone), settings.http_max_mem,

@@ -103,6 +103,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HTTP_PORT_NO", _integer(0, 65535), "5657", "TCP port of the HTTP API (Machbase's default)."),
     Setting("HTTP_BIND", _address, "127.0.0.1", "Address to listen on; 0.0.0.0 for every interface."),
     Setting("HTTP_AUTH", _flag, "1", "1: HTTP Basic authentication on every endpoint but /health; 0: none."),
+    Setting("LOGIN_ATTEMPTS", _integer(0, 1_000_000), "10",
+            "Wrong passwords one client address may try at once (Basic, InfluxDB's u/p, the web UI's "
+            "login); then one more every 6 s, others answered 429 without a check. 0: no limit."),
     Setting("HTTP_THREADS", _integer(1, 256), "8", "Worker threads serving HTTP requests."),
     Setting("HTTP_MAX_MEM", _integer(1048576, 2**40), "536870912",
             "Largest result one request may build, in bytes (Machbase's HTTP_MAX_MEM)."),
@@ -146,6 +149,7 @@ class Settings:
     http_port_no: int
     http_bind: str
     http_auth: bool
+    login_attempts: int
     http_threads: int
     http_max_mem: int
     max_request_size: int

@@ -93,6 +93,11 @@ class EdgeServer:
             # Tests save configurations naming the spec's cloud (plant.sightmachine.io): no backup
             # may try to reach it, only loopback is allowed. Backup tests turn it on.
             conf_lines.append("CONFIG_BACKUP_HOURS = 0")
+        if not any(line.startswith("LOGIN_ATTEMPTS") for line in conf_lines):
+            # Module-wide servers see every wrong password of their module's tests, all from
+            # 127.0.0.1, in random order: the limit would refuse whichever test came late.
+            # Its own tests turn it on.
+            conf_lines.append("LOGIN_ATTEMPTS = 0")
         self.conf_file.write_text("\n".join(conf_lines) + "\n")
         self.env = {**os.environ, "EDGE_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})}
         self.process: subprocess.Popen | None = None

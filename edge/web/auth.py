@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 
 from edge.catalog.users import ADMIN, Users
+from edge.web.login_throttle import LoginThrottle
 
 CACHE_SECONDS = 300
 CACHE_SIZE = 256
@@ -29,6 +30,7 @@ class AuthResult:
     OK = "ok"
     MISSING = "missing"
     BAD = "bad"
+    THROTTLED = "throttled"  # too many wrong passwords from the caller's address: not checked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Verdict:
     outcome: str
     user: str | None = None
     role: str | None = None
+    retry_after: int = 0  # THROTTLED: seconds until the address may try again
 
 
 MISSING = Verdict(AuthResult.MISSING)
@@ -62,15 +65,17 @@ def parse_basic(header: str) -> tuple[str, str] | None:
 
 
 class Authenticator:
-    def __init__(self, users: Users, enabled: bool):
+    def __init__(self, users: Users, enabled: bool, throttle: LoginThrottle | None = None):
         self.enabled = enabled
         self._users = users
+        self._throttle = throttle or LoginThrottle(0)
         self._key = secrets.token_bytes(32)
         # header digest -> (expiry, the password hash it verified against)
         self._verified: OrderedDict[bytes, tuple[float, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check(self, header: str | None) -> Verdict:
+    def check(self, header: str | None, address: str | None = None) -> Verdict:
+        """The verdict on an Authorization value sent from `address` (the client's IP)."""
         if not self.enabled:
             return ANYONE
         if not header:
@@ -87,8 +92,12 @@ class Authenticator:
             current = self._users.credential(name)
             if current is not None and hmac.compare_digest(current.password_hash, remembered[1]):
                 return Verdict(AuthResult.OK, current.name, current.role)
+        wait = self._throttle.retry_after(address)
+        if wait:
+            return Verdict(AuthResult.THROTTLED, retry_after=wait)
         found = self._users.verify(name, password)
         if found is None:
+            self._throttle.failed(address)
             return BAD
         with self._lock:
             self._verified[digest] = (now + CACHE_SECONDS, found.password_hash)

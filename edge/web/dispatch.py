@@ -19,6 +19,7 @@ from edge.web import access
 from edge.web.auth import Authenticator, AuthResult, Verdict
 from edge.web.envelope import FTX, JSON_TYPE, Flavour, error_bytes
 from edge.web.health import HEALTH_PATH, answer_health
+from edge.web.login_throttle import refusal_text
 from edge.web.request_text import decode_request, shown_path
 from edge.web.ui.sessions import Sessions
 
@@ -100,7 +101,8 @@ class Dispatcher:
         if public:
             verdict = Verdict(AuthResult.OK)
         else:
-            verdict = self._auth.check(mount.credentials(environ) if mount else environ.get("HTTP_AUTHORIZATION"))
+            verdict = self._auth.check(mount.credentials(environ) if mount else environ.get("HTTP_AUTHORIZATION"),
+                                       environ.get("REMOTE_ADDR"))
         # The web UI's pages ask with X-Requested-With: a Basic challenge would make the browser
         # open its own password dialog over the page's login form.
         challenge = "HTTP_X_REQUESTED_WITH" not in environ
@@ -112,6 +114,10 @@ class Dispatcher:
         if verdict.outcome == AuthResult.MISSING:
             return self._refuse(start_response, flavour, 401, flavour.no_auth_header,
                                 "There is No Authorization Header.", challenge=challenge)
+        if verdict.outcome == AuthResult.THROTTLED:
+            return self._refuse(start_response, flavour, 429, flavour.too_many_attempts,
+                                refusal_text(environ.get("REMOTE_ADDR"), verdict.retry_after),
+                                retry_after=verdict.retry_after)
         if verdict.outcome == AuthResult.BAD:
             return self._refuse(start_response, flavour, 401, flavour.bad_credentials,
                                 "Invalid user name or password.", challenge=challenge)
@@ -133,10 +139,13 @@ class Dispatcher:
         return mount.app(environ, start_response)
 
     @staticmethod
-    def _refuse(start_response, flavour: Flavour, status: int, code: int, text: str, challenge: bool = False):
+    def _refuse(start_response, flavour: Flavour, status: int, code: int, text: str, challenge: bool = False,
+                retry_after: int = 0):
         body = error_bytes(flavour, EdgeError(code, text, status))
         headers = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))]
         if challenge:
             headers.append(("WWW-Authenticate", 'Basic realm="edge"'))
+        if retry_after:
+            headers.append(("Retry-After", str(retry_after)))
         start_response(f"{status} {bottle.HTTP_CODES.get(status, '')}", headers)
         return [body]

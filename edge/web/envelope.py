@@ -21,9 +21,10 @@ import bottle
 import orjson
 
 from edge.errors import (FTX_BAD_REQUEST, FTX_FORBIDDEN, FTX_INSUFFICIENT_STORAGE, FTX_INTERNAL,
-                         FTX_METHOD_NOT_ALLOWED, FTX_NOT_FOUND, FTX_TOO_LARGE, FTX_UNAUTHORIZED, MB_BAD_CREDENTIALS,
+                         FTX_METHOD_NOT_ALLOWED, FTX_NOT_FOUND, FTX_TOO_LARGE, FTX_TOO_MANY_ATTEMPTS,
+                         FTX_UNAUTHORIZED, MB_BAD_CREDENTIALS,
                          MB_BAD_REQUEST, MB_FORBIDDEN, MB_INTERNAL, MB_NO_AUTH_HEADER, MB_NOT_FOUND, MB_TOO_LARGE,
-                         STORAGE_FAILURE, EdgeError)
+                         MB_TOO_MANY_ATTEMPTS, STORAGE_FAILURE, EdgeError)
 
 log = logging.getLogger("edge.web")
 
@@ -57,17 +58,18 @@ class Flavour:
     no_auth_header: int
     bad_credentials: int
     forbidden: int  # the caller's role does not permit the request
+    too_many_attempts: int  # too many wrong passwords from the caller's address
     disk_full: int  # the data directory's disk had no room for what the request writes
 
 
 FTX = Flavour("factorytx", ftx_failure, bad_request=FTX_BAD_REQUEST, not_found=FTX_NOT_FOUND,
               method_not_allowed=FTX_METHOD_NOT_ALLOWED, too_large=FTX_TOO_LARGE,
               internal=FTX_INTERNAL, no_auth_header=FTX_UNAUTHORIZED, bad_credentials=FTX_UNAUTHORIZED,
-              forbidden=FTX_FORBIDDEN, disk_full=FTX_INSUFFICIENT_STORAGE)
+              forbidden=FTX_FORBIDDEN, too_many_attempts=FTX_TOO_MANY_ATTEMPTS, disk_full=FTX_INSUFFICIENT_STORAGE)
 MACHBASE = Flavour("machbase", machbase_failure, bad_request=MB_BAD_REQUEST, not_found=MB_NOT_FOUND,
                    method_not_allowed=MB_BAD_REQUEST, too_large=MB_TOO_LARGE, internal=MB_INTERNAL,
                    no_auth_header=MB_NO_AUTH_HEADER, bad_credentials=MB_BAD_CREDENTIALS, forbidden=MB_FORBIDDEN,
-                   disk_full=STORAGE_FAILURE)
+                   too_many_attempts=MB_TOO_MANY_ATTEMPTS, disk_full=STORAGE_FAILURE)
 
 
 def encode(body: Any) -> bytes:

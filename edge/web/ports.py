@@ -51,3 +51,4 @@ class HttpPorts:
     users: Users
     auth_enabled: bool
     max_request_size: int
+    login_attempts: int = 0  # wrong passwords one address may try before it must wait; 0: no limit

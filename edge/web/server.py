@@ -10,6 +10,7 @@ from edge.web.connections import ConnectionLimits, EdgeServer
 from edge.web.dispatch import Dispatcher, Mount
 from edge.web.envelope import FTX, MACHBASE
 from edge.web.lanes import LaneDispatcher
+from edge.web.login_throttle import LoginThrottle
 from edge.web.openapi import routes as openapi_routes
 from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts
 from edge.web.ui import routes as ui_routes
@@ -36,11 +37,13 @@ def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) 
         Mount(influx.PREFIXES, influx.build(historian, http.max_request_size), influx.INFLUX,
               credentials=influx.credentials, public=influx.is_public),
     ]
-    sessions = Sessions(http.users)
+    # Wrong passwords are counted per address across Basic, InfluxDB's forms and the web UI's login.
+    throttle = LoginThrottle(http.login_attempts)
+    sessions = Sessions(http.users, throttle=throttle)
     mounts.append(Mount(["/", "/ui", "/docs", "/openapi.json"], _ui_app(sessions, ftx_ports, historian), FTX,
                         public=lambda method, path: ui_routes.is_public(method, path)
                         or openapi_routes.is_public(method, path)))
-    authenticator = Authenticator(http.users, enabled=http.auth_enabled)
+    authenticator = Authenticator(http.users, enabled=http.auth_enabled, throttle=throttle)
     return Dispatcher(mounts, authenticator, http.max_request_size, sessions)
 
 

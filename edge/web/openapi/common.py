@@ -57,12 +57,13 @@ def json_content(schema: dict, example: Any = None) -> dict:
 
 
 def responses(envelope: dict, ok: str, example: Any = None, ok_status: str = "200") -> dict:
-    """The success answer, and every error (400 bad input, 401, 403, 404, 405, 413, 500) in the
-    same envelope as `default`."""
+    """The success answer, and every error (400 bad input, 401, 403, 404, 405, 413, 429, 500) in
+    the same envelope as `default`."""
     return {
         ok_status: {"description": ok, "content": json_content(envelope, example)},
         "default": {"description": "An error in the same envelope: bad input, no or wrong credentials, a role "
-                                   "that may not, unknown table or tag, body too large",
+                                   "that may not, unknown table or tag, body too large, too many wrong "
+                                   "passwords from the client's address (429, Retry-After)",
                     "content": json_content(envelope)},
     }
 

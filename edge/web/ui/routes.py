@@ -14,9 +14,10 @@ from importlib import resources
 
 import bottle
 
-from edge.errors import FTX_BAD_REQUEST, FTX_NOT_FOUND, FTX_UNAUTHORIZED, EdgeError
+from edge.errors import FTX_BAD_REQUEST, FTX_NOT_FOUND, FTX_TOO_MANY_ATTEMPTS, FTX_UNAUTHORIZED, EdgeError
 from edge.web import access
 from edge.web.envelope import FTX, JSON_TYPE, encode, ftx_success, read_json_body
+from edge.web.login_throttle import Throttled
 from edge.web.request_text import decimal_integer
 from edge.web.ui.sessions import Sessions, cookie_token, expired_cookie, session_cookie
 
@@ -110,7 +111,12 @@ def install(web: bottle.Bottle, sessions: Sessions, configuration, store) -> Non
         if not isinstance(body, dict) or not isinstance(body.get("user"), str) \
                 or not isinstance(body.get("password"), str):
             return json_error(EdgeError(FTX_BAD_REQUEST, 'Log in with {"user": name, "password": password}'))
-        opened = sessions.log_in(body["user"].split("@", 1)[0], body["password"])
+        try:
+            opened = sessions.log_in(body["user"].split("@", 1)[0], body["password"],
+                                     bottle.request.environ.get("REMOTE_ADDR"))
+        except Throttled as refused:
+            return json_answer(FTX.render(EdgeError(FTX_TOO_MANY_ATTEMPTS, str(refused), 429)), 429,
+                               headers={"Retry-After": str(refused.retry_after)})
         if opened is None:
             return json_error(EdgeError(FTX_UNAUTHORIZED, "Invalid user name or password.", 401))
         token, session = opened

@@ -22,6 +22,7 @@ from http.cookies import CookieError, SimpleCookie
 from edge.catalog.users import Users
 from edge.errors import FTX_FORBIDDEN, EdgeError
 from edge.web.auth import MISSING, AuthResult, Verdict
+from edge.web.login_throttle import LoginThrottle, Throttled
 
 COOKIE = "edge_session"
 CSRF_HEADER = "HTTP_X_CSRF_TOKEN"
@@ -40,16 +41,23 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, users: Users, idle_seconds: float = SESSION_IDLE_SECONDS):
+    def __init__(self, users: Users, idle_seconds: float = SESSION_IDLE_SECONDS,
+                 throttle: LoginThrottle | None = None):
         self._users = users
+        self._throttle = throttle or LoginThrottle(0)
         self._idle = idle_seconds
         self._open: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
 
-    def log_in(self, name: str, password: str) -> tuple[str, Session] | None:
-        """A new session for a user whose password verifies: (cookie value, session), or None."""
+    def log_in(self, name: str, password: str, address: str | None = None) -> tuple[str, Session] | None:
+        """A new session for a user whose password verifies: (cookie value, session), or None.
+        Raises Throttled when `address` has tried too many wrong passwords."""
+        wait = self._throttle.retry_after(address)
+        if wait:
+            raise Throttled(address, wait)
         found = self._users.verify(name, password)
         if found is None:
+            self._throttle.failed(address)
             return None
         token = secrets.token_urlsafe(32)
         session = Session(found.name, found.role, found.password_hash, secrets.token_urlsafe(32), time.monotonic() + self._idle)
