@@ -98,5 +98,9 @@ def test_openapi_json_needs_credentials_and_docs_is_a_page(edge_server, client):
     page = client.get("/docs", auth=False)
     assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
     assert b"/docs/docs.js" in page.body
+    # Only its own script runs in it, and no other site frames it.
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self';")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
     script = client.get("/docs/docs.js", auth=False)
     assert script.status == 200 and b"openapi.json" in script.body

@@ -8,7 +8,7 @@ import bottle
 
 from edge.web.envelope import encode
 from edge.web.openapi.document import describe
-from edge.web.ui.routes import static_file
+from edge.web.ui.routes import page_file, static_file
 
 STATIC = resources.files("edge.web.openapi") / "static"
 
@@ -27,7 +27,7 @@ def install(web: bottle.Bottle) -> None:
 
     @web.get("/docs")
     def docs_page():
-        return static_file(STATIC, "docs.html")
+        return page_file(STATIC, "docs.html")
 
     @web.get("/docs/<name>")
     def docs_file(name: str):

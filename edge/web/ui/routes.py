@@ -55,6 +55,16 @@ def static_file(folder, name: str) -> bottle.HTTPResponse:
     return bottle.HTTPResponse(body, 200, headers)
 
 
+def page_file(folder, name: str) -> bottle.HTTPResponse:
+    """An HTML page of ours: only our own scripts and styles run in it, and no other site may
+    frame it (clickjacking of the pipeline buttons)."""
+    response = static_file(folder, name)
+    response.set_header("X-Frame-Options", "DENY")
+    response.set_header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                                   "img-src 'self' data:; frame-ancestors 'none'")
+    return response
+
+
 def json_answer(body, status: int = 200, headers: dict | None = None) -> bottle.HTTPResponse:
     return bottle.HTTPResponse(encode(body), status, {"Content-Type": JSON_TYPE, "Cache-Control": "no-store",
                                                       **(headers or {})})
@@ -91,12 +101,7 @@ def install(web: bottle.Bottle, sessions: Sessions, configuration, store) -> Non
 
     @web.route("/", method=["GET", "HEAD"])
     def index():
-        response = static_file(STATIC, "index.html")
-        # The shell may not be framed by another site (clickjacking of the pipeline buttons).
-        response.set_header("X-Frame-Options", "DENY")
-        response.set_header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                                       "img-src 'self' data:; frame-ancestors 'none'")
-        return response
+        return page_file(STATIC, "index.html")
 
     @web.route("/ui/static/<name>", method=["GET", "HEAD"])
     def static(name: str):

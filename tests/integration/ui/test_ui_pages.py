@@ -171,3 +171,13 @@ def _shown(seconds: float) -> str:
     from datetime import datetime, timezone
 
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.000")
+
+
+def test_the_api_description_renders_under_its_content_security_policy(browser, ui_server):
+    log_in(browser, ui_server.url, "sys", ADMIN_PASSWORD)  # /openapi.json needs the session
+    browser.get(ui_server.url + "/docs")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "details.op"), what="the operations")
+    paths = {op.get_attribute("data-path") for op in browser.find_elements(By.CSS_SELECTOR, "details.op")}
+    assert {"/v1/status", "/machbase", "/write"} <= paths
+    blocked = [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+    assert blocked == []
