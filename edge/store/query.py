@@ -10,6 +10,7 @@ query over millions of points keeps its memory small.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 
@@ -115,16 +116,27 @@ def _gather(column: ColumnFile, rows: int, selection: Selection, reverse: bool) 
     return data[selection]
 
 
+def one_by_one(snapshots: list[TagSnapshot], release: Callable[[TagSnapshot], None] | None):
+    """The snapshots in turn, each handed to `release` once the next is asked for: a query over
+    thousands of tags keeps the maps of only as many as the table's budget (each map holds a
+    file descriptor), since what it takes from a tag's maps it copies."""
+    for snap in snapshots:
+        yield snap
+        if release is not None:
+            release(snap)
+
+
 def read(snapshots: list[TagSnapshot], extras: tuple[ColumnSpec, ...], start: int, end: int,
-         direction: int, count: int, offset: int) -> ReadResult:
+         direction: int, count: int, offset: int,
+         release: Callable[[TagSnapshot], None] | None = None) -> ReadResult:
     """Rows with start <= time <= end of each tag in turn; `offset`/`count` apply to the whole
     series. Direction 0: insertion order, 1: time descending, 2: time ascending (ties in
-    insertion order; direction 1 is its exact reverse)."""
+    insertion order; direction 1 is its exact reverse). `release`: see `one_by_one`."""
     skip = offset
     budget = count if count > 0 else np.iinfo(np.int64).max
     names, times, values = [], [], []
     extra_parts: list[list[np.ndarray]] = [[] for _ in extras]
-    for snap in snapshots:
+    for snap in one_by_one(snapshots, release):
         if budget <= 0:
             break
         if snap.rows == 0:
@@ -155,11 +167,12 @@ def read(snapshots: list[TagSnapshot], extras: tuple[ColumnSpec, ...], start: in
          for column, parts in zip(extras, extra_parts)})
 
 
-def raw_rollups(snapshots: list[TagSnapshot], first_time: int, last_time: int, width: int) -> Rollups:
+def raw_rollups(snapshots: list[TagSnapshot], first_time: int, last_time: int, width: int,
+                release: Callable[[TagSnapshot], None] | None = None) -> Rollups:
     """Rollups of the raw points with first_time <= time <= last_time in epoch-aligned buckets of
-    `width` ns, all tags combined, keyed by bucket start."""
+    `width` ns, all tags combined, keyed by bucket start. `release`: see `one_by_one`."""
     parts = []
-    for snap in snapshots:
+    for snap in one_by_one(snapshots, release):
         if snap.rows == 0:
             continue
         values = snap.columns[1].view(snap.rows)

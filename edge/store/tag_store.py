@@ -29,7 +29,9 @@ HOUSEKEEPING_INTERVAL_S = 0.5
 
 
 def _file_budget() -> int:
-    """Raises the open-file limit to its maximum; returns what one table may keep open."""
+    """Raises the open-file limit to its maximum; returns what one table may keep open. Each
+    map of a column also holds a descriptor and one of the process's memory maps, whose
+    number the kernel limits too (vm.max_map_count, 65,530 by default)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or hard > soft:
         target = 1 << 20 if hard == resource.RLIM_INFINITY else hard
@@ -38,7 +40,11 @@ def _file_budget() -> int:
             soft = target
         except (ValueError, OSError):
             pass
-    return max(256, soft // 8)
+    try:
+        maps = int(Path("/proc/sys/vm/max_map_count").read_text())
+    except (OSError, ValueError):
+        maps = 65530
+    return max(256, min(soft, maps) // 8)
 
 
 class TagStore:

@@ -52,6 +52,10 @@ class OpenFiles:
                 column, _ = mapped.popitem(last=False)
                 column.drop_map()
 
+    def note_maps_of(self, snapshot: TagSnapshot) -> None:
+        """note_maps of one tag, as a query moves past it."""
+        self.note_maps([snapshot])
+
     def unlink(self, paths: Iterable[Path]) -> None:
         """Deletes files no tag refers to any more; their maps go too, or the space would
         stay taken until the map was dropped (a reader still reading keeps its own)."""

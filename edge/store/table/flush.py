@@ -72,6 +72,8 @@ class ColumnFlusher:
                         else:
                             column.write_pieces(first, end, [arrays[i][s:e] for _, s, e, arrays in pieces])
                     written.append((state, end))
+                    # Within the budget as it goes: one flush may write more tags than may be open.
+                    self._files.limit_open_files((state,))
             finally:
                 with table.state_lock:
                     for state, end in written:
@@ -81,4 +83,3 @@ class ColumnFlusher:
                         if state not in done:  # a failed write: put them back, in order
                             state.pending[:0] = pieces
                             table.unflushed[state] = None
-            self._files.limit_open_files(states)

@@ -56,7 +56,8 @@ class Reader:
         if count < 0 or offset < 0:
             raise errors.invalid_argument("Count and offset must not be negative.")
         return self._on_snapshots(tags, lambda snaps: query.read(
-            snaps, self._table.schema.extras, int(start_ns), int(end_ns), direction, count, offset))
+            snaps, self._table.schema.extras, int(start_ns), int(end_ns), direction, count, offset,
+            self._files.note_maps_of))
 
     def _on_snapshots(self, tags: Sequence[str], work: Callable[[list[TagSnapshot]], object]):
         """Runs `work` on snapshots of the tags. A delete or run merge may unlink files of a
@@ -88,7 +89,7 @@ class Reader:
             return Rollups.empty()
         if level != "hour":
             return self._on_snapshots(tags, lambda snaps: query.raw_rollups(
-                snaps, first_bucket, last_bucket + unit - 1, width))
+                snaps, first_bucket, last_bucket + unit - 1, width, self._files.note_maps_of))
         snaps = self._snapshots(tags)
         if not snaps:
             return Rollups.empty()
