@@ -70,11 +70,13 @@ def parse_shapes(text: str, now_ns: int, scale: int, max_name_bytes: int) -> lp.
         return None
     line_starts = np.zeros(lines, np.int64)
     line_starts[1:] = separators[newlines[:-1]] + 1
-    place = np.arange(len(separators)) - np.repeat(first, counts + 1)
-    shape_of_line = np.add.reduceat(_SHAPE_CODE[kinds] * _SHAPE_HASH[place], first)
-    if bool((shape_of_line == shape_of_line[0]).all()):
+    width = int(counts[0])
+    one_shape = bool((counts == width).all()) and bool((kinds.reshape(lines, width + 1) == kinds[:width + 1]).all())
+    if one_shape:  # every line alike (one collector, one measurement): no need to tell shapes apart
         blocks = [np.arange(lines)]
     else:
+        place = np.arange(len(separators)) - np.repeat(first, counts + 1)
+        shape_of_line = np.add.reduceat(_SHAPE_CODE[kinds] * _SHAPE_HASH[place], first)
         _, shape_ids = np.unique(shape_of_line, return_inverse=True)
         order = np.argsort(shape_ids, kind="stable")
         bounds = np.flatnonzero(np.diff(shape_ids[order])) + 1
@@ -83,7 +85,8 @@ def parse_shapes(text: str, now_ns: int, scale: int, max_name_bytes: int) -> lp.
     read = []
     reader = _Reader(raw, body, w.loads(padded), np.flatnonzero(body == _POINT))
     for block in blocks:
-        found = _block(reader, separators, kinds, first[block], counts[block], line_starts[block], now_ns, scale)
+        found = _block(reader, separators, kinds, first[block], counts[block], line_starts[block], now_ns, scale,
+                       one_shape)
         if found is None:
             return None
         read.append(found)
@@ -94,16 +97,16 @@ def parse_shapes(text: str, now_ns: int, scale: int, max_name_bytes: int) -> lp.
 
 
 def _block(reader: _Reader, separators: np.ndarray, kinds: np.ndarray, first: np.ndarray, counts: np.ndarray,
-           line_starts: np.ndarray, now_ns: int, scale: int):
+           line_starts: np.ndarray, now_ns: int, scale: int, checked: bool):
     """(series prefixes, each line's index in them, field names, values (lines x fields), times
-    per line) of lines of one shape; None if the shape or a token is not plain or a value no
-    number."""
+    per line) of lines of one shape (`checked`: known to be, else told apart by a hash and
+    checked here); None if the shape or a token is not plain or a value no number."""
     width = int(counts[0])
-    if not bool((counts == width).all()):
+    if not checked and not bool((counts == width).all()):
         return None
     columns = first[:, None] + np.arange(width + 1)
     shape = kinds[first[0]:first[0] + width + 1]
-    if not bool((kinds[columns] == shape).all()):  # one shape (the hash told them apart)
+    if not checked and not bool((kinds[columns] == shape).all()):
         return None
     sections = _sections(shape.tolist())
     if sections is None:
@@ -200,8 +203,9 @@ def _numbers(reader: _Reader, starts: np.ndarray, stops: np.ndarray) -> np.ndarr
     digits = (split - begin) + decimals
     plain = (whole_ok & fraction_ok & (points <= 1) & ~(integer & has_point) & (digits >= 1)
              & (digits <= MOST_DIGITS) & (end >= fraction_start))
-    mantissa = (whole * w.TENS[np.clip(decimals, 0, MOST_DIGITS)] + fraction).astype(np.float64)
-    decimal = mantissa / _POWERS[np.clip(decimals, 0, MOST_DIGITS)]
+    decimals = np.minimum(np.maximum(decimals, 0), MOST_DIGITS)  # in range where plain
+    mantissa = (whole * w.TENS[decimals] + fraction).astype(np.float64)
+    decimal = mantissa / _POWERS[decimals]
     values = np.where(integer, np.where(negative, -mantissa + 0.0, mantissa), np.where(negative, -decimal, decimal))
     others = np.flatnonzero(~plain)
     if len(others):
