@@ -194,17 +194,16 @@ def _numbers(reader: _Reader, starts: np.ndarray, stops: np.ndarray) -> np.ndarr
     point_range, at = point_range[inside], reader.points[inside]
     points = np.bincount(point_range, minlength=len(starts))
     has_point = points == 1
-    split = end.copy()
-    split[point_range] = at  # ranges with two points are not plain whatever this holds
-    whole, whole_ok = w.digits(reader.words, begin, split)
-    fraction_start = split + has_point
-    fraction, fraction_ok = w.digits(reader.words, fraction_start, np.maximum(end, fraction_start))
-    decimals = end - fraction_start
-    digits = (split - begin) + decimals
-    plain = (whole_ok & fraction_ok & (points <= 1) & ~(integer & has_point) & (digits >= 1)
-             & (digits <= MOST_DIGITS) & (end >= fraction_start))
+    point = np.full(len(starts), w.NOWHERE, np.int64)
+    point[point_range] = at  # ranges with two points are not plain whatever this holds
+    # Read with the point as a 0 digit: N = whole * 10^(decimals + 1) + fraction.
+    number, ok = w.digits(reader.words, begin, end, point)
+    decimals = np.where(has_point, end - 1 - point, 0)
+    digits = end - begin - has_point
+    plain = ok & (points <= 1) & ~(integer & has_point) & (digits >= 1) & (digits <= MOST_DIGITS)
     decimals = np.minimum(np.maximum(decimals, 0), MOST_DIGITS)  # in range where plain
-    mantissa = (whole * w.TENS[decimals] + fraction).astype(np.float64)
+    tens = w.TENS[decimals]
+    mantissa = (number // w.TENS[decimals + has_point] * tens + number % tens).astype(np.float64)
     decimal = mantissa / _POWERS[decimals]
     values = np.where(integer, np.where(negative, -mantissa + 0.0, mantissa), np.where(negative, -decimal, decimal))
     others = np.flatnonzero(~plain)

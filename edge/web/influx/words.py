@@ -17,9 +17,11 @@ import numpy as np
 
 LONGEST = 512  # bytes of the longest range read
 PAD = LONGEST + 8  # zero bytes needed before the body: the longest read starts that far before a stop
+NOWHERE = -(2**40)  # a position no word covers
 _ONES = np.uint64(0x0101010101010101)
 _ZEROS = np.uint64(0x3030303030303030)  # "00000000"
 _HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_POINT_TO_ZERO = np.uint64(ord("0") - ord("."))
 # Per count of valid bytes (0-8) in a word: the mask of the bytes below them.
 _BELOW = np.array([(1 << 8 * (8 - v)) - 1 for v in range(9)], dtype=np.uint64)
 TENS = np.array([10 ** k for k in range(20)], dtype=np.uint64)
@@ -41,16 +43,22 @@ def texts(words: np.ndarray, starts: np.ndarray, stops: np.ndarray, count: int) 
     return out
 
 
-def digits(words: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def digits(words: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+           zero_at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(number, ok) of each range read as decimal digits: ok where the range is 0 to 19
-    digits and nothing else (an empty range is 0)."""
+    digits and nothing else (an empty range is 0). `zero_at`: per range, a position whose
+    byte, a decimal point, is read as a 0 digit (NOWHERE: none)."""
     lengths = stops - starts
     ok = lengths <= 19
     number = np.zeros(len(starts), np.uint64)
     for k in range(min(3, -(-int(lengths.max(initial=0)) // 8))):
-        valid = np.minimum(np.maximum(lengths - 8 * k, 0), 8)
+        valid = np.minimum(np.maximum(lengths - 8 * k, 0), 8)  # np.clip costs more on small arrays
         below = _BELOW[valid]
         word = (words[stops + (PAD - 8 * (k + 1))] & ~below) | (_ZEROS & below)
+        if zero_at is not None:
+            byte = zero_at - (stops - 8 * (k + 1))
+            here = (byte >= 0) & (byte < 8)
+            word += np.where(here, _POINT_TO_ZERO << (8 * np.where(here, byte, 0)).astype(np.uint64), 0)
         ok &= ((word & _HIGH_NIBBLES) == _ZEROS) & (((word + 6 * _ONES) & _HIGH_NIBBLES) == _ZEROS)
         number += _eight_digits(word) * TENS[8 * k]
     return number, ok
