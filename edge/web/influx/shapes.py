@@ -206,6 +206,13 @@ def _numbers(reader: _Reader, starts: np.ndarray, stops: np.ndarray) -> np.ndarr
     mantissa = (number // w.TENS[decimals + has_point] * tens + number % tens).astype(np.float64)
     decimal = mantissa / _POWERS[decimals]
     values = np.where(integer, np.where(negative, -mantissa + 0.0, mantissa), np.where(negative, -decimal, decimal))
+    # Decimals of more digits (a double's repr has up to 17: what Telegraf writes) by float
+    # itself, which reads bytes too; the rest one distinct text at a time.
+    longer = np.flatnonzero(ok & (points <= 1) & ~integer & (digits > MOST_DIGITS))
+    if len(longer):
+        values[longer] = list(map(float, map(reader.raw.__getitem__,
+                                             map(slice, starts[longer].tolist(), stops[longer].tolist()))))
+        plain[longer] = True
     others = np.flatnonzero(~plain)
     if len(others):
         cache = lp._Values()
