@@ -31,8 +31,12 @@ _SHAPE_CODE[[_COMMA, _EQUALS, _SPACE]] = [1, 2, 3]
 MAX_SEPARATORS = 4096  # per line; longer lines take the other paths
 _SHAPE_HASH = np.random.default_rng(20261203).integers(1, 2**63, size=MAX_SEPARATORS, dtype=np.uint64)
 _TEXT_HASH = np.random.default_rng(20261204).integers(1, 2**63, size=w.LONGEST // 8, dtype=np.uint64) | np.uint64(1)
-_POWERS = 10.0 ** np.arange(16)
+_POWERS = 10.0 ** np.arange(19)
 MOST_DIGITS = 15  # a decimal of up to 15 digits is its mantissa over a power of ten, both exact doubles
+# Longer decimals (up to 19 digits: a 64-bit mantissa) are divided in the x87's 64-bit extended
+# precision where numpy's longdouble has it, else read by float one at a time.
+_EXTENDED = np.finfo(np.longdouble).nmant >= 63
+_POWERS_EXTENDED = np.array([10 ** k for k in range(19)], dtype=np.longdouble)  # exact: 5^18 < 2^63
 
 
 class _Reader:
@@ -201,18 +205,18 @@ def _numbers(reader: _Reader, starts: np.ndarray, stops: np.ndarray) -> np.ndarr
     decimals = np.where(has_point, end - 1 - point, 0)
     digits = end - begin - has_point
     plain = ok & (points <= 1) & ~(integer & has_point) & (digits >= 1) & (digits <= MOST_DIGITS)
-    decimals = np.minimum(np.maximum(decimals, 0), MOST_DIGITS)  # in range where plain
+    decimals = np.minimum(np.maximum(decimals, 0), 18)  # in range where plain (19 bytes at most)
     tens = w.TENS[decimals]
-    mantissa = (number // w.TENS[decimals + has_point] * tens + number % tens).astype(np.float64)
-    decimal = mantissa / _POWERS[decimals]
-    values = np.where(integer, np.where(negative, -mantissa + 0.0, mantissa), np.where(negative, -decimal, decimal))
-    # Decimals of more digits (a double's repr has up to 17: what Telegraf writes) by float
-    # itself, which reads bytes too; the rest one distinct text at a time.
+    mantissa = number // w.TENS[decimals + has_point] * tens + number % tens
+    decimal = mantissa.astype(np.float64) / _POWERS[decimals]
+    values = np.where(integer, np.where(negative, -mantissa.astype(np.float64) + 0.0, mantissa.astype(np.float64)),
+                      np.where(negative, -decimal, decimal))
+    # Decimals of 16-19 digits (a double's repr has up to 17: what Telegraf writes).
     longer = np.flatnonzero(ok & (points <= 1) & ~integer & (digits > MOST_DIGITS))
     if len(longer):
-        values[longer] = list(map(float, map(reader.raw.__getitem__,
-                                             map(slice, starts[longer].tolist(), stops[longer].tolist()))))
-        plain[longer] = True
+        quotients, exact = _long_decimals(mantissa[longer], decimals[longer])
+        values[longer] = np.where(negative[longer], -quotients, quotients)
+        plain[longer[exact]] = True
     others = np.flatnonzero(~plain)
     if len(others):
         cache = lp._Values()
@@ -223,6 +227,22 @@ def _numbers(reader: _Reader, starts: np.ndarray, stops: np.ndarray) -> np.ndarr
                 return None
             values[i] = value
     return values
+
+
+def _long_decimals(mantissas: np.ndarray, decimals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(double, exact) of each mantissa / 10^decimals; exact where the double is the one
+    `float` gives. The quotient is rounded once to 64 bits, then to 53: the second rounding
+    errs only when the first lands on a midpoint between two doubles, which is checked (those
+    are left to `float`)."""
+    if not _EXTENDED:
+        return np.zeros(len(mantissas)), np.zeros(len(mantissas), bool)
+    quotients = mantissas.astype(np.longdouble) / _POWERS_EXTENDED[decimals]
+    doubles = quotients.astype(np.float64)
+    here = doubles.astype(np.longdouble)
+    # Midpoints with the neighbours: exact in 64 bits (two adjacent doubles sum in 54).
+    below = (here + np.nextafter(doubles, -np.inf).astype(np.longdouble)) / 2
+    above = (here + np.nextafter(doubles, np.inf).astype(np.longdouble)) / 2
+    return doubles, (quotients != below) & (quotients != above)
 
 
 def _stamps(reader: _Reader, starts: np.ndarray, stops: np.ndarray, scale: int) -> np.ndarray | None:

@@ -194,3 +194,20 @@ def test_timestamps_at_the_ends_of_int64_after_precision():
     assert shaped("m v=1 9223372036854775", "ms") is None  # beyond int64 in ns: the line is refused
     assert parse_body("m v=1 9223372036854775", NOW, "ms", 200).bad_line_count == 1
     assert shaped("m v=1 -9223372036854775", "ms") is None
+
+
+def test_decimals_of_16_to_19_digits_are_the_doubles_float_gives_midpoints_included():
+    """Read in 64-bit extended precision then rounded to a double; a quotient that lands on a
+    midpoint between two doubles (2^53 + 1, say) is read by float."""
+    rng = random.Random(13)
+    texts = [repr(rng.uniform(0, 10 ** rng.randint(0, 6))) for _ in range(3000)]
+    for _ in range(3000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(16, 19)))
+        point = rng.randint(0, len(digits))
+        texts.append(digits[:point] + "." + digits[point:] if len(digits) <= 18 else digits)
+    texts += [str(2**53 + 2 * rng.randint(0, 2**40) + 1) for _ in range(300)]  # midpoints
+    texts += ["9007199254740993", "9007199254740993.0", "4503599627370497.5", "0.30000000000000004"]
+    texts = [("-" if rng.random() < 0.3 else "") + t for t in texts if "e" not in t]
+    parsed = shaped("".join(f"m v={t} 1\n" for t in texts))
+    assert parsed is not None
+    assert [struct.pack("<d", v) for v in parsed.values.tolist()] == [struct.pack("<d", float(t)) for t in texts]
