@@ -18,9 +18,10 @@ Each numeric field becomes one point of the tag named by `edge.web.influx.tag_na
 A line that breaks the grammar is refused whole and named in `bad_lines` (its number, its
 text, why); the other lines stand, as InfluxDB stores the good lines of a partial write.
 
-Three ways in, each giving the same points: a plain ASCII body with single spaces is read
-as byte columns with numpy (`_columns`: separators, keys, numbers and timestamps for the
-whole body at once); another plain body a section at a time over all lines (`_parse_plain`);
+Four ways in, each giving the same points: a plain ASCII body with single spaces is read a
+line shape at a time (`edge.web.influx.shapes`), or when that does not take it whole as
+byte columns with numpy (`_columns`: separators, keys, numbers and timestamps for the whole
+body at once); another plain body a section at a time over all lines (`_parse_plain`);
 anything else - escapes, strings, comments, a bad line - line by line, with caches that
 convert each distinct series key, field key and value text once per request.
 """
@@ -268,8 +269,8 @@ _NOT_TIME = str.maketrans("", "", "0123456789-")
 def _parse_plain(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
     """The body read a section at a time over all lines, or None when it is not plain: every
     line well-formed, no backslash, quote or comment, numbers floats or integers (others
-    through the value cache). The result is the one the line-by-line path gives. The byte
-    columns (`_columns`) are tried first."""
+    through the value cache). The result is the one the line-by-line path gives. The shapes
+    and then the byte columns (`_columns`) are tried first."""
     from edge.web.influx.shapes import parse_shapes  # here: it builds on this module
 
     for bulk in (parse_shapes, _columns):
