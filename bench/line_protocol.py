@@ -4,8 +4,8 @@ The very same bodies go to both servers, in the same run, over one keep-alive co
 each: Telegraf-like lines (a measurement, two tags, --fields float and integer fields, a
 timestamp in seconds; --long-floats: floats of up to 17 digits), --lines lines per request,
 --requests requests per round, in --rounds rounds taking turns (edge, InfluxDB, ...), each
-into a new table or measurement; the best round of each counts. A second row sends the bodies gzip-compressed, as Telegraf
-does by default (content_encoding = "gzip").
+into a new table or measurement; the best round of each counts. A second row sends the
+bodies gzip-compressed, as Telegraf does by default (content_encoding = "gzip").
 
 InfluxDB comes from ../shared/tools/influxdb-peer; without it edge is measured alone.
 Target: edge at least 1.5x InfluxDB's points per second.
