@@ -2,10 +2,10 @@
 
 The very same bodies go to both servers, in the same run, over one keep-alive connection
 each: Telegraf-like lines (a measurement, two tags, --fields float and integer fields, a
-timestamp in seconds), --lines lines per request, --requests requests per round, in
---rounds rounds taking turns (edge, InfluxDB, ...), each into a new table or measurement;
-the best round of each counts. A second row sends the bodies gzip-compressed, as Telegraf
-does by default (content_encoding = "gzip").
+timestamp in seconds; --long-floats: floats of up to 17 digits), --lines lines per request,
+--requests requests per round, in --rounds rounds taking turns (edge, InfluxDB, ...), each
+into a new table or measurement; the best round of each counts. A second row sends the
+bodies gzip-compressed, as Telegraf does by default (content_encoding = "gzip").
 
 InfluxDB comes from ../shared/tools/influxdb-peer; without it edge is measured alone.
 Target: edge at least 1.5x InfluxDB's points per second.
@@ -26,8 +26,10 @@ from bench.ingest import EdgeProcess, InfluxPeer, higher_is_better, print_table
 EPOCH_S = 1_600_000_000
 
 
-def bodies(requests: int, lines: int, fields: int, hosts: int = 50) -> list[bytes]:
-    """Request bodies with `{m}` where the measurement goes; each line one host's tick."""
+def bodies(requests: int, lines: int, fields: int, hosts: int = 50, long_floats: bool = False) -> list[bytes]:
+    """Request bodies with `{m}` where the measurement goes; each line one host's tick.
+    `long_floats`: float fields as a double's shortest repr of up to 17 digits (what
+    Telegraf writes for cpu usage), not a few digits."""
     out = []
     tick = 0
     for _ in range(requests):
@@ -36,11 +38,17 @@ def bodies(requests: int, lines: int, fields: int, hosts: int = 50) -> list[byte
             host = i % hosts
             if host == 0:
                 tick += 1
-            values = ",".join(f"f{k}={tick * 0.25 + k + host}" if k % 2 == 0 else f"i{k}={tick + k}i"
+            values = ",".join(f"f{k}={_float(tick, k, host, long_floats)!r}" if k % 2 == 0 else f"i{k}={tick + k}i"
                               for k in range(fields))
             text.append(f"{{m}},host=h{host:03d},site=plant1 {values} {EPOCH_S + tick}")
         out.append("\n".join(text).encode())
     return out
+
+
+def _float(tick: int, field: int, host: int, long: bool) -> float:
+    if long:
+        return (tick * 7919 + field * 104729 + host * 1299709) % 100_003 / 1000.3
+    return tick * 0.25 + field + host
 
 
 def main(argv: list[str]) -> int:
@@ -50,12 +58,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fields", type=int, default=4, help="fields per line")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--settle", type=float, default=2.0)
+    parser.add_argument("--long-floats", action="store_true",
+                        help="floats of up to 17 digits, as Telegraf writes cpu usage, not a few")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="edge-bench-lp-"))
     edge = EdgeProcess(work / "edge")
     influx = InfluxPeer(work / "influx")
-    plain = bodies(args.requests, args.lines, args.fields)
+    plain = bodies(args.requests, args.lines, args.fields, long_floats=args.long_floats)
     packed = [gzip.compress(b, 1) for b in plain]
     points = args.requests * args.lines * args.fields
     rows = []
@@ -73,7 +83,8 @@ def main(argv: list[str]) -> int:
                     rate = send_all(peer, sent, target, encoding, points)
                     print(f"  {label} round {round_number + 1}: {peer.label} {rate:,.0f} points/s", file=sys.stderr)
                     best[peer] = max(best[peer], rate)
-            rows.append(higher_is_better(f"line protocol {label}, {args.lines:,} lines x {args.fields} fields, pts/s",
+            kind = "long floats, " if args.long_floats else ""
+            rows.append(higher_is_better(f"line protocol {label}, {kind}{args.lines:,} lines x {args.fields} fields, pts/s",
                                          best[edge], best.get(influx)))
     finally:
         edge.stop()

@@ -18,9 +18,10 @@ Each numeric field becomes one point of the tag named by `edge.web.influx.tag_na
 A line that breaks the grammar is refused whole and named in `bad_lines` (its number, its
 text, why); the other lines stand, as InfluxDB stores the good lines of a partial write.
 
-Three ways in, each giving the same points: a plain ASCII body with single spaces is read
-as byte columns with numpy (`_columns`: separators, keys, numbers and timestamps for the
-whole body at once); another plain body a section at a time over all lines (`_parse_plain`);
+Four ways in, each giving the same points: a plain ASCII body with single spaces is read a
+line shape at a time (`edge.web.influx.shapes`), or when that does not take it whole as
+byte columns with numpy (`_columns`: separators, keys, numbers and timestamps for the whole
+body at once); another plain body a section at a time over all lines (`_parse_plain`);
 anything else - escapes, strings, comments, a bad line - line by line, with caches that
 convert each distinct series key, field key and value text once per request.
 """
@@ -28,6 +29,7 @@ convert each distinct series key, field key and value text once per request.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import operator
@@ -68,29 +70,61 @@ class BadLine:
 
 @dataclasses.dataclass
 class ParsedBody:
-    """The numeric points of a body in the order written, and what was left out."""
+    """The numeric points of a body grouped by tag, each tag's points in the order written,
+    and what was left out."""
     tags: list[str]  # the distinct tag names
-    codes: np.ndarray  # per point: its tag's index in `tags`
-    times: np.ndarray  # per point: int64 ns
-    values: np.ndarray  # per point: float64
+    lengths: np.ndarray  # per tag: how many points it has
+    tag_times: np.ndarray  # per point, tag after tag: int64 ns
+    tag_values: np.ndarray  # per point, tag after tag: float64
+    positions: np.ndarray  # per point, tag after tag: its place in the body's order
+    time_sources: np.ndarray | None  # per tag: the tag whose very times it has (None: each its own)
     lines: int  # lines holding a point (not blank, not a comment)
     strings_skipped: int
     bad_lines: list[BadLine]
     bad_line_count: int
 
+    @classmethod
+    def of_points(cls, tags: list[str], codes: np.ndarray, times: np.ndarray, values: np.ndarray, lines: int,
+                  strings_skipped: int = 0, bad_lines: list[BadLine] | None = None, bad_line_count: int = 0):
+        """From points in the order written, `codes` each point's index in `tags`."""
+        order = np.argsort(codes, kind="stable")
+        return cls(tags, np.bincount(codes, minlength=len(tags)), times[order], values[order], order, None, lines,
+                   strings_skipped, bad_lines or [], bad_line_count)
+
+    def _written(self, grouped: np.ndarray) -> np.ndarray:
+        out = np.empty_like(grouped)
+        out[self.positions] = grouped
+        return out
+
+    @functools.cached_property
+    def codes(self) -> np.ndarray:
+        """Per point in the order written: its tag's index in `tags`."""
+        return self._written(np.repeat(np.arange(len(self.tags), dtype=np.int64), self.lengths))
+
+    @functools.cached_property
+    def times(self) -> np.ndarray:
+        """Per point in the order written: its time, int64 ns."""
+        return self._written(self.tag_times)
+
+    @functools.cached_property
+    def values(self) -> np.ndarray:
+        """Per point in the order written: its value."""
+        return self._written(self.tag_values)
+
     @property
     def names(self) -> list[str]:
-        """The tag name of each point."""
+        """The tag name of each point, in the order written."""
         return [self.tags[c] for c in self.codes.tolist()]
 
     def by_tag(self) -> tuple[list[str], list[np.ndarray], list[np.ndarray]]:
-        """(tags, times per tag, values per tag), each tag's points in the order written: what
-        `TagTable.append_by_tag` takes."""
-        order = np.argsort(self.codes, kind="stable")
-        bounds = np.searchsorted(self.codes[order], np.arange(len(self.tags) + 1)).tolist()
-        times, values = self.times[order], self.values[order]
+        """(tags, times per tag, values per tag): what `TagTable.append_by_tag` takes. Tags that
+        share their times get the very same array, which the store writes once."""
+        bounds = np.concatenate(([0], np.cumsum(self.lengths))).tolist()
         ranges = list(zip(bounds[:-1], bounds[1:]))  # slices: np.split costs more per tag
-        return self.tags, [times[a:b] for a, b in ranges], [values[a:b] for a, b in ranges]
+        times = [self.tag_times[a:b] for a, b in ranges]
+        if self.time_sources is not None:
+            times = [times[source] for source in self.time_sources.tolist()]
+        return self.tags, times, [self.tag_values[a:b] for a, b in ranges]
 
 
 class LineError(ValueError):
@@ -220,8 +254,8 @@ def parse_body(text: str, now_ns: int, precision: str, max_name_bytes: int) -> P
     times = np.repeat(np.array(line_times, dtype=np.int64), np.array(fields_per_line, dtype=np.int64))
     index: dict[str, int] = {}
     codes = np.array([index.setdefault(n, len(index)) for n in names], dtype=np.int64)
-    return ParsedBody(list(index), codes, times, np.array(values, dtype=np.float64), lines, strings, bad,
-                      bad_count)
+    return ParsedBody.of_points(list(index), codes, times, np.array(values, dtype=np.float64), lines, strings, bad,
+                                bad_count)
 
 
 # One plain line: series key, fields, optional timestamp, separated by blanks.
@@ -235,11 +269,14 @@ _NOT_TIME = str.maketrans("", "", "0123456789-")
 def _parse_plain(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedBody | None:
     """The body read a section at a time over all lines, or None when it is not plain: every
     line well-formed, no backslash, quote or comment, numbers floats or integers (others
-    through the value cache). The result is the one the line-by-line path gives. The byte
-    columns (`_columns`) are tried first."""
-    columns = _columns(text, now_ns, scale, max_name_bytes)
-    if columns is not None:
-        return columns
+    through the value cache). The result is the one the line-by-line path gives. The shapes
+    and then the byte columns (`_columns`) are tried first."""
+    from edge.web.influx.shapes import parse_shapes  # here: it builds on this module
+
+    for bulk in (parse_shapes, _columns):
+        parsed = bulk(text, now_ns, scale, max_name_bytes)
+        if parsed is not None:
+            return parsed
     if "\\" in text or '"' in text or "#" in text:
         return None
     lines = text.split("\n")
@@ -287,7 +324,7 @@ def _parse_plain(text: str, now_ns: int, scale: int, max_name_bytes: int) -> Par
             for line, i in zip(line_of_first, first.tolist())]
     if any(len(n.encode("utf-8")) > max_name_bytes for n in tags):
         return None
-    return ParsedBody(tags, codes.astype(np.int64), np.repeat(times, counts), values, len(lines), 0, [], 0)
+    return ParsedBody.of_points(tags, codes.astype(np.int64), np.repeat(times, counts), values, len(lines))
 
 
 def _plain_sections(text: str, lines: list[str]) -> tuple | None:
@@ -636,7 +673,7 @@ def _columns(text: str, now_ns: int, scale: int, max_name_bytes: int) -> ParsedB
             for p, f in zip((distinct // len(field_names)).tolist(), (distinct % len(field_names)).tolist())]
     if any(len(n.encode("utf-8")) > max_name_bytes for n in tags):
         return None
-    return ParsedBody(tags, codes.astype(np.int64).reshape(-1), np.repeat(times, counts), values, lines, 0, [], 0)
+    return ParsedBody.of_points(tags, codes.astype(np.int64).reshape(-1), np.repeat(times, counts), values, lines)
 
 
 def _in_fields(found: np.ndarray, key_end: np.ndarray, fields_end: np.ndarray) -> np.ndarray:

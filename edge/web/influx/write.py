@@ -16,9 +16,9 @@ import logging
 import time
 import urllib.parse
 import uuid
-import zlib
 
 import bottle
+from isal import isal_zlib
 
 from edge.errors import MB_BAD_REQUEST, MB_TOO_LARGE, NOT_SUPPORTED, TABLE_NOT_FOUND, EdgeError
 from edge.web.envelope import MACHBASE, json_app, request_body
@@ -133,11 +133,12 @@ def _body_text(max_request_size: int) -> str:
 
 def _gunzip(raw: bytes, limit: int) -> bytes:
     """The unpacked body (every gzip member of it, as gzip allows several); at most `limit`
-    (MAX_REQUEST_SIZE) bytes of it."""
+    (MAX_REQUEST_SIZE) bytes of it. ISA-L's inflate (isal, zlib's interface and format) takes
+    less than half of zlib's time: Telegraf sends gzip by default."""
     parts, size, rest = [], 0, raw
     try:
         while rest:
-            unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            unpacker = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
             part = unpacker.decompress(rest, limit + 1 - size)
             size += len(part)
             if size > limit:
@@ -147,7 +148,7 @@ def _gunzip(raw: bytes, limit: int) -> bytes:
                 raise EdgeError(MB_BAD_REQUEST, "gzip body is cut short")
             parts.append(part)
             rest = unpacker.unused_data
-    except zlib.error as err:
+    except isal_zlib.error as err:
         raise EdgeError(MB_BAD_REQUEST, f"body is not valid gzip: {err}") from None
     return b"".join(parts)
 
