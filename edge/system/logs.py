@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import stat
 from collections import deque
 from pathlib import Path
 
@@ -35,6 +36,44 @@ class _CoreOnly(logging.Filter):
         return not record.name.startswith(_WEB_LOGGERS)
 
 
+class SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """RotatingFileHandler that keeps count of its file's size instead of asking the file.
+
+    The stock handler, for every line, checks the path twice with stat, formats the record
+    twice and seeks to the end of the file to learn its size: on a small query that cost
+    about a tenth of the request (one access line each). This one formats once and counts
+    what it writes (in characters, as the stock handler measures a line); the size is read
+    from the file when it is opened, so lines already there count too.
+    """
+
+    size = 0
+    regular = True  # rotating anything but a regular file (a pipe, /dev/null) makes no sense
+
+    def _open(self):
+        stream = super()._open()
+        status = os.fstat(stream.fileno())
+        self.size = status.st_size
+        self.regular = stat.S_ISREG(status.st_mode)
+        return stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+            if self.stream is None:
+                self.stream = self._open()
+            if self.maxBytes > 0 and self.regular and self.size and self.size + len(line) >= self.maxBytes:
+                self.doRollover()
+                if self.stream is None:
+                    self.stream = self._open()
+            self.stream.write(line)
+            self.stream.flush()
+            self.size += len(line)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
 _installed: list[logging.Handler] = []
 
 
@@ -48,7 +87,7 @@ def setup_logging(log_dir: Path, max_bytes: int, backup_count: int, also_stderr:
     _installed.clear()
     formatter = logging.Formatter(LINE_FORMAT)
     for name, only in ((CORE_LOG, _CoreOnly()), (WEB_LOG, _WebOnly())):
-        handler = logging.handlers.RotatingFileHandler(log_dir / name, maxBytes=max_bytes,
+        handler = SizeRotatingFileHandler(log_dir / name, maxBytes=max_bytes,
                                                        backupCount=backup_count, encoding="utf-8")
         handler.setFormatter(formatter)
         handler.addFilter(only)
