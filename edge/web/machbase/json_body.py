@@ -6,8 +6,8 @@ once, in one of two forms:
 
   - a fixed-width bytes array (numpy 'S', shorter values padded with NULs, which JSON text
     never holds): times, numbers, and text of short values. Rows of such columns are joined
-    by numpy's string concatenation, column after column, then separated in one `bytes.join`:
-    a handful of C loops, whatever the row count, so a four-row answer costs microseconds;
+    as the fields of one structured array (a record per row), whose padding is then dropped
+    in one pass: a handful of C loops, whatever the row count, so a four-row answer costs microseconds;
   - `Ragged` text (one byte buffer, each row's start and length), for text with long values,
     where padding every row to the longest would cost too much. A result with such a column
     is gathered into one output buffer at offsets computed with cumsum.
@@ -16,6 +16,7 @@ once, in one of two forms:
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -24,8 +25,8 @@ import numpy as np
 
 # Rows joined per pass: bounds the arrays of one pass to a few tens of MB.
 CHUNK_ROWS = 65536
-# Up to this many values, doubles print through printf one by one (numpy's per-call cost
-# is more than printf's per-value cost there).
+# Up to this many values, doubles print through printf one by one, and up to this many rows
+# are joined one by one (numpy's per-call cost is more than Python's per-value cost there).
 FEW_ROWS = 32
 # Text values longer than this (as JSON) are kept as Ragged text, not padded; and so is a
 # column whose padding would more than double it, once it is over PADDED_BYTES.
@@ -248,17 +249,56 @@ def join_rows(pieces: list, rows: int, separator: bytes = b",", prefix: bytes = 
         pieces = [p if isinstance(p, (bytes, Ragged)) else _ragged(p) for p in pieces]
         return _gathered(pieces, rows, separator, prefix, suffix)
     pieces = _merge_literals(pieces)
-    width = sum(len(p) if isinstance(p, bytes) else p.dtype.itemsize for p in pieces)
-    per_pass = max(1, min(CHUNK_ROWS, PASS_BYTES // max(1, width)))
-    parts = []
+    if all(isinstance(p, bytes) for p in pieces):  # the same text on every row
+        return b"".join((prefix, separator.join([b"".join(pieces)] * rows), suffix))
+    if rows <= FEW_ROWS:  # row by row: cheaper than the vector set-up for a few rows
+        # (a bytes array's values come out of tolist without their NUL padding)
+        columns = [itertools.repeat(p, rows) if isinstance(p, bytes) else p.tolist() for p in pieces]
+        return b"".join((prefix, separator.join([b"".join(row) for row in zip(*columns)]), suffix))
+    width = sum(len(p) if isinstance(p, bytes) else p.dtype.itemsize for p in pieces) + len(separator)
+    per_pass = max(1, min(CHUNK_ROWS, PASS_BYTES // width))
+    parts = [prefix]
     for first in range(0, rows, per_pass):
         stop = min(rows, first + per_pass)
-        text = None
-        for piece in pieces:
-            piece = piece if isinstance(piece, bytes) else piece[first:stop]
-            text = piece if text is None else np.strings.add(text, piece)
-        parts.append(separator.join(np.broadcast_to(text, stop - first).tolist()))
-    return b"".join((prefix, separator.join(parts), suffix))
+        parts.append(_padded_rows(pieces, first, stop, width, separator))
+    parts[-1] = parts[-1][:-len(separator)] if separator else parts[-1]
+    parts.append(suffix)
+    return b"".join(parts)
+
+
+def _padded_rows(pieces: list, first: int, stop: int, width: int, separator: bytes) -> bytes:
+    """Rows first..stop-1, each followed by `separator`, without their padding.
+
+    Every piece is fixed-width, so a row is one record of a structured array: the literals
+    come from a template row repeated (one copy), each column is a field copied in with one
+    assignment. The NUL padding (which JSON text never holds) is then dropped at once.
+    """
+    template = bytearray()
+    columns, fields = [], []
+    for piece in [*pieces, separator]:
+        if isinstance(piece, bytes):
+            template += piece
+        else:
+            fields.append((len(template), piece.dtype.itemsize))
+            columns.append(piece[first:stop])
+            template += bytes(piece.dtype.itemsize)
+    records = np.frombuffer(bytearray(bytes(template) * (stop - first)), dtype=_record_type(tuple(fields), width))
+    for k, column in enumerate(columns):
+        records[f"f{k}"] = column
+    flat = records.view(np.uint8)
+    padding = flat.size - np.count_nonzero(flat)
+    if padding == 0:
+        return flat.tobytes()
+    if padding * 12 < flat.size:  # sparse: bytes.replace skips from NUL to NUL with memchr
+        return flat.tobytes().replace(b"\0", b"")
+    return flat[flat != 0].tobytes()
+
+
+@functools.lru_cache(maxsize=256)
+def _record_type(fields: tuple[tuple[int, int], ...], width: int) -> np.dtype:
+    """A row of `width` bytes with a bytes field f0, f1 ... at each (offset, size)."""
+    return np.dtype({"names": [f"f{k}" for k in range(len(fields))], "formats": [f"S{size}" for _, size in fields],
+                     "offsets": [offset for offset, _ in fields], "itemsize": width})
 
 
 def _merge_literals(pieces: list) -> list:
