@@ -133,6 +133,8 @@ def _column_text(column: Column, values, rows: int, options: OutputOptions) -> l
         raise ValueError(f"column {column.name} has {len(values)} rows, expected {rows}")
     if column.type == "datetime":
         texts = _json_date_format(options.date_format).format(np.asarray(values, dtype=np.int64), options.zone)
+        if null is None or not null.any():  # the quotes as literals around the column: no copy
+            return [b'"', texts, b'"']
         return [machbase_json.with_nulls(machbase_json.fixed_width(texts, quote=True), null)]
     if column.type in _INTEGER_TYPES:
         return machbase_json.integers(np.where(null, 0, values) if null is not None else values, null)

@@ -147,16 +147,25 @@ def decimals(values: np.ndarray, scale: int) -> list[np.ndarray]:
         return [np.array([b"%.*f" % (scale, v + 0.0) if math.isfinite(v) else b"null" for v in values.tolist()],
                          dtype="S")]
     null = ~np.isfinite(values)
-    magnitude = np.abs(np.where(null, 0.0, values))
+    any_null = bool(null.any())
+    magnitude = np.abs(np.where(null, 0.0, values) if any_null else values)
     units = _rounded_units(magnitude, scale)
     huge = ~null & ~(units < _EXACT_LIMIT)
-    units = np.where(null | huge, 0, units).astype(np.uint64)
+    any_huge = bool(huge.any())
+    units = (np.where(null | huge, 0, units) if any_null or any_huge else units).astype(np.uint64)
     whole = units // _POW10[scale]
-    text = np.strings.add(np.where(values < 0, b"-", b""), _digits(whole))
+    negative = values < 0
+    # Sign, digits and fraction as pieces of the row (a positive value's sign is a NUL, which
+    # join_rows drops): no string concatenation per value.
+    pieces = [np.where(negative, b"-", b"")] if negative.any() else []
+    pieces.append(_digits(whole))
     if scale:
-        text = np.strings.add(text, _fraction(units % _POW10[scale], scale))
+        pieces.append(_fraction(units % _POW10[scale], scale))
+    if not (any_null or any_huge):
+        return pieces
+    text = functools.reduce(np.strings.add, pieces)
     text = with_nulls(text, null)
-    if huge.any():
+    if any_huge:
         text = _printf(text, values, scale, huge)
     return [text]
 
@@ -168,13 +177,14 @@ def _rounded_units(magnitude: np.ndarray, scale: int) -> np.ndarray:
     factor = 10.0 ** scale  # exact for scale <= 22
     with np.errstate(invalid="ignore", over="ignore"):
         product = magnitude * factor
-        a_hi, a_lo = _split(magnitude)
-        b_hi, b_lo = _split(np.float64(factor))
-        error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
         nearest = np.rint(product)  # ties to even, as printf; right unless it was a tie
         halfway = np.abs(product - nearest) == 0.5
     # At a tie of the double product the exact product may lie beyond it: `error` decides.
     if halfway.any():
+        with np.errstate(invalid="ignore", over="ignore"):
+            a_hi, a_lo = _split(magnitude)
+            b_hi, b_lo = _split(np.float64(factor))
+            error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
         toward = np.sign(product - nearest)
         beyond = halfway & (error * toward > 0)
         nearest = np.where(beyond, nearest + toward, nearest)
@@ -200,6 +210,12 @@ def _number_texts(width: int, padded: bool) -> np.ndarray:
     return digits.reshape(-1).view(f"S{width}")
 
 
+@functools.cache
+def _fraction_texts(scale: int) -> np.ndarray:
+    """"." and the `scale` zero-padded digits of every number below 10**scale."""
+    return np.strings.add(b".", _number_texts(scale, padded=True))
+
+
 def _digits(magnitude: np.ndarray) -> np.ndarray:
     """Decimal digits of unsigned values, left-aligned in a fixed-width bytes array."""
     n = magnitude.size
@@ -218,7 +234,7 @@ def _digits(magnitude: np.ndarray) -> np.ndarray:
 def _fraction(fraction: np.ndarray, scale: int) -> np.ndarray:
     """"." and `scale` zero-padded digits of each value, a fixed-width bytes array."""
     if scale <= TABLE_DIGITS:
-        return np.strings.add(b".", _number_texts(scale, padded=True).take(fraction))
+        return _fraction_texts(scale).take(fraction)
     matrix = np.empty((fraction.size, scale + 1), dtype=np.uint8)
     matrix[:, 0] = ord(".")
     matrix[:, 1:] = fraction[:, None] // _POW10[scale - 1::-1][:scale] % np.uint64(10) + np.uint64(48)

@@ -168,3 +168,19 @@ def test_fixed_width_rows_join_byte_for_byte(rows, padding, separator, monkeypat
 def test_rows_of_literals_alone_repeat_them():
     assert machbase_json.join_rows([b"{", b"}"], 3, b",", b"[", b"]") == b"[{},{},{}]"
     assert machbase_json.join_rows([b"{", b"}"], 0, b",", b"[", b"]") == b"[]"
+
+
+@pytest.mark.parametrize("rows", [3, 40, 500])
+@pytest.mark.parametrize("long_text", [False, True])
+def test_signed_decimals_without_nulls_print_as_printf_in_every_join(rows, long_text):
+    # Without nulls a double's sign, digits and fraction are separate pieces of the row (a
+    # positive value's sign a NUL that the join drops), padded or gathered.
+    rng = np.random.default_rng(rows)
+    numbers = rng.normal(0, 100, rows)
+    numbers[::4] = -0.0
+    numbers[1] = -0.0004  # rounds to zero, keeps its sign, as printf does
+    texts = ["x" * (300 if long_text and i == 0 else 3) for i in range(rows)]
+    columns = [Column.of("T", "varchar", 400), Column.of("D", "double")]
+    body = result_set(columns, [texts, numbers], OutputOptions(SEOUL, fetch_mode=1, scale=3))
+    printed = body[body.index(b'"data":[') + 8:-2].split(b"],[")
+    assert [row.split(b",")[1].rstrip(b"]") for row in printed] == [b"%.3f" % (v + 0.0) for v in numbers]
