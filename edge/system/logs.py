@@ -10,6 +10,7 @@ import logging
 import logging.handlers
 import os
 import stat
+import time
 from collections import deque
 from pathlib import Path
 
@@ -74,6 +75,19 @@ class SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
             self.handleError(record)
 
 
+class LineFormatter(logging.Formatter):
+    """LINE_FORMAT, with the date and time of day printed once a second instead of once a line."""
+
+    _second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        cached = self._second  # one tuple: handlers on other threads share this formatter
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime(self.default_time_format, self.converter(second)))
+        return self.default_msec_format % (cached[1], record.msecs)
+
+
 _installed: list[logging.Handler] = []
 
 
@@ -85,7 +99,7 @@ def setup_logging(log_dir: Path, max_bytes: int, backup_count: int, also_stderr:
         root.removeHandler(handler)
         handler.close()
     _installed.clear()
-    formatter = logging.Formatter(LINE_FORMAT)
+    formatter = LineFormatter(LINE_FORMAT)
     for name, only in ((CORE_LOG, _CoreOnly()), (WEB_LOG, _WebOnly())):
         handler = SizeRotatingFileHandler(log_dir / name, maxBytes=max_bytes,
                                                        backupCount=backup_count, encoding="utf-8")

@@ -1,6 +1,6 @@
 import logging
 
-from edge.system.logs import SizeRotatingFileHandler
+from edge.system.logs import LINE_FORMAT, LineFormatter, SizeRotatingFileHandler
 
 
 def logger_to(handler: logging.Handler) -> logging.Logger:
@@ -40,3 +40,12 @@ def test_a_line_alone_over_the_limit_does_not_rotate_an_empty_file(tmp_path):
     assert path.read_text() == "another\n"
     assert path.with_name("core.log.1").read_text() == "a line longer than ten characters\n"
     assert not path.with_name("core.log.2").exists()
+
+
+def test_line_formatter_prints_what_the_stock_formatter_prints():
+    stock, ours = logging.Formatter(LINE_FORMAT), LineFormatter(LINE_FORMAT)
+    for created in (1_600_000_000.0, 1_600_000_000.999, 1_600_000_001.5, 1_600_000_001.25, 1_700_000_123.004):
+        record = logging.makeLogRecord({"name": "edge.web", "msg": "GET %s", "args": ("/x",), "levelno": 20,
+                                        "levelname": "INFO", "created": created,
+                                        "msecs": (created - int(created)) * 1000})
+        assert ours.format(record) == stock.format(record)
