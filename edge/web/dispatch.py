@@ -75,9 +75,12 @@ class Dispatcher:
         try:
             return self._dispatch(environ, recording_start_response)
         finally:
-            log.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
-                     shown_path(environ), status_seen[0] if status_seen else "-",
-                     (time.perf_counter() - started) * 1000)
+            if log.isEnabledFor(logging.INFO):
+                # One access line per request. Made and handled here rather than by log.info,
+                # which would first walk the stack for a file and line no line prints.
+                log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, "%s %s %s %s %.1fms", (
+                    environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"), shown_path(environ),
+                    status_seen[0] if status_seen else "-", (time.perf_counter() - started) * 1000), None))
 
     def _dispatch(self, environ, start_response):
         path = environ.get("PATH_INFO") or "/"

@@ -55,8 +55,11 @@ class MachiotApi:
         self.store = ports.store
         self.zone = ports.zone
         self.max_result_bytes = ports.max_result_bytes
+        self.default_options = OutputOptions(self.zone)
 
     def options(self) -> OutputOptions:
+        if not bottle.request.query_string:  # the usual request: every option at its default
+            return self.default_options
         return output_options(bottle.request.query, self.zone)
 
     def table(self, name: str):
@@ -171,8 +174,11 @@ class MachiotApi:
 
 def _arguments(table: str | None, rest: str, parts: tuple[str, ...]) -> dict:
     """Path parts (Table/TagNames/Start/...) merged over the query-string factors."""
-    query = bottle.request.query
-    args = {name: first_of(query, name, name.lower()) for name in ("Table", *parts)}
+    if bottle.request.query_string:
+        query = bottle.request.query
+        args = {name: first_of(query, name, name.lower()) for name in ("Table", *parts)}
+    else:  # all in the path, the usual request
+        args = dict.fromkeys(("Table", *parts))
     if table is not None:
         args["Table"] = table
     given = rest.split("/") if rest else []
