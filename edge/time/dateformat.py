@@ -134,13 +134,30 @@ class DateFormat:
         # its field of one record per time; literals between spans come from the template.
         days, within = np.divmod(local_ns, NS_PER_DAY)
         keys = _Keys(within)
-        records = np.frombuffer(bytearray(self._template_bytes * n), dtype=self._record_type)
+        # A span whose text is the same for every time (one day; whole seconds, so no fraction)
+        # goes into the template instead: the usual answer prints only its clock per time.
+        template = bytearray(self._template_bytes)
+        columns = []
         for k, span in enumerate(self._spans):
             if span.group == "day":
-                table, index = _day_table(span, days)
+                low, high = int(days.min()), int(days.max())
+                if low == high:
+                    template[span.offset:span.offset + span.width] = _day_text(span, low)
+                    continue
+                table, index = _day_table(span, days, low, high)
+            elif span.group != "clock" and keys.whole_seconds():
+                template[span.offset:span.offset + span.width] = _span_table(span)[0]
+                continue
             else:
                 table, index = _span_table(span), keys[span.group]
-            records[f"f{k}"] = table.take(index)
+            columns.append((f"f{k}", table.take(index)))
+        if not columns:
+            return np.frombuffer(bytearray(bytes(template) * n), dtype=f"S{self.width}")
+        # Writable records over the template repeated (a copy would not keep the literals,
+        # which lie outside the fields).
+        records = np.frombuffer(bytearray(bytes(template) * n), dtype=self._record_type)
+        for name, texts in columns:
+            records[name] = texts
         return records.view(f"S{self.width}")
 
     def _format_few(self, local_ns: list[int]) -> np.ndarray:
@@ -270,21 +287,28 @@ class _Keys:
 
     def __init__(self, within: np.ndarray):
         self._within = within
-        self._cache: dict[str, np.ndarray] = {}
+        self._fraction: np.ndarray | None = None
+        self._whole_seconds: bool | None = None
+
+    def fraction(self) -> np.ndarray:
+        if self._fraction is None:
+            self._fraction = (self._within % NS_PER_SECOND).astype(np.int32)
+        return self._fraction
+
+    def whole_seconds(self) -> bool:
+        """Whether every time is a whole second (each fraction key 0)."""
+        if self._whole_seconds is None:
+            self._whole_seconds = not self.fraction().any()
+        return self._whole_seconds
 
     def __getitem__(self, group: str) -> np.ndarray:
-        keys = self._cache.get(group)
-        if keys is None:
-            if group == "clock":
-                keys = self._within // NS_PER_SECOND
-            else:
-                fraction = self._cache.get("fraction")
-                if fraction is None:
-                    fraction = self._cache["fraction"] = (self._within % NS_PER_SECOND).astype(np.int32)
-                keys = {"milli": lambda: fraction // NS_PER_MS, "micro": lambda: fraction // NS_PER_US % 1000,
-                        "nano": lambda: fraction % 1000}[group]()
-            self._cache[group] = keys
-        return keys
+        if group == "clock":
+            return self._within // NS_PER_SECOND
+        if group == "milli":
+            return self.fraction() // NS_PER_MS
+        if group == "micro":
+            return self.fraction() // NS_PER_US % 1000
+        return self.fraction() % 1000
 
 
 def _span_key(group: str, within: int) -> int:
@@ -312,9 +336,9 @@ def _span_table(span: _Span) -> np.ndarray:
     return _span_texts(span, fields, keys.size)
 
 
-def _day_table(span: _Span, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Texts of a day span for the days present, and each time's index among them."""
-    low, high = int(days.min()), int(days.max())
+def _day_table(span: _Span, days: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """Texts of a day span for the days present (from `low` to `high`), and each time's index
+    among them."""
     if high - low < FEW_DAYS:  # the usual answer: a few days, each printed once in Python
         texts = [_day_text(span, day) for day in range(low, high + 1)]
         return np.array(texts, dtype=f"S{span.width}"), days - low

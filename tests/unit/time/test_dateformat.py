@@ -181,13 +181,18 @@ EVERY_TOKEN = "YYYY|YY|MM|MON|DD|HH24|HH12|AM|MI|SS|mmm.uuu.nnn|ü"
 
 @pytest.mark.parametrize("count", [1, 2, dateformat.FEW_TIMES, dateformat.FEW_TIMES + 1, 500])
 @pytest.mark.parametrize("spread", ["one day", "a few days", "many days", "centuries"])
-def test_printing_one_by_one_and_by_tables_match_python_datetime(count, spread):
+@pytest.mark.parametrize("whole_seconds", [False, True])
+def test_printing_one_by_one_and_by_tables_match_python_datetime(count, spread, whole_seconds):
     # Few times print one by one in Python, more through tables of span texts (days present,
-    # seconds of the day, fractions); days print in Python up to FEW_DAYS apart: all agree.
+    # seconds of the day, fractions); days print in Python up to FEW_DAYS apart; a span the
+    # same for every time (one day, whole seconds) is printed once into the template: all agree.
     rng = np.random.default_rng(count)
     reach = {"one day": 86_399 * 10**9, "a few days": 20 * 86_400 * 10**9, "many days": 10**16,
              "centuries": 9 * 10**18}[spread]
-    times = rng.integers(-reach // 2, reach // 2, count) + (0 if spread == "centuries" else 10**18)
+    start = 0 if spread == "centuries" else utc_ns(2001, 9, 9, 0, 0) + (10**9 if spread == "one day" else 0)
+    times = rng.integers(0 if spread == "one day" else -reach // 2, reach // 2, count) + start
+    if whole_seconds:
+        times -= times % 10**9
     for zone in (UTC, SEOUL, NEW_YORK):
         printed = format_times(times, zone, EVERY_TOKEN)
         assert printed == [strftime_reference(t, zone) for t in times.tolist()]
