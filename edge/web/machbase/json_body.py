@@ -149,16 +149,17 @@ def decimals(values: np.ndarray, scale: int) -> list[np.ndarray]:
     null = ~np.isfinite(values)
     any_null = bool(null.any())
     magnitude = np.abs(np.where(null, 0.0, values) if any_null else values)
-    units = _rounded_units(magnitude, scale)
-    huge = ~null & ~(units < _EXACT_LIMIT)
-    any_huge = bool(huge.any())
-    units = (np.where(null | huge, 0, units) if any_null or any_huge else units).astype(np.uint64)
+    units = _rounded_units(magnitude, scale)  # 0 where null
+    largest = units.max()
+    any_huge = not largest < _EXACT_LIMIT
+    huge = ~null & ~(units < _EXACT_LIMIT) if any_huge else None
+    units = (np.where(null | huge, 0, units) if any_huge else units).astype(np.uint64)
     whole = units // _POW10[scale]
     negative = values < 0
     # Sign, digits and fraction as pieces of the row (a positive value's sign is a NUL, which
     # join_rows drops): no string concatenation per value.
     pieces = [np.where(negative, b"-", b"")] if negative.any() else []
-    pieces.append(_digits(whole))
+    pieces.append(_digits(whole, None if any_huge else int(largest) // 10 ** scale))
     if scale:
         pieces.append(_fraction(units % _POW10[scale], scale))
     if not (any_null or any_huge):
@@ -216,12 +217,13 @@ def _fraction_texts(scale: int) -> np.ndarray:
     return np.strings.add(b".", _number_texts(scale, padded=True))
 
 
-def _digits(magnitude: np.ndarray) -> np.ndarray:
-    """Decimal digits of unsigned values, left-aligned in a fixed-width bytes array."""
+def _digits(magnitude: np.ndarray, largest: int | None = None) -> np.ndarray:
+    """Decimal digits of unsigned values, left-aligned in a fixed-width bytes array
+    (`largest`: their maximum, when the caller knows it)."""
     n = magnitude.size
     if n == 0:
         return np.zeros(0, dtype="S1")
-    if int(magnitude.max()) < 10 ** TABLE_DIGITS:  # the common case: one look-up each
+    if (int(magnitude.max()) if largest is None else largest) < 10 ** TABLE_DIGITS:  # one look-up each
         return _number_texts(TABLE_DIGITS, padded=False).take(magnitude)
     count = np.searchsorted(_POW10[1:], magnitude, side="right") + 1
     width = int(count.max())
