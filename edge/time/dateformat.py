@@ -138,9 +138,11 @@ class DateFormat:
         # goes into the template instead: the usual answer prints only its clock per time.
         template = bytearray(self._template_bytes)
         columns = []
+        low = high = None
         for k, span in enumerate(self._spans):
             if span.group == "day":
-                low, high = int(days.min()), int(days.max())
+                if low is None:
+                    low, high = int(days.min()), int(days.max())
                 if low == high:
                     template[span.offset:span.offset + span.width] = _day_text(span, low)
                     continue
@@ -244,7 +246,6 @@ class _Span:
         self.offset = segments[0].offset
         self.width = segments[-1].offset + segments[-1].width - self.offset
         self.segments = segments
-
         # What its text depends on besides the key: equal shapes share a table.
         self.shape = self.group, tuple((s.field, s.width, s.literal, s.offset - self.offset) for s in segments)
         self._hash = hash(self.shape)
@@ -312,7 +313,7 @@ class _Keys:
 
 
 def _span_key(group: str, within: int) -> int:
-    """_span_keys of one time (Python int)."""
+    """_Keys[group] of one time (a Python int of ns within its day)."""
     if group == "clock":
         return within // NS_PER_SECOND
     if group == "milli":

@@ -7,7 +7,8 @@ once, in one of two forms:
   - a fixed-width bytes array (numpy 'S', shorter values padded with NULs, which JSON text
     never holds): times, numbers, and text of short values. Rows of such columns are joined
     as the fields of one structured array (a record per row), whose padding is then dropped
-    in one pass: a handful of C loops, whatever the row count, so a four-row answer costs microseconds;
+    in one pass: a handful of C loops, whatever the row count (a few rows are joined in
+    Python, cheaper than numpy's set-up there);
   - `Ragged` text (one byte buffer, each row's start and length), for text with long values,
     where padding every row to the longest would cost too much. A result with such a column
     is gathered into one output buffer at offsets computed with cumsum.
