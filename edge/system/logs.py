@@ -101,8 +101,8 @@ def setup_logging(log_dir: Path, max_bytes: int, backup_count: int, also_stderr:
     _installed.clear()
     formatter = LineFormatter(LINE_FORMAT)
     for name, only in ((CORE_LOG, _CoreOnly()), (WEB_LOG, _WebOnly())):
-        handler = SizeRotatingFileHandler(log_dir / name, maxBytes=max_bytes,
-                                                       backupCount=backup_count, encoding="utf-8")
+        handler = SizeRotatingFileHandler(log_dir / name, maxBytes=max_bytes, backupCount=backup_count,
+                                          encoding="utf-8")
         handler.setFormatter(formatter)
         handler.addFilter(only)
         _installed.append(handler)
