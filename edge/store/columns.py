@@ -158,7 +158,9 @@ class ColumnFile:
         mapped, mapped_rows = self._map, self._map_rows
         if mapped is None or mapped_rows < rows:
             size_rows = os.stat(self.path).st_size // self.itemsize
-            mapped = np.memmap(self.path, dtype=self.dtype, mode="r", shape=(size_rows,))
+            # A plain array over the mapping (its base keeps the map alive): slices of a memmap
+            # run numpy's Python-level memmap hooks on every slice and take.
+            mapped = np.memmap(self.path, dtype=self.dtype, mode="r", shape=(size_rows,)).view(np.ndarray)
             mapped_rows = size_rows
             self._map, self._map_rows = mapped, mapped_rows
         return mapped[:rows]

@@ -52,6 +52,8 @@ class ReadResult:
     times: np.ndarray
     values: np.ndarray
     extras: dict[str, np.ndarray]
+    # The rows' tags as runs, (name, rows) in order: what `names` spells out row by row.
+    name_runs: tuple[tuple[str, int], ...] = ()
 
     def __len__(self) -> int:
         return len(self.times)
@@ -164,7 +166,8 @@ def read(snapshots: list[TagSnapshot], extras: tuple[ColumnSpec, ...], start: in
         np.concatenate(values) if values else np.empty(0, np.float64),
         {column.name: decode_extra(column, np.concatenate(parts) if parts
                                    else np.empty(0, column.stored_dtype))
-         for column, parts in zip(extras, extra_parts)})
+         for column, parts in zip(extras, extra_parts)},
+        tuple(names))
 
 
 def raw_rollups(snapshots: list[TagSnapshot], first_time: int, last_time: int, width: int,

@@ -67,7 +67,7 @@ class Rollups:
         return Rollups(self.keys[index], *(getattr(self, f)[index] for f in FIELDS))
 
     def with_keys(self, keys: np.ndarray) -> Rollups:
-        return dataclasses.replace(self, keys=keys)
+        return Rollups(keys, *(getattr(self, f) for f in FIELDS))  # dataclasses.replace costs 10x
 
     def rows(self) -> list[tuple]:
         return list(zip(self.keys.tolist(), *(getattr(self, f).tolist() for f in FIELDS)))
@@ -131,9 +131,10 @@ def from_points(keys: np.ndarray, times: np.ndarray, values: np.ndarray, grouped
 
 def combine(rollups: Rollups) -> Rollups:
     """One row per key (sorted by key) from rows given in insertion order."""
-    if not len(rollups):
+    keys = rollups.keys
+    if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])):  # one row per key already, in order
         return rollups
-    order = _sorted_by_key(rollups.keys)
+    order = _sorted_by_key(keys)
     r = rollups.take(order) if order is not None else rollups
     starts, lengths = _segments(r.keys)
     if len(starts) == len(r.keys):

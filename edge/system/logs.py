@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import stat
+import time
 from collections import deque
 from pathlib import Path
 
@@ -35,6 +37,57 @@ class _CoreOnly(logging.Filter):
         return not record.name.startswith(_WEB_LOGGERS)
 
 
+class SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """RotatingFileHandler that keeps count of its file's size instead of asking the file.
+
+    The stock handler, for every line, checks the path twice with stat, formats the record
+    twice and seeks to the end of the file to learn its size: on a small query that cost
+    about a tenth of the request (one access line each). This one formats once and counts
+    what it writes (in characters, as the stock handler measures a line); the size is read
+    from the file when it is opened, so lines already there count too.
+    """
+
+    size = 0
+    regular = True  # rotating anything but a regular file (a pipe, /dev/null) makes no sense
+
+    def _open(self):
+        stream = super()._open()
+        status = os.fstat(stream.fileno())
+        self.size = status.st_size
+        self.regular = stat.S_ISREG(status.st_mode)
+        return stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+            if self.stream is None:
+                self.stream = self._open()
+            if self.maxBytes > 0 and self.regular and self.size and self.size + len(line) >= self.maxBytes:
+                self.doRollover()
+                if self.stream is None:
+                    self.stream = self._open()
+            self.stream.write(line)
+            self.stream.flush()
+            self.size += len(line)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
+class LineFormatter(logging.Formatter):
+    """LINE_FORMAT, with the date and time of day printed once a second instead of once a line."""
+
+    _second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        cached = self._second  # one tuple: handlers on other threads share this formatter
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime(self.default_time_format, self.converter(second)))
+        return self.default_msec_format % (cached[1], record.msecs)
+
+
 _installed: list[logging.Handler] = []
 
 
@@ -46,10 +99,10 @@ def setup_logging(log_dir: Path, max_bytes: int, backup_count: int, also_stderr:
         root.removeHandler(handler)
         handler.close()
     _installed.clear()
-    formatter = logging.Formatter(LINE_FORMAT)
+    formatter = LineFormatter(LINE_FORMAT)
     for name, only in ((CORE_LOG, _CoreOnly()), (WEB_LOG, _WebOnly())):
-        handler = logging.handlers.RotatingFileHandler(log_dir / name, maxBytes=max_bytes,
-                                                       backupCount=backup_count, encoding="utf-8")
+        handler = SizeRotatingFileHandler(log_dir / name, maxBytes=max_bytes, backupCount=backup_count,
+                                          encoding="utf-8")
         handler.setFormatter(formatter)
         handler.addFilter(only)
         _installed.append(handler)

@@ -106,7 +106,11 @@ class DateFormat:
         for s in self.segments:
             if s.field is None:
                 template[s.offset:s.offset + s.width] = s.literal
-        self._template = np.frombuffer(bytes(template), dtype=np.uint8)
+        self._spans = _spans(self.segments)
+        self._template_bytes = bytes(template)
+        self._record_type = np.dtype({"names": [f"f{k}" for k in range(len(self._spans))],
+                                      "formats": [f"S{span.width}" for span in self._spans],
+                                      "offsets": [span.offset for span in self._spans], "itemsize": self.width})
 
     def __repr__(self) -> str:
         return f"DateFormat({self.text!r})"
@@ -123,25 +127,53 @@ class DateFormat:
         n = local_ns.size
         if n == 0:
             return np.zeros(0, dtype=f"S{self.width}")
-        # Built column by column (each text position a contiguous row), transposed once at
-        # the end: contiguous writes make this several times faster than row-major.
-        columns = np.empty((self.width, n), dtype=np.uint8)
-        columns[:] = self._template[:, None]
-        fields = _LocalFields(local_ns)
-        for s in self.segments:
-            if s.field is None:
+        if n <= FEW_TIMES:
+            return self._format_few(local_ns.tolist())
+        # Each span of the text is looked up by its key in a table of its texts (days: built
+        # for the days present; clock and fractions: every value, built once), and copied into
+        # its field of one record per time; literals between spans come from the template.
+        days, within = np.divmod(local_ns, NS_PER_DAY)
+        keys = _Keys(within)
+        # A span whose text is the same for every time (one day; whole seconds, so no fraction)
+        # goes into the template instead: the usual answer prints only its clock per time.
+        template = bytearray(self._template_bytes)
+        columns = []
+        low = high = None
+        for k, span in enumerate(self._spans):
+            if span.group == "day":
+                if low is None:
+                    low, high = int(days.min()), int(days.max())
+                if low == high:
+                    template[span.offset:span.offset + span.width] = _day_text(span, low)
+                    continue
+                table, index = _day_table(span, days, low, high)
+            elif span.group != "clock" and keys.whole_seconds():
+                template[span.offset:span.offset + span.width] = _span_table(span)[0]
                 continue
-            if s.field == "month_name":
-                table, index = _MONTH_TABLE, fields["month"] - 1
-            elif s.field == "meridian":
-                table, index = _MERIDIAN_TABLE, (fields["hour"] >= 12).astype(np.int32)
             else:
-                # All digits of the field in one take: row k of the table is digit k.
-                _digit_table(s.width).take(fields[s.field], axis=1, out=columns[s.offset:s.offset + s.width])
-                continue
-            for k in range(s.width):
-                np.take(table[k], index, out=columns[s.offset + k])
-        return np.ascontiguousarray(columns.T).view(f"S{self.width}").reshape(n)
+                table, index = _span_table(span), keys[span.group]
+            columns.append((f"f{k}", table.take(index)))
+        if not columns:
+            return np.frombuffer(bytearray(bytes(template) * n), dtype=f"S{self.width}")
+        # Writable records over the template repeated (a copy would not keep the literals,
+        # which lie outside the fields).
+        records = np.frombuffer(bytearray(bytes(template) * n), dtype=self._record_type)
+        for name, texts in columns:
+            records[name] = texts
+        return records.view(f"S{self.width}")
+
+    def _format_few(self, local_ns: list[int]) -> np.ndarray:
+        """format_local of a few times, one by one: numpy's set-up per call costs more."""
+        tables = [None if span.group == "day" else _span_table(span) for span in self._spans]
+        texts = []
+        for local in local_ns:
+            days, within = divmod(local, NS_PER_DAY)
+            text = bytearray(self._template_bytes)
+            for span, table in zip(self._spans, tables):
+                piece = _day_text(span, days) if table is None else table[_span_key(span.group, within)]
+                text[span.offset:span.offset + span.width] = piece
+            texts.append(bytes(text))
+        return np.array(texts, dtype=f"S{self.width}")
 
     # Parsing -----------------------------------------------------------------------------
 
@@ -191,55 +223,168 @@ def compile_format(text: str) -> DateFormat:
     return DateFormat(text)
 
 
-class _LocalFields:
-    """Wall-clock fields of local ns times, each computed when first asked for.
+# Up to this many times print one by one in Python (format_local); a span of up to this many
+# days has its day texts printed in Python too.
+FEW_TIMES = 16
+FEW_DAYS = 64
+# What each token is computed from: the day, the second of the day, or a part of the fraction.
+_GROUPS = {"year": "day", "year2": "day", "month": "day", "month_name": "day", "day": "day",
+           "hour": "clock", "hour12": "clock", "minute": "clock", "second": "clock", "meridian": "clock",
+           "milli": "milli", "micro": "micro", "nano": "nano"}
+# How many keys each group but "day" has: its table holds a text for every one.
+_GROUP_SIZES = {"clock": SECONDS_PER_DAY, "milli": 1000, "micro": 1000, "nano": 1000}
 
-    Calendar fields are computed once per distinct day (times cluster in few days), clock
-    fields in int32 once the day is split off: both matter when printing millions of times.
-    """
 
-    def __init__(self, local_ns: np.ndarray):
-        days = np.floor_divide(local_ns, NS_PER_DAY)
-        within = local_ns - days * NS_PER_DAY
-        self._days = days
-        self._seconds = (within // NS_PER_SECOND).astype(np.int32)
-        self._fraction = (within % NS_PER_SECOND).astype(np.int32)
-        self._cache: dict[str, np.ndarray] = {}
+class _Span:
+    """A run of a format's text whose tokens all come from one key (a group of _GROUPS),
+    with the literals between them: "HH24:MI:SS" is one span, printed by one look-up."""
 
-    def __getitem__(self, name: str) -> np.ndarray:
-        value = self._cache.get(name)
-        if value is None:
-            value = self._cache[name] = self._compute(name)
-        return value
+    __slots__ = ("group", "offset", "width", "segments", "shape", "_hash")
 
-    def _compute(self, name: str) -> np.ndarray:
-        if name in ("year", "month", "day"):
-            self._civil()
-            return self._cache[name]
-        compute = {
-            "year2": lambda: self["year"] % 100,
-            "hour": lambda: self._seconds // 3600,
-            "hour12": lambda: (self["hour"] + 11) % 12 + 1,
-            "minute": lambda: self._seconds // 60 % 60,
-            "second": lambda: self._seconds % 60,
-            "milli": lambda: self._fraction // NS_PER_MS,
-            "micro": lambda: self._fraction // NS_PER_US % 1000,
-            "nano": lambda: self._fraction % 1000,
-        }[name]
-        return compute()
+    def __init__(self, group: str, segments: tuple[Segment, ...]):
+        self.group = group
+        self.offset = segments[0].offset
+        self.width = segments[-1].offset + segments[-1].width - self.offset
+        self.segments = segments
+        # What its text depends on besides the key: equal shapes share a table.
+        self.shape = self.group, tuple((s.field, s.width, s.literal, s.offset - self.offset) for s in segments)
+        self._hash = hash(self.shape)
 
-    def _civil(self) -> None:
-        days = self._days
-        low, high = int(days.min()), int(days.max())
-        if high - low < max(1024, days.size // 4):
-            year, month, day = civil_from_days(np.arange(low, high + 1, dtype=np.int64))
-            index = days - low
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Span) and self.shape == other.shape
+
+
+def _spans(segments: list[Segment]) -> list[_Span]:
+    """The spans of a format: consecutive tokens of one group, and the literals between them."""
+    spans: list[_Span] = []
+    run: list[Segment] = []  # tokens of one group, literals after the last token pending
+    for segment in segments:
+        group = _GROUPS.get(segment.field)
+        if group is None:
+            if run:
+                run.append(segment)
+            continue
+        if run and _GROUPS[run[0].field] != group:
+            spans.append(_closed(run))
+            run = []
+        run.append(segment)
+    if run:
+        spans.append(_closed(run))
+    return spans
+
+
+def _closed(run: list[Segment]) -> _Span:
+    while run[-1].field is None:  # literals after the last token stay in the template
+        run.pop()
+    return _Span(_GROUPS[run[0].field], tuple(run))
+
+
+class _Keys:
+    """Each time's key for the tables of each group but "day", from its ns within the day;
+    computed when first asked for."""
+
+    def __init__(self, within: np.ndarray):
+        self._within = within
+        self._fraction: np.ndarray | None = None
+        self._whole_seconds: bool | None = None
+
+    def fraction(self) -> np.ndarray:
+        if self._fraction is None:
+            self._fraction = (self._within % NS_PER_SECOND).astype(np.int32)
+        return self._fraction
+
+    def whole_seconds(self) -> bool:
+        """Whether every time is a whole second (each fraction key 0)."""
+        if self._whole_seconds is None:
+            self._whole_seconds = not self.fraction().any()
+        return self._whole_seconds
+
+    def __getitem__(self, group: str) -> np.ndarray:
+        if group == "clock":
+            return self._within // NS_PER_SECOND
+        if group == "milli":
+            return self.fraction() // NS_PER_MS
+        if group == "micro":
+            return self.fraction() // NS_PER_US % 1000
+        return self.fraction() % 1000
+
+
+def _span_key(group: str, within: int) -> int:
+    """_Keys[group] of one time (a Python int of ns within its day)."""
+    if group == "clock":
+        return within // NS_PER_SECOND
+    if group == "milli":
+        return within % NS_PER_SECOND // NS_PER_MS
+    if group == "micro":
+        return within % NS_PER_MS // NS_PER_US
+    return within % NS_PER_US
+
+
+@functools.lru_cache(maxsize=16)
+def _span_table(span: _Span) -> np.ndarray:
+    """The text of a clock or fraction span for every key (86,400 seconds of the day, or
+    1,000 values), shared by the formats holding the same span."""
+    keys = np.arange(_GROUP_SIZES[span.group], dtype=np.int64)
+    if span.group == "clock":
+        hour = keys // 3600
+        fields = {"hour": hour, "minute": keys // 60 % 60, "second": keys % 60, "hour12": (hour + 11) % 12 + 1,
+                  "meridian": hour >= 12}
+    else:
+        fields = {span.group: keys}
+    return _span_texts(span, fields, keys.size)
+
+
+def _day_table(span: _Span, days: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """Texts of a day span for the days present (from `low` to `high`), and each time's index
+    among them."""
+    if high - low < FEW_DAYS:  # the usual answer: a few days, each printed once in Python
+        texts = [_day_text(span, day) for day in range(low, high + 1)]
+        return np.array(texts, dtype=f"S{span.width}"), days - low
+    if high - low < max(1024, days.size // 4):  # times cluster in few days
+        distinct, index = np.arange(low, high + 1, dtype=np.int64), days - low
+    else:
+        distinct, index = np.unique(days, return_inverse=True)
+    year, month, day = civil_from_days(distinct)
+    fields = {"year": year, "year2": year % 100, "month": month, "month_name": month, "day": day}
+    return _span_texts(span, fields, distinct.size), index
+
+
+def _span_texts(span: _Span, fields: dict[str, np.ndarray], count: int) -> np.ndarray:
+    """The span's text for `count` keys, as a fixed-width bytes array; fields[f][i] is the
+    value of field f for key i. Built column by column (each text position a contiguous
+    row), transposed once at the end: contiguous writes are several times faster."""
+    columns = np.empty((span.width, count), dtype=np.uint8)
+    for s in span.segments:
+        at = s.offset - span.offset
+        if s.field is None:
+            columns[at:at + s.width] = np.frombuffer(s.literal, dtype=np.uint8)[:, None]
+        elif s.field == "month_name":
+            columns[at:at + 3] = _MONTH_TABLE.take(fields["month"] - 1, axis=1)
+        elif s.field == "meridian":
+            columns[at:at + 2] = _MERIDIAN_TABLE.take(fields["meridian"].astype(np.int64), axis=1)
         else:
-            distinct, index = np.unique(days, return_inverse=True)
-            year, month, day = civil_from_days(distinct)
-        self._cache["year"] = year.astype(np.int32)[index]
-        self._cache["month"] = month.astype(np.int32)[index]
-        self._cache["day"] = day.astype(np.int32)[index]
+            # All digits of the field in one take: row k of the table is digit k.
+            _digit_table(s.width).take(fields[s.field], axis=1, out=columns[at:at + s.width])
+    return np.ascontiguousarray(columns.T).view(f"S{span.width}").reshape(count)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(span: _Span, days: int) -> bytes:
+    """A day span's text for one day, in Python (answers hold few distinct days)."""
+    year, month, day = _dt.date.fromordinal(days + _EPOCH_ORDINAL).timetuple()[:3]
+    values = {"year": year, "year2": year % 100, "month": month, "day": day}
+    parts = []
+    for s in span.segments:
+        if s.field is None:
+            parts.append(s.literal)
+        elif s.field == "month_name":
+            parts.append(MONTH_NAMES[month - 1].encode())
+        else:
+            parts.append(b"%0*d" % (s.width, values[s.field]))
+    return b"".join(parts)
 
 
 def _local_ns_from_fields(values: dict[str, np.ndarray], ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -435,6 +580,7 @@ def _parse_flexible_text(text: str) -> int | None:
 
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _EPOCH_DATE = _dt.date(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH_DATE.toordinal()
 
 
 def _json_type(value) -> str:

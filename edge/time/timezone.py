@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
+import time
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -39,13 +40,26 @@ class TimeZone:
         self._utc_cache: dict[int, tuple[int, int]] = {}
         self._local_cache: dict[int, tuple[int, int]] = {}
         self._lock = threading.Lock()
+        self._offset_text: tuple[int, str] = (-1, "")  # (second, offset_text then)
 
     def __repr__(self) -> str:
         return f"TimeZone({self.name!r})"
 
     def offset_text(self, now: dt.datetime | None = None) -> str:
         """The zone's UTC offset now as Machbase prints it: "+0900", "-0330", "+0000"."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        if now is not None:
+            return self._offset_text_at(now)
+        if self._is_utc:
+            return "+0000"
+        # Every answer carries it: worked out once a second (offsets change on whole seconds).
+        second = int(time.time())
+        cached = self._offset_text  # one tuple, replaced whole: threads share it
+        if cached[0] != second:
+            instant = dt.datetime.fromtimestamp(second, dt.timezone.utc)
+            cached = self._offset_text = (second, self._offset_text_at(instant))
+        return cached[1]
+
+    def _offset_text_at(self, now: dt.datetime) -> str:
         seconds = int(now.astimezone(self._zone).utcoffset().total_seconds())
         sign = "-" if seconds < 0 else "+"
         minutes = abs(seconds) // 60

@@ -53,13 +53,24 @@ class Dispatcher:
         self._sessions = sessions  # the web UI's cookie sessions, used when no Authorization header came
         self._max_request_size = max_request_size
         self._fallback = FTX
+        # Prefixes of one path segment (all of them, so far): a path's mount is the one of its
+        # first segment, found in a dict instead of trying every prefix, twice a request.
+        self._by_head: dict[str, Mount] | None = None
+        if all("/" not in p[1:] for m in mounts for p in m.prefixes):
+            self._by_head = {}
+            for mount in mounts:
+                for prefix in mount.prefixes:
+                    self._by_head.setdefault(prefix, mount)
 
     @property
     def mounts(self) -> tuple[Mount, ...]:
         return tuple(self._mounts)
 
     def mount_for(self, path: str) -> Mount | None:
-        return next((m for m in self._mounts if m.matches(path)), None)
+        if self._by_head is None:
+            return next((m for m in self._mounts if m.matches(path)), None)
+        end = path.find("/", 1)
+        return self._by_head.get(path if end < 0 else path[:end])
 
     def flavour_for(self, path: str) -> Flavour:
         mount = self.mount_for(path)
@@ -76,9 +87,12 @@ class Dispatcher:
         try:
             return self._dispatch(environ, recording_start_response)
         finally:
-            log.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
-                     shown_path(environ), status_seen[0] if status_seen else "-",
-                     (time.perf_counter() - started) * 1000)
+            if log.isEnabledFor(logging.INFO):
+                # One access line per request. Made and handled here rather than by log.info,
+                # which would first walk the stack for a file and line no line prints.
+                log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, "%s %s %s %s %.1fms", (
+                    environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"), shown_path(environ),
+                    status_seen[0] if status_seen else "-", (time.perf_counter() - started) * 1000), None))
 
     def _dispatch(self, environ, start_response):
         path = environ.get("PATH_INFO") or "/"

@@ -133,7 +133,9 @@ class EnvelopePlugin:
 def json_app(flavour: Flavour) -> bottle.Bottle:
     """A Bottle app whose routes, unknown paths and wrong methods all answer in `flavour`."""
     app = bottle.Bottle(catchall=True)
-    app.config["json.enable"] = False  # our plugin encodes; Bottle's must not touch bodies
+    # Our plugin encodes: Bottle's must not touch bodies, nor wrap every route call.
+    app.config["json.enable"] = False
+    app.uninstall("json")
     app.install(EnvelopePlugin(flavour))
 
     def on_error(status: int, code: int, text: str):

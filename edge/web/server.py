@@ -84,7 +84,9 @@ def create_server(wsgi: Dispatcher, settings: Settings) -> EdgeServer:
         # select() cannot watch descriptors above 1023; poll() can.
         asyncore_use_poll=True,
         ident="edge",
-        clear_untrusted_proxy_headers=True,
+        # No proxy is trusted and nothing reads X-Forwarded-* (REMOTE_ADDR is the peer): waitress
+        # need not wrap every request in its middleware that deletes those headers.
+        clear_untrusted_proxy_headers=False,
     )
     lanes = LaneDispatcher(wsgi, settings.http_query_threads)
     lanes.set_thread_count(settings.http_threads)

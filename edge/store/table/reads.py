@@ -150,6 +150,11 @@ class Reader:
             state = table.by_name.get(tag)
             return None if state is None else table.stats.public(state.tag_id)
 
+    def has_tag(self, tag: str) -> bool:
+        table = self._table
+        with table.state_lock:
+            return tag in table.by_name
+
     def disksize(self, tag: str | None = None) -> int:
         """Bytes on disk of the tag (or of every tag): column files, run indexes, hour rollups."""
         table = self._table

@@ -115,6 +115,10 @@ class TagTable:
         """The tag's stats, None for an unknown tag."""
         return self._reader.stats(tag)
 
+    def has_tag(self, tag: str) -> bool:
+        """Whether the table knows the tag (it has stats), without building them."""
+        return self._reader.has_tag(tag)
+
     def disksize(self, tag: str | None = None) -> int:
         """Bytes on disk of the tag (or of every tag): column files, run indexes, hour rollups."""
         return self._reader.disksize(tag)

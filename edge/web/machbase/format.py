@@ -83,22 +83,33 @@ def result_set(columns: Sequence[Column], values: Sequence, options: OutputOptio
     or times (NaN doubles print null too).
     """
     rows = _row_count(values)
-    header = {"error_code": 0, "error_message": message,
-              "columns": [c.header() for c in columns], "timezone": options.zone.offset_text()}
-    prefix = json.dumps(header, ensure_ascii=False)[:-1].encode("utf-8") + b', "data":['
+    prefix, openings = _framing(tuple(columns), options.zone.offset_text(), message, options.fetch_mode)
     pieces: list = []
-    for i, (column, column_values) in enumerate(zip(columns, values)):
-        if options.fetch_mode == 0:
-            key = json.dumps(column.name, ensure_ascii=False).encode("utf-8")
-            pieces.append((b"{" if i == 0 else b",") + key + b":")
-        else:
-            pieces.append(b"[" if i == 0 else b",")
+    for column, column_values, opening in zip(columns, values, openings):
+        pieces.append(opening)
         pieces.extend(_column_text(column, column_values, rows, options))
     if columns:
         pieces.append(b"}" if options.fetch_mode == 0 else b"]")
     else:
         rows = 0
     return machbase_json.join_rows(pieces, rows, prefix=prefix, suffix=b"]}")
+
+
+@functools.lru_cache(maxsize=256)
+def _framing(columns: tuple[Column, ...], offset_text: str, message: str, fetch_mode: int) -> tuple[bytes, list]:
+    """The text before a result set's rows, and what opens each column's value in a row (its
+    key in fetch mode 0): the same for every answer of one shape, so built once."""
+    header = {"error_code": 0, "error_message": message, "columns": [c.header() for c in columns],
+              "timezone": offset_text}
+    prefix = json.dumps(header, ensure_ascii=False)[:-1].encode("utf-8") + b', "data":['
+    openings = []
+    for i, column in enumerate(columns):
+        if fetch_mode == 0:
+            key = json.dumps(column.name, ensure_ascii=False).encode("utf-8")
+            openings.append((b"{" if i == 0 else b",") + key + b":")
+        else:
+            openings.append(b"[" if i == 0 else b",")
+    return prefix, openings
 
 
 def status(timezone: TimeZone, message: str = NO_ERROR, **fields) -> dict:
@@ -133,6 +144,8 @@ def _column_text(column: Column, values, rows: int, options: OutputOptions) -> l
         raise ValueError(f"column {column.name} has {len(values)} rows, expected {rows}")
     if column.type == "datetime":
         texts = _json_date_format(options.date_format).format(np.asarray(values, dtype=np.int64), options.zone)
+        if null is None or not null.any():  # the quotes as literals around the column: no copy
+            return [b'"', texts, b'"']
         return [machbase_json.with_nulls(machbase_json.fixed_width(texts, quote=True), null)]
     if column.type in _INTEGER_TYPES:
         return machbase_json.integers(np.where(null, 0, values) if null is not None else values, null)

@@ -6,8 +6,9 @@ once, in one of two forms:
 
   - a fixed-width bytes array (numpy 'S', shorter values padded with NULs, which JSON text
     never holds): times, numbers, and text of short values. Rows of such columns are joined
-    by numpy's string concatenation, column after column, then separated in one `bytes.join`:
-    a handful of C loops, whatever the row count, so a four-row answer costs microseconds;
+    as the fields of one structured array (a record per row), whose padding is then dropped
+    in one pass: a handful of C loops, whatever the row count (a few rows are joined in
+    Python, cheaper than numpy's set-up there);
   - `Ragged` text (one byte buffer, each row's start and length), for text with long values,
     where padding every row to the longest would cost too much. A result with such a column
     is gathered into one output buffer at offsets computed with cumsum.
@@ -16,6 +17,7 @@ once, in one of two forms:
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -24,8 +26,8 @@ import numpy as np
 
 # Rows joined per pass: bounds the arrays of one pass to a few tens of MB.
 CHUNK_ROWS = 65536
-# Up to this many values, doubles print through printf one by one (numpy's per-call cost
-# is more than printf's per-value cost there).
+# Up to this many values, doubles print through printf one by one, and up to this many rows
+# are joined one by one (numpy's per-call cost is more than Python's per-value cost there).
 FEW_ROWS = 32
 # Text values longer than this (as JSON) are kept as Ragged text, not padded; and so is a
 # column whose padding would more than double it, once it is over PADDED_BYTES.
@@ -146,16 +148,26 @@ def decimals(values: np.ndarray, scale: int) -> list[np.ndarray]:
         return [np.array([b"%.*f" % (scale, v + 0.0) if math.isfinite(v) else b"null" for v in values.tolist()],
                          dtype="S")]
     null = ~np.isfinite(values)
-    magnitude = np.abs(np.where(null, 0.0, values))
-    units = _rounded_units(magnitude, scale)
-    huge = ~null & ~(units < _EXACT_LIMIT)
-    units = np.where(null | huge, 0, units).astype(np.uint64)
+    any_null = bool(null.any())
+    magnitude = np.abs(np.where(null, 0.0, values) if any_null else values)
+    units = _rounded_units(magnitude, scale)  # 0 where null
+    largest = units.max()
+    any_huge = not largest < _EXACT_LIMIT
+    huge = ~null & ~(units < _EXACT_LIMIT) if any_huge else None
+    units = (np.where(null | huge, 0, units) if any_huge else units).astype(np.uint64)
     whole = units // _POW10[scale]
-    text = np.strings.add(np.where(values < 0, b"-", b""), _digits(whole))
+    negative = values < 0
+    # Sign, digits and fraction as pieces of the row (a positive value's sign is a NUL, which
+    # join_rows drops): no string concatenation per value.
+    pieces = [np.where(negative, b"-", b"")] if negative.any() else []
+    pieces.append(_digits(whole, None if any_huge else int(largest) // 10 ** scale))
     if scale:
-        text = np.strings.add(text, _fraction(units % _POW10[scale], scale))
+        pieces.append(_fraction(units % _POW10[scale], scale))
+    if not (any_null or any_huge):
+        return pieces
+    text = functools.reduce(np.strings.add, pieces)
     text = with_nulls(text, null)
-    if huge.any():
+    if any_huge:
         text = _printf(text, values, scale, huge)
     return [text]
 
@@ -167,13 +179,14 @@ def _rounded_units(magnitude: np.ndarray, scale: int) -> np.ndarray:
     factor = 10.0 ** scale  # exact for scale <= 22
     with np.errstate(invalid="ignore", over="ignore"):
         product = magnitude * factor
-        a_hi, a_lo = _split(magnitude)
-        b_hi, b_lo = _split(np.float64(factor))
-        error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
         nearest = np.rint(product)  # ties to even, as printf; right unless it was a tie
         halfway = np.abs(product - nearest) == 0.5
     # At a tie of the double product the exact product may lie beyond it: `error` decides.
     if halfway.any():
+        with np.errstate(invalid="ignore", over="ignore"):
+            a_hi, a_lo = _split(magnitude)
+            b_hi, b_lo = _split(np.float64(factor))
+            error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
         toward = np.sign(product - nearest)
         beyond = halfway & (error * toward > 0)
         nearest = np.where(beyond, nearest + toward, nearest)
@@ -199,12 +212,19 @@ def _number_texts(width: int, padded: bool) -> np.ndarray:
     return digits.reshape(-1).view(f"S{width}")
 
 
-def _digits(magnitude: np.ndarray) -> np.ndarray:
-    """Decimal digits of unsigned values, left-aligned in a fixed-width bytes array."""
+@functools.cache
+def _fraction_texts(scale: int) -> np.ndarray:
+    """"." and the `scale` zero-padded digits of every number below 10**scale."""
+    return np.strings.add(b".", _number_texts(scale, padded=True))
+
+
+def _digits(magnitude: np.ndarray, largest: int | None = None) -> np.ndarray:
+    """Decimal digits of unsigned values, left-aligned in a fixed-width bytes array
+    (`largest`: their maximum, when the caller knows it)."""
     n = magnitude.size
     if n == 0:
         return np.zeros(0, dtype="S1")
-    if int(magnitude.max()) < 10 ** TABLE_DIGITS:  # the common case: one look-up each
+    if (int(magnitude.max()) if largest is None else largest) < 10 ** TABLE_DIGITS:  # one look-up each
         return _number_texts(TABLE_DIGITS, padded=False).take(magnitude)
     count = np.searchsorted(_POW10[1:], magnitude, side="right") + 1
     width = int(count.max())
@@ -217,7 +237,7 @@ def _digits(magnitude: np.ndarray) -> np.ndarray:
 def _fraction(fraction: np.ndarray, scale: int) -> np.ndarray:
     """"." and `scale` zero-padded digits of each value, a fixed-width bytes array."""
     if scale <= TABLE_DIGITS:
-        return np.strings.add(b".", _number_texts(scale, padded=True).take(fraction))
+        return _fraction_texts(scale).take(fraction)
     matrix = np.empty((fraction.size, scale + 1), dtype=np.uint8)
     matrix[:, 0] = ord(".")
     matrix[:, 1:] = fraction[:, None] // _POW10[scale - 1::-1][:scale] % np.uint64(10) + np.uint64(48)
@@ -248,17 +268,56 @@ def join_rows(pieces: list, rows: int, separator: bytes = b",", prefix: bytes = 
         pieces = [p if isinstance(p, (bytes, Ragged)) else _ragged(p) for p in pieces]
         return _gathered(pieces, rows, separator, prefix, suffix)
     pieces = _merge_literals(pieces)
-    width = sum(len(p) if isinstance(p, bytes) else p.dtype.itemsize for p in pieces)
-    per_pass = max(1, min(CHUNK_ROWS, PASS_BYTES // max(1, width)))
-    parts = []
+    if all(isinstance(p, bytes) for p in pieces):  # the same text on every row
+        return b"".join((prefix, separator.join([b"".join(pieces)] * rows), suffix))
+    if rows <= FEW_ROWS:  # row by row: cheaper than the vector set-up for a few rows
+        # (a bytes array's values come out of tolist without their NUL padding)
+        columns = [itertools.repeat(p, rows) if isinstance(p, bytes) else p.tolist() for p in pieces]
+        return b"".join((prefix, separator.join([b"".join(row) for row in zip(*columns)]), suffix))
+    width = sum(len(p) if isinstance(p, bytes) else p.dtype.itemsize for p in pieces) + len(separator)
+    per_pass = max(1, min(CHUNK_ROWS, PASS_BYTES // width))
+    parts = [prefix]
     for first in range(0, rows, per_pass):
         stop = min(rows, first + per_pass)
-        text = None
-        for piece in pieces:
-            piece = piece if isinstance(piece, bytes) else piece[first:stop]
-            text = piece if text is None else np.strings.add(text, piece)
-        parts.append(separator.join(np.broadcast_to(text, stop - first).tolist()))
-    return b"".join((prefix, separator.join(parts), suffix))
+        parts.append(_padded_rows(pieces, first, stop, width, separator))
+    parts[-1] = parts[-1][:-len(separator)] if separator else parts[-1]
+    parts.append(suffix)
+    return b"".join(parts)
+
+
+def _padded_rows(pieces: list, first: int, stop: int, width: int, separator: bytes) -> bytes:
+    """Rows first..stop-1, each followed by `separator`, without their padding.
+
+    Every piece is fixed-width, so a row is one record of a structured array: the literals
+    come from a template row repeated (one copy), each column is a field copied in with one
+    assignment. The NUL padding (which JSON text never holds) is then dropped at once.
+    """
+    template = bytearray()
+    columns, fields = [], []
+    for piece in [*pieces, separator]:
+        if isinstance(piece, bytes):
+            template += piece
+        else:
+            fields.append((len(template), piece.dtype.itemsize))
+            columns.append(piece[first:stop])
+            template += bytes(piece.dtype.itemsize)
+    records = np.frombuffer(bytearray(bytes(template) * (stop - first)), dtype=_record_type(tuple(fields), width))
+    for k, column in enumerate(columns):
+        records[f"f{k}"] = column
+    flat = records.view(np.uint8)
+    padding = flat.size - np.count_nonzero(flat)
+    if padding == 0:
+        return flat.tobytes()
+    if padding * 12 < flat.size:  # sparse: bytes.replace skips from NUL to NUL with memchr
+        return flat.tobytes().replace(b"\0", b"")
+    return flat[flat != 0].tobytes()
+
+
+@functools.lru_cache(maxsize=256)
+def _record_type(fields: tuple[tuple[int, int], ...], width: int) -> np.dtype:
+    """A row of `width` bytes with a bytes field f0, f1 ... at each (offset, size)."""
+    return np.dtype({"names": [f"f{k}" for k in range(len(fields))], "formats": [f"S{size}" for _, size in fields],
+                     "offsets": [offset for offset, _ in fields], "itemsize": width})
 
 
 def _merge_literals(pieces: list) -> list:

@@ -55,8 +55,11 @@ class MachiotApi:
         self.store = ports.store
         self.zone = ports.zone
         self.max_result_bytes = ports.max_result_bytes
+        self.default_options = OutputOptions(self.zone)
 
     def options(self) -> OutputOptions:
+        if not bottle.request.query_string:  # the usual request: every option at its default
+            return self.default_options
         return output_options(bottle.request.query, self.zone)
 
     def table(self, name: str):
@@ -115,7 +118,7 @@ class MachiotApi:
         name, time, value = key_columns(target)
         columns = [Column.of(name.name, "varchar", name.length), Column.of(time.name, "datetime"),
                    Column.of(value.name, "double")]
-        values = [_names_column(result.names), result.times, result.values]
+        values = [_names_column(result.name_runs), result.times, result.values]
         # Every data column, as SELECT * gives them: the extra columns follow in table order.
         for extra in (c for c in target.columns if c.role == "extra"):
             columns.append(Column.of(extra.name, extra.type, extra.length if extra.type == "varchar" else None))
@@ -171,8 +174,11 @@ class MachiotApi:
 
 def _arguments(table: str | None, rest: str, parts: tuple[str, ...]) -> dict:
     """Path parts (Table/TagNames/Start/...) merged over the query-string factors."""
-    query = bottle.request.query
-    args = {name: first_of(query, name, name.lower()) for name in ("Table", *parts)}
+    if bottle.request.query_string:
+        query = bottle.request.query
+        args = {name: first_of(query, name, name.lower()) for name in ("Table", *parts)}
+    else:  # all in the path, the usual request
+        args = dict.fromkeys(("Table", *parts))
     if table is not None:
         args["Table"] = table
     given = rest.split("/") if rest else []
@@ -186,15 +192,11 @@ def _arguments(table: str | None, rest: str, parts: tuple[str, ...]) -> dict:
     return args
 
 
-def _names_column(names: np.ndarray) -> Coded:
-    """A result's tag names (one per row, in runs of the same tag) as `Coded` text, so that
-    each run's name is encoded once."""
-    n = len(names)
-    if n == 0:
-        return Coded([], np.zeros(0, dtype=np.int64))
-    heads = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
-    codes = np.repeat(np.arange(heads.size), np.diff(np.r_[heads, n]))
-    return Coded(names[heads].tolist(), codes)
+def _names_column(runs: tuple[tuple[str, int], ...]) -> Coded:
+    """A result's tag names, given as runs of (name, rows), as `Coded` text: each run's name
+    is encoded once."""
+    counts = [count for _, count in runs]
+    return Coded([name for name, _ in runs], np.repeat(np.arange(len(runs)), counts))
 
 
 def _extra_values(values: np.ndarray):

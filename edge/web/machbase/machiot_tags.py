@@ -243,7 +243,7 @@ def key_columns(table):
 def require_tags(table, tags: list[str]) -> None:
     """EdgeError naming the first tag the table does not know (a known tag has stats)."""
     for tag in tags:
-        if table.stats(tag) is None:
+        if not table.has_tag(tag):
             raise store_errors.tag_not_found(table.name, tag)
 
 

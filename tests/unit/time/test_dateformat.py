@@ -166,3 +166,44 @@ def test_a_malformed_time_is_not_called_out_of_range(text):
         parse_time(text, UTC, what="start")
     assert caught.value.text.startswith(f"Cannot parse start {text!r}: expected ")
     assert dateformat.why_not_a_time(text) == "is not a time in the date format"
+
+
+def strftime_reference(t: int, zone: TimeZone) -> str:
+    """Every token of EVERY_TOKEN for one time, from Python's datetime."""
+    local = dt.datetime.fromtimestamp(t // 10**9, dt.timezone.utc).astimezone(zone._zone)
+    fraction = t % 10**9
+    return (local.strftime("%Y|%y|%m|") + local.strftime("%b").upper() + local.strftime("|%d|%H|%I|%p|%M|%S")
+            + f"|{fraction // 10**6:03d}.{fraction // 1000 % 1000:03d}.{fraction % 1000:03d}|ü")
+
+
+EVERY_TOKEN = "YYYY|YY|MM|MON|DD|HH24|HH12|AM|MI|SS|mmm.uuu.nnn|ü"
+
+
+@pytest.mark.parametrize("count", [1, 2, dateformat.FEW_TIMES, dateformat.FEW_TIMES + 1, 500])
+@pytest.mark.parametrize("spread", ["one day", "a few days", "many days", "centuries"])
+@pytest.mark.parametrize("whole_seconds", [False, True])
+def test_printing_one_by_one_and_by_tables_match_python_datetime(count, spread, whole_seconds):
+    # Few times print one by one in Python, more through tables of span texts (days present,
+    # seconds of the day, fractions); days print in Python up to FEW_DAYS apart; a span the
+    # same for every time (one day, whole seconds) is printed once into the template: all agree.
+    rng = np.random.default_rng(count)
+    reach = {"one day": 86_399 * 10**9, "a few days": 20 * 86_400 * 10**9, "many days": 10**16,
+             "centuries": 9 * 10**18}[spread]
+    start = 0 if spread == "centuries" else utc_ns(2001, 9, 9, 0, 0) + (10**9 if spread == "one day" else 0)
+    times = rng.integers(0 if spread == "one day" else -reach // 2, reach // 2, count) + start
+    if whole_seconds:
+        times -= times % 10**9
+    for zone in (UTC, SEOUL, NEW_YORK):
+        printed = format_times(times, zone, EVERY_TOKEN)
+        assert printed == [strftime_reference(t, zone) for t in times.tolist()]
+
+
+def test_formats_sharing_a_span_print_their_own_literals():
+    t = utc_ns(2001, 9, 9, 13, 4, 5) + 7_008_009
+    assert format_time(t, UTC, "HH24:MI:SS") == "13:04:05"
+    assert format_time(t, UTC, "[HH24:MI:SS]") == "[13:04:05]"
+    assert format_time(t, UTC, "HH24.MI.SS mmm") == "13.04.05 007"
+    assert format_time(t, UTC, "SS:MI:HH24 nnn uuu") == "05:04:13 009 008"
+    assert format_time(t, UTC, "literal only") == "literal only"
+    many = format_times(np.full(40, t), UTC, "DD/MM HH12 PM")
+    assert many == ["09/09 01 PM"] * 40

@@ -137,3 +137,50 @@ def test_fixed_width_and_gathered_text_print_the_same_rows(rows, long_text):
                    None if i % 6 == 5 else format_time(int(times.values[i]), SEOUL)]
             expected.append(row if mode else dict(zip("NTDLW", row)))
         assert data == expected
+
+
+def joined_by_hand(pieces, rows, separator, prefix, suffix) -> bytes:
+    """join_rows spelled out: each row's pieces one after the other, padding left out."""
+    texts = [b"".join(p if isinstance(p, bytes) else bytes(p[i]).rstrip(b"\0") for p in pieces) for i in range(rows)]
+    return prefix + separator.join(texts) + suffix
+
+
+@pytest.mark.parametrize("rows", [1, 4, machbase_json.FEW_ROWS, machbase_json.FEW_ROWS + 1, 1000])
+@pytest.mark.parametrize("padding", ["none", "sparse", "dense"])
+@pytest.mark.parametrize("separator", [b",", b",\n", b""])
+def test_fixed_width_rows_join_byte_for_byte(rows, padding, separator, monkeypatch):
+    rng = np.random.default_rng(rows)
+    longest = {"none": 5, "sparse": 6, "dense": 40}[padding]
+    # Values of 5 characters, padded to the longest: none, one NUL on some rows, or many on all.
+    values = [("é" if i % 3 else "a") + "x" * (4 if padding == "none" or i % 4 else longest - 5) for i in range(rows)]
+    if padding == "dense":
+        values = [v[:int(rng.integers(1, 6))] for v in values]
+        values[0] = "y" * longest
+    texts = np.array([v.encode() for v in values])
+    times = np.array([b'"2001-09-09 10:46:41 000:000:000"'] * rows)
+    pieces = [b'{"A":', texts, b',"T":', times, b',"B":', texts[::-1].copy(), b"}"]
+    expected = joined_by_hand(pieces, rows, separator, b"[", b"]")
+    assert machbase_json.join_rows(pieces, rows, separator, b"[", b"]") == expected
+    monkeypatch.setattr(machbase_json, "PASS_BYTES", 700)  # several passes, each ending in a separator
+    assert machbase_json.join_rows(pieces, rows, separator, b"[", b"]") == expected
+
+
+def test_rows_of_literals_alone_repeat_them():
+    assert machbase_json.join_rows([b"{", b"}"], 3, b",", b"[", b"]") == b"[{},{},{}]"
+    assert machbase_json.join_rows([b"{", b"}"], 0, b",", b"[", b"]") == b"[]"
+
+
+@pytest.mark.parametrize("rows", [3, 40, 500])
+@pytest.mark.parametrize("long_text", [False, True])
+def test_signed_decimals_without_nulls_print_as_printf_in_every_join(rows, long_text):
+    # Without nulls a double's sign, digits and fraction are separate pieces of the row (a
+    # positive value's sign a NUL that the join drops), padded or gathered.
+    rng = np.random.default_rng(rows)
+    numbers = rng.normal(0, 100, rows)
+    numbers[::4] = -0.0
+    numbers[1] = -0.0004  # rounds to zero, keeps its sign, as printf does
+    texts = ["x" * (300 if long_text and i == 0 else 3) for i in range(rows)]
+    columns = [Column.of("T", "varchar", 400), Column.of("D", "double")]
+    body = result_set(columns, [texts, numbers], OutputOptions(SEOUL, fetch_mode=1, scale=3))
+    printed = body[body.index(b'"data":[') + 8:-2].split(b"],[")
+    assert [row.split(b",")[1].rstrip(b"]") for row in printed] == [b"%.3f" % (v + 0.0) for v in numbers]
