@@ -132,6 +132,18 @@ def _rollup_dict(rollups) -> dict:
     return out
 
 
+def assert_same_rollups(got: dict, want: dict) -> None:
+    """Rollup dicts equal; sums only to rounding, since float addition depends on the order
+    in which deltas were merged (which background flushes decide)."""
+    assert list(got) == list(want)
+    for key in want:
+        g, w = got[key], want[key]
+        assert (g["count"], g["min"], g["max"], g["first"], g["last"]) == \
+            (w["count"], w["min"], w["max"], w["first"], w["last"]), key
+        assert g["sum"] == pytest.approx(w["sum"], rel=1e-12, abs=1e-9)
+        assert g["sumsq"] == pytest.approx(w["sumsq"], rel=1e-12, abs=1e-9)
+
+
 def _stats_dict(stats) -> dict | None:
     if stats is None:
         return None

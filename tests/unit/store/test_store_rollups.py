@@ -8,21 +8,12 @@ import pytest
 
 from edge.errors import EdgeError
 from edge import errors as store_errors
+from tests.unit.store.conftest import assert_same_rollups
 
 S = 1_000_000_000
 SPEC_START = int(np.datetime64("2001-09-09T01:00:01", "ns").astype(np.int64))
 QUERY_START = int(np.datetime64("2001-09-09T00:00:00", "ns").astype(np.int64))
 QUERY_END = int(np.datetime64("2001-09-09T01:20:00", "ns").astype(np.int64))
-
-
-def assert_same_rollups(got: dict, want: dict) -> None:
-    assert list(got) == list(want)
-    for key in want:
-        g, w = got[key], want[key]
-        assert (g["count"], g["min"], g["max"], g["first"], g["last"]) == \
-            (w["count"], w["min"], w["max"], w["first"], w["last"]), key
-        assert g["sum"] == pytest.approx(w["sum"], rel=1e-12, abs=1e-9)
-        assert g["sumsq"] == pytest.approx(w["sumsq"], rel=1e-12, abs=1e-9)
 
 
 def check_every_level(table, reference, rollup_dict, tags, start, end) -> None:
