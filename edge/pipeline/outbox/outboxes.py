@@ -3,7 +3,9 @@
 One `Outboxes` per program (built by `edge.app`, handed to components as a port): the outbox
 of transmit `name` is the folder `<DATA_DIR>/outbox/<name, made safe>-<hash of name>`, opened
 once and shared by the receivers that append to it and the transmit that drains it. A loss at
-the OUTBOX_MAX_BYTES bound raises an `outbox` error marker of the transmit on the stream.
+the OUTBOX_MAX_BYTES bound raises an `outbox` error marker of the transmit on the stream. The
+outbox of a transmit no longer configured is deleted when the configuration without it is put
+in force (`retire`): nothing would ever send it, and each may hold OUTBOX_MAX_BYTES.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import shutil
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +60,23 @@ class Outboxes:
     def status(self, transmit_names: list[str]) -> dict[str, dict[str, Any]]:
         return {name: self.outbox(name).status() for name in transmit_names}
 
+    def retire(self, transmit_names: Iterable[str]) -> list[str]:
+        """Deletes every outbox but those of `transmit_names` (the transmits configured now);
+        returns what went, as "folder (n unsent records)". Call it while no receiver or
+        transmit of an earlier configuration runs: they hold the outboxes they were given."""
+        keep = {folder_name(name) for name in transmit_names}
+        gone = []
+        with self._lock:
+            for name, outbox in list(self._open.items()):
+                if outbox.folder.name not in keep:
+                    outbox.close()
+                    del self._open[name]
+            for folder in sorted(self.root.iterdir()) if self.root.is_dir() else ():
+                if folder.is_dir() and folder.name not in keep:
+                    gone.append(f"{folder.name} ({_unsent_records(folder)} unsent records)")
+                    shutil.rmtree(folder)
+        return gone
+
     def close(self) -> None:
         with self._lock:
             for outbox in self._open.values():
@@ -91,6 +112,18 @@ def folder_name(transmit_name: str) -> str:
     """A file name for any transmit name: its safe characters and a hash that keeps names apart."""
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", transmit_name)[:64].lstrip(".") or "transmit"
     return f"{safe}-{hashlib.blake2b(transmit_name.encode('utf-8'), digest_size=4).hexdigest()}"
+
+
+def _unsent_records(folder: Path) -> int | str:
+    """What an outbox folder still queues, for the log; "?" when it cannot be read."""
+    try:
+        outbox = Outbox(folder, folder.name, 1 << 62)
+    except Exception:  # noqa: BLE001 - a damaged outbox goes all the same
+        return "?"
+    try:
+        return outbox.status()["records_queued"]
+    finally:
+        outbox.close()
 
 
 def _text(ns: int) -> str:

@@ -65,6 +65,7 @@ class Scheduler:
         """At start-up: runs the pipeline unless it was last stopped on purpose."""
         with self._control:
             self._clear_stale_markers()
+            self._retire_stale_outboxes()
             if self._desired() != RUNNING:
                 log.info("pipeline stays stopped, as it was left")
                 return
@@ -100,9 +101,11 @@ class Scheduler:
             if self._running:
                 self._stop_services()  # first, so no old service raises a marker after the clearing
                 self._clear_stale_markers()
+                self._retire_stale_outboxes()
                 self._start_services()
             else:
                 self._clear_stale_markers()
+                self._retire_stale_outboxes()
 
     def shutdown(self) -> None:
         """Program exit: stops the threads and keeps the desired state for the next start."""
@@ -163,11 +166,14 @@ class Scheduler:
             stored = self._runtime_state.get(LAST_TRANSMIT_KEY)
             self._last_transmit = json.loads(stored) if stored else {}
         shown = dict(self._last_transmit)
-        names = [spec.name for spec in configured_services(self._configuration.body())
-                 if spec.component_type == TRANSMIT]
+        names = self._transmit_names()
         if names and self._ports.outboxes is not None:
             shown["transmits"] = self._ports.outboxes.status(names)
         return shown
+
+    def _transmit_names(self) -> list[str]:
+        return [spec.name for spec in configured_services(self._configuration.body())
+                if spec.component_type == TRANSMIT]
 
     @property
     def running(self) -> bool:
@@ -200,6 +206,24 @@ class Scheduler:
                          ", ".join(sorted({f"{m.component} on {m.asset}:{m.stream_type}" for m in stale})))
         except Exception as exc:
             log.error("cannot clear the markers of components no longer configured: %s", exc)
+
+    def _retire_stale_outboxes(self) -> None:
+        """Deletes the outboxes of transmits the configuration in force no longer has (removed
+        or renamed): nothing would send what they queue, and each may hold OUTBOX_MAX_BYTES of
+        disk. Not while a stuck pass of an earlier service may still append to one: the next
+        reload or start-up does it. A failure is logged; the configuration stays in force."""
+        outboxes = self._ports.outboxes
+        if outboxes is None:
+            return
+        if any(thread.is_alive() for thread in self._lingering.values()):
+            log.warning("outboxes of transmits no longer configured are kept while a stopped service is stuck")
+            return
+        try:
+            gone = outboxes.retire(self._transmit_names())
+            if gone:
+                log.warning("deleted the outbox(es) of transmits no longer configured: %s", ", ".join(gone))
+        except Exception as exc:
+            log.error("cannot delete the outboxes of transmits no longer configured: %s", exc)
 
     def _desired(self) -> str:
         try:

@@ -14,7 +14,7 @@ from edge.catalog.markers import Markers
 from edge.pipeline.batch import RecordBatch
 from edge.pipeline.outbox.encoding import decode_batch, dumps, encode_batch, field_values, piece
 from edge.pipeline.outbox.outbox import Outbox
-from edge.pipeline.outbox.outboxes import Outboxes
+from edge.pipeline.outbox.outboxes import Outboxes, folder_name
 from edge.pipeline.outbox.segments import segment_numbers
 from edge.time.textfields import TEXT
 
@@ -206,6 +206,25 @@ def test_the_sink_queues_each_batch_for_the_transmits_whose_filter_matches(tmp_p
     assert outboxes.outbox("a/b").folder.parent == tmp_path / "outbox"
     assert outboxes.outbox("a/b").folder != outboxes.outbox("a_b").folder
     outboxes.close()
+    catalog.close()
+
+
+def test_retire_deletes_the_outboxes_of_transmits_not_named_and_keeps_the_others(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.db")
+    outboxes = Outboxes(tmp_path / "outbox", 1 << 30, Markers(catalog), "device")
+    for name, records in [("cloud", 5), ("old cloud", 3), ("broker", 0)]:
+        outboxes.outbox(name).append(batch(0, records), "k") if records else outboxes.outbox(name)
+    outboxes.close()
+    reopened = Outboxes(tmp_path / "outbox", 1 << 30, Markers(catalog), "device")  # "old cloud" not opened
+    reopened.outbox("broker").append(batch(0, 2), "b")
+    gone = reopened.retire(["cloud"])
+    assert sorted(gone) == [f"{folder_name('broker')} (2 unsent records)",
+                            f"{folder_name('old cloud')} (3 unsent records)"]
+    assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == [folder_name("cloud")]
+    assert counts(drain(reopened.outbox("cloud"))) == [0, 1, 2, 3, 4]
+    assert reopened.status(["broker"])["broker"]["records_queued"] == 0  # a new, empty outbox
+    assert reopened.retire(["cloud", "broker"]) == []
+    reopened.close()
     catalog.close()
 
 

@@ -13,10 +13,13 @@ import threading
 import time
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
 from edge.app import EdgeApp
 from edge.errors import EdgeError
+from edge.pipeline.batch import RecordBatch
+from edge.pipeline.outbox.outboxes import folder_name
 from edge.pipeline.registry import DATA_RECEIVER, DATA_TRANSMIT, Component
 from edge.pipeline.runtime.context import PollResult
 from edge.pipeline.runtime.scheduler import DESIRED_KEY, LAST_TRANSMIT_KEY, Scheduler
@@ -366,6 +369,41 @@ def test_start_up_clears_markers_left_by_an_earlier_configuration(app, make_sche
     app.markers.raise_marker("line_1", "Receiver", "press", "cycle", "connection", "error", "no folder")
     make_scheduler().resume()
     assert marker_owners_standing(app) == [("line_1", "Receiver", "press", "cycle")]
+
+
+def queue_for(app, transmit_name: str, records: int) -> None:
+    stamps = np.datetime64("2024-05-01T00:00:00", "ns") + np.arange(records).astype("timedelta64[s]")
+    batch = RecordBatch("press", "cycle", {"timestamp": stamps, "count": np.arange(records)}, "timestamp")
+    app.outboxes.outbox(transmit_name).append(batch, f"{transmit_name}-batch")
+
+
+def outbox_folders(app) -> list[str]:
+    return sorted(p.name for p in (app.settings.data_dir / "outbox").iterdir())
+
+
+@pytest.mark.parametrize("running", [True, False], ids=["running", "stopped"])
+def test_reload_deletes_the_outbox_of_a_transmit_removed_or_renamed(app, make_scheduler, running, caplog):
+    save(app, config([receiver("line_1")], [transmit("cloud"), transmit("broker")]))
+    scheduler = make_scheduler()
+    scheduler.start() if running else scheduler.stop()
+    queue_for(app, "cloud", 4)
+    queue_for(app, "broker", 3)
+
+    save(app, config([receiver("line_1")], [transmit("cloud"), transmit("mqtt broker")]))  # broker renamed
+    scheduler.reload()
+
+    assert outbox_folders(app) == [folder_name("cloud")]
+    assert scheduler.last_data_transmit()["transmits"]["cloud"]["records_queued"] == 4
+    assert scheduler.last_data_transmit()["transmits"]["mqtt broker"]["records_queued"] == 0
+    assert f"{folder_name('broker')} (3 unsent records)" in caplog.text
+
+
+def test_start_up_deletes_outboxes_left_by_an_earlier_configuration(app, make_scheduler):
+    queue_for(app, "old", 2)
+    queue_for(app, "cloud", 1)
+    save(app, config([receiver("line_1")], [transmit("cloud")]))
+    make_scheduler().resume()
+    assert outbox_folders(app) == [folder_name("cloud")]
 
 
 def test_stuck_pass_is_reported_and_its_successor_waits_for_it(app, make_scheduler):
