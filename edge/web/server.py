@@ -84,6 +84,9 @@ def create_server(wsgi: Dispatcher, settings: Settings) -> EdgeServer:
         # select() cannot watch descriptors above 1023; poll() can.
         asyncore_use_poll=True,
         ident="edge",
+        # Bodies (appends, line protocol) are read 64 KiB a pass of the loop, not 8 KiB: a
+        # 340 KB line-protocol body went 2-5% faster, small requests the same (A/B, one run).
+        recv_bytes=65536,
         # No proxy is trusted and nothing reads X-Forwarded-* (REMOTE_ADDR is the peer): waitress
         # need not wrap every request in its middleware that deletes those headers.
         clear_untrusted_proxy_headers=False,
