@@ -16,14 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.loopback import free_port
+
 ADMIN_PASSWORD = "test-admin-password"
 REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Response:

@@ -16,6 +16,7 @@ from edge.catalog import Catalog
 from edge.catalog.markers import Markers
 from edge.catalog.receiver_state import ReceiverState
 from edge.pipeline import registry
+from tests.waiting import wait_for
 
 UTC_TEXT = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
@@ -166,12 +167,6 @@ def test_a_transmit_runs_as_a_service_and_is_counted(edge_server_factory, tmp_pa
     transmits = server.client.get("/v1/status").json["response"]["last_data_transmit"]["transmits"]
     assert transmits["cloud"]["records_queued"] == 0 and transmits["cloud"]["records_sent"] == 0
 
-
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 def test_error_markers_a_receiver_raises_show_in_its_error_count_and_last_error(edge_server_factory, tmp_path):

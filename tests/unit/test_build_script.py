@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO
+from tests.loopback import free_port
 
 DEADLINE_SECONDS = 60
 

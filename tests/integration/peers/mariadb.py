@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from tests.loopback import free_port
 
 MARIADBD = "/usr/sbin/mariadbd"
 INSTALL_DB = "/usr/bin/mariadb-install-db"
@@ -22,12 +23,6 @@ RUN_AS = "nobody"
 USER = "edge_reader"
 PASSWORD = "maria-test-Passw0rd"
 DATABASE = "plant"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def available() -> str | None:
@@ -44,7 +39,7 @@ class MariaDbServer:
         self.root = Path(tempfile.mkdtemp(prefix="edge-maria-"))
         self.data = self.root / "data"
         self.socket = self.root / "mysqld.sock"
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.log_path = self.root / "mariadbd.log"
         self._initialised = False

@@ -20,6 +20,8 @@ import asyncio
 import logging
 import threading
 
+from tests.loopback import free_port
+
 COUNTER = 0  # holding register that counts the reads of a device
 TABLES = ("coil", "discrete", "holding", "input")
 _FUNCTION_TABLE = {1: "coil", 2: "discrete", 3: "holding", 4: "input"}
@@ -42,7 +44,7 @@ class ModbusPeer:
         self.devices = {unit: Device(size) for unit in units}
         self.size = size
         self.host = host
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.serial_port = serial_port
         self.baudrate = baudrate
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -183,14 +185,6 @@ class _KnownUnits:
 
     def device_ids(self):
         return self._core.device_ids()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:

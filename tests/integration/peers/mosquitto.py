@@ -18,11 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.loopback import free_port
 
 
 def _mosquitto() -> str | None:
@@ -38,7 +34,7 @@ def available() -> str | None:
 class MosquittoBroker:
     def __init__(self, root: Path):
         self.root = root
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20) -> MosquittoBroker:

@@ -26,7 +26,6 @@ import datetime as dt
 import hashlib
 import logging
 import math
-import socket
 import sys
 import threading
 import time
@@ -38,6 +37,8 @@ from asyncua.crypto import cert_gen
 from asyncua.server.user_managers import UserManager
 from asyncua.crypto.permission_rules import User, UserRole
 from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from tests.loopback import free_port
 
 NAMESPACE = "urn:edge:test-plant"
 # name -> (initial value, variant type)
@@ -52,12 +53,6 @@ PLANT: dict[str, tuple[Any, ua.VariantType]] = {
 }
 SERVER_URI = "urn:edge:test-plant-server"
 logging.getLogger("asyncua").setLevel(logging.ERROR)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def now_utc() -> dt.datetime:

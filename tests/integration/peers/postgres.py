@@ -18,17 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.loopback import free_port
+
 BIN = Path("/usr/lib/postgresql/15/bin")
 RUN_AS = "nobody"
 USER = "edge_reader"
 PASSWORD = "pg-test-Passw0rd"
 DATABASE = "plant"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def available() -> str | None:
@@ -45,7 +41,7 @@ class PostgresServer:
         self.root = Path(tempfile.mkdtemp(prefix="edge-pg-"))
         self.data = self.root / "data"
         self.sockets = self.root / "sockets"
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.process: subprocess.Popen | None = None
         self.log_path = self.root / "postgres.log"
         self._initialised = False

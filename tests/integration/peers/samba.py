@@ -13,15 +13,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.loopback import free_port
+
 USER = "edgesmbtest"
 PASSWORD = "smb-test-Passw0rd"
 SHARE = "data"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _smbd() -> str | None:
@@ -41,7 +37,7 @@ class SambaServer:
     def __init__(self, root: Path):
         self.root = root
         self.share = root / "share"
-        self.port = _free_port()
+        self.port = free_port()
         self.conf = root / "smb.conf"
         self.process: subprocess.Popen | None = None
         self.log_path = root / "smbd.out"

@@ -13,6 +13,7 @@ from edge.pipeline.receivers.modbus.receiver import ModbusReceiver
 from edge.pipeline.runtime.context import RECEIVER, ComponentContext
 from tests.integration.peers import socat_pty
 from tests.integration.peers.modbus_server import COUNTER, ModbusPeer
+from tests.waiting import poll_until, wait_for
 
 
 def words(fmt: str, value) -> list[int]:
@@ -42,15 +43,6 @@ def start(parts, config) -> ModbusReceiver:
                                {"data_receiver": [config], "transforms": [], "data_transmit": []}, threading.Event())
     return ModbusReceiver(context)
 
-
-def poll_until(runtime, condition, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runtime.poll()
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def values(app, tag) -> list[float]:
@@ -224,12 +216,8 @@ def test_a_posted_configuration_polls_the_device_into_the_historian_of_a_running
     today = dt.datetime.now(dt.timezone.utc).date()
     days = f"{today - dt.timedelta(days=1)}/{today + dt.timedelta(days=1)}"
     path = f"/machiot/v1/datapoints/raw/TAG/pump:flow:rate/{days}/2/0/0"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def two_points():
         body = server.client.get(path).json
-        if body["error_code"] == 0 and len(body["data"]) >= 2:
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError(f"no points polled in time: {body}")
+        return body if body["error_code"] == 0 and len(body["data"]) >= 2 else None
+    body = wait_for(two_points, 30, interval=0.2, what="two points polled")
     assert {row["VALUE"] for row in body["data"]} == {98.5}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-import time
 
 import pytest
 from asyncua import ua
@@ -14,11 +13,11 @@ from edge.pipeline.receivers.opcua.certificate import CERTIFICATE_FILE, FOLDER, 
 from edge.pipeline.receivers.opcua.receiver import OpcuaReceiver
 from edge.pipeline.runtime.context import RECEIVER, ComponentContext
 from tests.integration.peers.opcua_server import PlantServer
+from tests.waiting import poll_until
 
 T0 = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 T0_NS = int(T0.timestamp()) * 10**9
 SECOND = 10**9
-DEADLINE = 30.0  # seconds a condition may take on a slow, shared machine
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +63,6 @@ def start(parts, config, data_dir):
     runtime.records.sinks.append(captured)
     return runtime, captured
 
-
-def poll_until(runtime, condition, what):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        runtime.poll()
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not within {DEADLINE:g} s: {what}")
 
 
 def test_poll_reads_every_tag_into_one_record_at_the_newest_source_time(plant, parts, tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from edge.pipeline.receivers.serial.receiver import SerialReceiver
 from edge.pipeline.runtime.context import RECEIVER, ComponentContext
 from tests.integration.peers import socat_pty
+from tests.waiting import poll_until, wait_for
 
 SCALE = r"^(?P<status>ST|US),GS,\s*(?P<weight>[-\d.]+)\s*kg$"
 
@@ -45,21 +46,8 @@ def start(parts, config, transforms=()) -> SerialReceiver:
     return SerialReceiver(context)
 
 
-def poll_until(runtime, condition, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runtime.poll()
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def wait_open(runtime, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while not all(r.is_open for r in runtime.readers.values()):
-        assert time.monotonic() < deadline, "port not opened"
-        time.sleep(0.02)
+    wait_for(lambda: all(r.is_open for r in runtime.readers.values()), timeout, interval=0.02, what="port opened")
 
 
 def ns(text: str) -> int:
@@ -178,13 +166,9 @@ def test_a_posted_configuration_reads_the_port_into_the_historian_of_a_running_s
     today = dt.datetime.now(dt.timezone.utc).date()
     path = f"/machiot/v1/datapoints/raw/TAG/scale:weight:weight/{today - dt.timedelta(days=1)}/" \
            f"{today + dt.timedelta(days=1)}/2/0/0"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def stored():
         device.lines("ST,GS, 7.25 kg")  # until the receiver has the port open and has stored one
         body = server.client.get(path).json
-        if body["error_code"] == 0 and body["data"]:
-            break
-        time.sleep(0.3)
-    else:
-        raise AssertionError(f"no line stored in time: {body}")
+        return body if body["error_code"] == 0 and body["data"] else None
+    body = wait_for(stored, 30, interval=0.3, what="a line stored")
     assert {row["VALUE"] for row in body["data"]} == {7.25}
