@@ -135,6 +135,11 @@ def zone(name: str | None) -> ZoneInfo:
         raise ValueError(f"unknown IANA time zone {name!r}") from None
 
 
+def time_zone(name: str) -> TimeZone:
+    """The TimeZone of an IANA name, shared per zone; ValueError when unknown."""
+    return _time_zone(zone(name))
+
+
 @functools.lru_cache(maxsize=64)
 def _time_zone(tz: ZoneInfo) -> TimeZone:
     # One TimeZone per zone, so its bucket caches serve every batch of every reader.

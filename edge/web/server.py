@@ -50,7 +50,7 @@ def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) 
 def _ui_app(sessions: Sessions, ftx_ports: FtxPorts, historian: HistorianPorts) -> bottle.Bottle:
     """The web UI and the API's description: pages and files, not JSON routes."""
     app = ui_routes.plain_app()
-    ui_routes.install(app, sessions, ftx_ports.configuration, historian.store)
+    ui_routes.install(app, sessions, ftx_ports.configuration, historian.store, historian.zone.name)
     openapi_routes.install(app)
     return app
 

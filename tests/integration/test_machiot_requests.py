@@ -126,6 +126,32 @@ def test_nanoseconds_survive_append_and_select(client, sensors):
     assert values(body) == [1]
 
 
+def test_tz_reads_and_prints_the_times_of_one_request_in_another_zone(client):
+    # 00:30 and 01:30 UTC on 2024-10-27: both 02:30 on Berlin's clock (summer time ends at 01:00
+    # UTC), 09:30 and 10:30 in Seoul (TIMEZONE). In UTC they cannot be mistaken for each other.
+    assert q(client, "create tag table fallback (name varchar(20) primary key, time datetime basetime, "
+                     "value double summarized)").json["error_code"] == 0
+    appended = client.post("/machiot/datapoints/raw/fallback?tz=UTC",
+                           {"values": [["t", "2024-10-27 00:30:00", 1], ["t", "2024-10-27 01:30:00", 2]]}).json
+    assert appended["append_success"] == 2 and appended["timezone"] == "+0000"
+
+    def times(query: str, path: str = "t/2024-10-26/2024-10-28") -> tuple[list, str]:
+        body = client.get(f"/machiot/datapoints/raw/fallback/{path}?m=1&{query}").json
+        return [row[1] for row in body["data"]], body["timezone"]
+
+    assert times("tz=UTC") == (["2024-10-27 00:30:00 000:000:000", "2024-10-27 01:30:00 000:000:000"], "+0000")
+    assert times("") == (["2024-10-27 09:30:00 000:000:000", "2024-10-27 10:30:00 000:000:000"], "+0900")
+    assert times("tz=Europe/Berlin")[0] == ["2024-10-27 02:30:00 000:000:000"] * 2
+    # Start and End are read in tz too: an hour of UTC holds only the second point.
+    assert times("tz=UTC", "t/2024-10-27%2001:00:00/2024-10-27%2002:00:00") == (["2024-10-27 01:30:00 000:000:000"],
+                                                                           "+0000")
+    hourly = client.get("/machiot/datapoints/calculated/fallback/t/2024-10-27/2024-10-28/count/0/hour/1"
+                        "?m=1&tz=UTC").json["data"]
+    assert hourly == [["2024-10-27 00:00:00 000:000:000", 1], ["2024-10-27 01:00:00 000:000:000", 1]]
+    assert client.delete("/machiot/datapoints/raw/fallback/2024-10-27%2001:00:00?tz=UTC").json["effect_rows"] == "1"
+    assert times("tz=UTC")[0] == ["2024-10-27 01:30:00 000:000:000"]
+
+
 def test_calculated_by_seconds_and_minutes(client, sensors):
     body = client.get("/machiot/datapoints/calculated/sensors/s1/2021-01-02/2021-01-03/count,avg/0/sec/5").json
     assert body["data"] == [{"time": "2021-01-02 03:04:00 000:000:000", "count": 5, "avg": 2},
@@ -207,6 +233,10 @@ def test_bad_rows_are_counted_and_good_rows_stored(client, sensors):
     ("/machiot/tags/list/sensors/nosuch", 2320, "nosuch"),
     ("/machiot/tags/list/nosuch", 2025, "NOSUCH"),
     ("/machiot/no/such/endpoint", 3001, "endpoint"),
+    ("/machiot/datapoints/raw/sensors/s1?tz=Mars/Olympus", 2101, "tz must be an IANA time zone"),
+    ("/machiot/datapoints/raw/sensors/s1?tz=../../etc/passwd", 2101, "tz must be an IANA time zone"),
+    ("/machiot/datapoints/calculated/sensors/s1/2021-01-01/2021-01-03/avg/0/min/1?tz=%2Fetc%2Flocaltime", 2101,
+     "tz must be"),
 ])
 def test_bad_requests_get_a_clear_error(client, sensors, path, code, fragment):
     answer = client.get(path)

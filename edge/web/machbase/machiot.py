@@ -16,7 +16,8 @@ from edge.time.timezone import TimeZone
 from edge.web.machbase import machiot_tags
 from edge.web.envelope import MACHBASE, Flavour, json_app, read_json_body
 from edge.web.machbase.format import NO_ERROR, Coded, Column, Nullable, OutputOptions, result_set, status
-from edge.web.machbase.params import first_of, output_options, request_time, tag_names, whole_number
+from edge.web.machbase.params import (first_of, output_options, request_time, request_zone, tag_names,
+                                      whole_number)
 from edge.web.machbase.machiot_tags import key_columns, require_tags
 from edge.web.ports import HistorianPorts
 from edge.web.machbase.tag_append import append_rows, cyclic_gc_paused, store_rows
@@ -49,7 +50,7 @@ def build(ports: HistorianPorts, flavour: Flavour) -> bottle.Bottle:
 
 
 class MachiotApi:
-    """What every route needs: the store, the zone, the f/m/s options of the request."""
+    """What every route needs: the store, the zone, the f/m/s/tz options of the request."""
 
     def __init__(self, ports: HistorianPorts):
         self.store = ports.store
@@ -60,15 +61,16 @@ class MachiotApi:
     def options(self) -> OutputOptions:
         if not bottle.request.query_string:  # the usual request: every option at its default
             return self.default_options
-        return output_options(bottle.request.query, self.zone)
+        query = bottle.request.query
+        return output_options(query, request_zone(query.get("tz"), self.zone))
 
     def table(self, name: str):
         if not name or not name.strip():
             raise EdgeError(INVALID_ARGUMENT, "Table is missing")
         return self.store.table(name.strip())
 
-    def status(self, **fields) -> dict:
-        return status(self.zone, NO_ERROR, **fields)
+    def status(self, zone: TimeZone | None = None, **fields) -> dict:
+        return status(zone or self.zone, NO_ERROR, **fields)
 
     def check_result_size(self, rows: int) -> None:
         limit = self.max_result_bytes // ROW_TEXT_BYTES
@@ -92,11 +94,12 @@ class MachiotApi:
 
     def append(self, table: str):
         target = self.table(table)
+        zone = request_zone(bottle.request.query.get("tz"), self.zone)
         with cyclic_gc_paused():
             # Integers exact: one beyond 64 bits fails its row, which needs it as an int (orjson
             # would give the nearest float, which a double column takes).
-            rows = append_rows(read_json_body(MB_BAD_REQUEST), target.columns, self.zone)
-        return self.status(**store_rows(target, rows))
+            rows = append_rows(read_json_body(MB_BAD_REQUEST), target.columns, zone)
+        return self.status(zone, **store_rows(target, rows))
 
     # Raw select ------------------------------------------------------------------------------
 
@@ -126,9 +129,9 @@ class MachiotApi:
         return result_set(columns, values, options)
 
     def _range(self, args: dict, options: OutputOptions) -> tuple[int, int]:
-        start = request_time(args.get("Start"), self.zone, options.date_format, "Start") \
+        start = request_time(args.get("Start"), options.zone, options.date_format, "Start") \
             if args.get("Start") else np.iinfo(np.int64).min
-        end = request_time(args.get("End"), self.zone, options.date_format, "End") \
+        end = request_time(args.get("End"), options.zone, options.date_format, "End") \
             if args.get("End") else np.iinfo(np.int64).max
         if start > end:
             raise EdgeError(INVALID_ARGUMENT, f"Start ({args.get('Start')}) is after End ({args.get('End')})")
@@ -147,9 +150,9 @@ class MachiotApi:
         if len(parts) == 2:
             tags = tag_names(parts[0])
             require_tags(target, tags)
-        before = request_time(parts[-1], self.zone, options.date_format, "BeforeTime")
+        before = request_time(parts[-1], options.zone, options.date_format, "BeforeTime")
         deleted = target.delete_before(before, tags)
-        return self.status(effect_rows=str(int(deleted)))
+        return self.status(options.zone, effect_rows=str(int(deleted)))
 
     # Rollup statistics -----------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Parameters of Machbase requests: f/m/s output options, times, tag lists, counts.
+"""Parameters of Machbase requests: f/m/s output options, the tag API's tz, times, tag lists, counts.
 
 Each parser raises EdgeError naming the parameter and what was expected; nothing here sees
 the store.
@@ -10,13 +10,14 @@ from collections.abc import Mapping
 
 from edge.errors import INVALID_ARGUMENT, EdgeError
 from edge.time.dateformat import DEFAULT_FORMAT, compile_format, parse_time
-from edge.time.timezone import TimeZone
+from edge.time.timezone import TimeZone, time_zone
 from edge.web.machbase.format import OutputOptions
 from edge.web.request_text import decimal_integer
 
 DEFAULT_SCALE = 3
 MAX_SCALE = 9
 MAX_TAGS_PER_REQUEST = 10_000
+MAX_ZONE_NAME = 64
 
 
 def first_of(query: Mapping[str, str], *names: str) -> str | None:
@@ -41,6 +42,21 @@ def output_options(query: Mapping[str, str], zone: TimeZone) -> OutputOptions:
         fetch_mode = int(mode_text)
     return OutputOptions(zone=zone, date_format=date_format, fetch_mode=fetch_mode,
                          scale=scale_of(first_of(query, "s", "Scale")))
+
+
+def request_zone(text: str | None, default: TimeZone) -> TimeZone:
+    """The zone a request's times are read and printed in: tz (an IANA name, as machbase-neo's
+    HTTP API takes it), else `default` (the TIMEZONE setting)."""
+    if text is None or text.strip() == "":
+        return default
+    name = text.strip()
+    try:
+        if len(name) > MAX_ZONE_NAME:
+            raise ValueError(name)
+        return time_zone(name)
+    except ValueError:
+        raise EdgeError(INVALID_ARGUMENT, f"tz must be an IANA time zone name such as UTC or Europe/Berlin, "
+                                          f"got {name[:MAX_ZONE_NAME]!r}") from None
 
 
 def scale_of(text: str | None) -> int:

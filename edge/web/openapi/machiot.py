@@ -28,8 +28,9 @@ RAW_EXAMPLE = {"error_code": 0, "error_message": "No Error", "timezone": "+0000"
                "columns": [{"name": "NAME", "type": 5, "length": 80}, {"name": "TIME", "type": 6, "length": 8},
                            {"name": "VALUE", "type": 20, "length": 8}],
                "data": [{"NAME": "tag-1", "TIME": "2001-09-09 01:46:40 000:000:000", "VALUE": 1.5}]}
+ZONE = query_parameter("tz", "IANA time zone the request's times are read and printed in (default: TIMEZONE)")
 OUTPUT = [query_parameter("f", "Date format of times in and out"),
-          query_parameter("m", "1: data as rows of values", {"type": "string", "enum": ["0", "1"]})]
+          query_parameter("m", "1: data as rows of values", {"type": "string", "enum": ["0", "1"]}), ZONE]
 
 
 def _query(*names: str) -> list[dict]:
@@ -54,7 +55,7 @@ def family(prefix: str) -> dict:
         base + "/raw/{Table}": {
             "get": raw_of_table,
             "post": operation("Append points to a tag table", MACHBASE_REF, "append_success and append_failure",
-                              tag=TAG, parameters=[TABLE], body=APPEND, body_example=APPEND_EXAMPLE),
+                              tag=TAG, parameters=[TABLE, ZONE], body=APPEND, body_example=APPEND_EXAMPLE),
         },
         base + "/raw/{Table}/{TagNames}/{Start}/{End}/{Direction}/{Count}/{Offset}": {"get": operation(
             "Raw points of tags in a time range", MACHBASE_REF, "The points", tag=TAG, example=RAW_EXAMPLE,
@@ -65,10 +66,11 @@ def family(prefix: str) -> dict:
                         path_parameter("Offset", "Skip this many", "0"), *OUTPUT])},
         base + "/raw/{Table}/{BeforeTime}": {"delete": operation(
             "Delete every tag's points before a time", MACHBASE_REF, "effect_rows: points deleted", tag=TAG,
-            parameters=[TABLE, path_parameter("BeforeTime", TIME_TEXT, "2001-09-09T01:20:00,000")])},
+            parameters=[TABLE, path_parameter("BeforeTime", TIME_TEXT, "2001-09-09T01:20:00,000"), ZONE])},
         base + "/raw/{Table}/{TagNames}/{BeforeTime}": {"delete": operation(
             "Delete some tags' points before a time", MACHBASE_REF, "effect_rows: points deleted", tag=TAG,
-            parameters=[TABLE, TAG_NAMES, path_parameter("BeforeTime", TIME_TEXT, "2001-09-09T01:20:00,000")])},
+            parameters=[TABLE, TAG_NAMES, path_parameter("BeforeTime", TIME_TEXT, "2001-09-09T01:20:00,000"),
+                        ZONE])},
         base + "/calculated": {"get": calculated_query},
         base + "/calculated/{Table}": {"get": operation(
             "Rollup statistics of a table's tags", MACHBASE_REF, "One row per interval", tag=TAG,
@@ -108,11 +110,12 @@ def family(prefix: str) -> dict:
     }
     for statistic in STATISTICS:
         whole = operation(f"{statistic} of every tag of the table", MACHBASE_REF, "The statistic", tag=TAG,
-                          parameters=[TABLE])
+                          parameters=[TABLE, ZONE])
         paths[f"{tags}/{statistic}/{{Table}}"] = {"get": whole}
         paths[f"{tags}/{statistic}/{{Table}}/"] = {"get": whole}
         paths[f"{tags}/{statistic}/{{Table}}/{{TagNames}}"] = {"get": operation(
-            f"{statistic} of some tags", MACHBASE_REF, "One row per tag", tag=TAG, parameters=[TABLE, TAG_NAMES])}
+            f"{statistic} of some tags", MACHBASE_REF, "One row per tag", tag=TAG,
+            parameters=[TABLE, TAG_NAMES, ZONE])}
     rollup = operation("Bring the table's rollups up to date now", MACHBASE_REF, "Done", tag=TAG, parameters=[TABLE])
     for path in (tags + "/rollup/{Table}", prefix + "/rollup/{Table}", prefix + "//rollup/{Table}"):
         paths[path] = {"get": rollup}

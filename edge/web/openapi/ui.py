@@ -34,8 +34,10 @@ def paths() -> dict:
         "/ui/logout": {"post": operation("End this session", FTX_REF, "Logged out", tag=TAG)},
         "/ui/session": {"get": operation("Who is calling: user, role, and the session's CSRF token", FTX_REF,
                                          "The session", tag=TAG)},
-        "/ui/historian/tables": {"get": operation("The historian's tag tables", FTX_REF, "Their names", tag=TAG,
-                                                  example={"success": True, "response": ["TAG"]})},
+        "/ui/historian/tables": {"get": operation(
+            "The historian's tag tables, and the TIMEZONE the Historian page shows times in", FTX_REF,
+            "Their names and the zone's IANA name", tag=TAG,
+            example={"success": True, "response": {"tables": ["TAG"], "zone": "Europe/Berlin"}})},
         "/ui/config/revisions": {"get": operation(
             "The configuration's saved revisions, newest first (secrets masked)", FTX_REF,
             "A list of {revision, saved_at, source, body}", tag=TAG,

@@ -96,8 +96,9 @@ def plain_app() -> bottle.Bottle:
     return app
 
 
-def install(web: bottle.Bottle, sessions: Sessions, configuration, store) -> None:
-    """`configuration` is the FtxConfiguration (its revisions), `store` the tag store (its tables)."""
+def install(web: bottle.Bottle, sessions: Sessions, configuration, store, zone_name: str) -> None:
+    """`configuration` is the FtxConfiguration (its revisions), `store` the tag store (its tables),
+    `zone_name` the TIMEZONE setting (the Historian page shows times on its clock)."""
 
     @web.route("/", method=["GET", "HEAD"])
     def index():
@@ -159,6 +160,8 @@ def install(web: bottle.Bottle, sessions: Sessions, configuration, store) -> Non
 
     @web.get("/ui/historian/tables")
     def tag_tables():
-        # The tag API has no list of tables; the Historian page starts from one.
-        return json_answer(ftx_success(sorted(store.table_names())))
+        # The tag API has no list of tables; the Historian page starts from one. The page reads
+        # the tag API in UTC (tz=UTC: no hour is ambiguous) and shows times in TIMEZONE by name,
+        # so that each time gets its own offset across a daylight-saving change.
+        return json_answer(ftx_success({"tables": sorted(store.table_names()), "zone": zone_name}))
 

@@ -11,7 +11,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, EdgeServer
 from tests.integration.ui.browser import log_in, wait_for
 from tests.integration.ui.conftest import TREND_TAG
 
@@ -171,6 +171,57 @@ def _shown(seconds: float) -> str:
     from datetime import datetime, timezone
 
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.000")
+
+
+def test_times_across_a_daylight_saving_change_are_drawn_and_shown_on_the_servers_clock(browser, tmp_path):
+    from datetime import datetime, timezone
+
+    # Every 10 minutes from 00:00 to 02:50 UTC on 2024-10-27: 02:00 summer time to 03:50 winter
+    # time in Berlin, whose clock goes from 02:00 to 02:59 twice.
+    first = int(datetime(2024, 10, 27, tzinfo=timezone.utc).timestamp())
+    times = [first + 600 * k for k in range(18)]
+    server = EdgeServer(tmp_path / "data", ["TIMEZONE = Europe/Berlin"]).start()
+    try:
+        rows = [["dst", t * 10**9, float(k)] for k, t in enumerate(times)]
+        assert server.client.post("/machiot/datapoints/raw/tag", {"values": rows}).json["append_success"] == 18
+        log_in(browser, server.url, "sys", ADMIN_PASSWORD)
+        browser.get(server.url + "/#historian")
+        wait_for(lambda: browser.find_element(By.ID, "hist-search"), what="the tag search").send_keys("dst")
+        wait_for(lambda: browser.find_element(By.CSS_SELECTOR, '#hist-tags input[value="dst"]'),
+                 what="the tag in the list").click()
+
+        def drawn():
+            return wait_for(lambda: browser.execute_script(
+                "return window.edgeTrend.data && {mode: window.edgeTrend.mode, data: window.edgeTrend.data}"),
+                timeout=60, what="the trend")
+
+        browser.find_element(By.ID, "hist-draw").click()
+        trend = drawn()
+        assert trend["mode"] == "raw"
+        assert trend["data"] == [times, [float(k) for k in range(18)]]  # each point at its own instant
+        assert browser.find_element(By.ID, "hist-zone").text == "Europe/Berlin"
+        assert browser.find_element(By.ID, "hist-from").get_attribute("value") == "2024-10-27 02:00:00.000"
+        assert browser.find_element(By.ID, "hist-to").get_attribute("value") == "2024-10-27 03:50:00.000"
+
+        # A range typed on Berlin's clock: 02:30 is its first occurrence (summer time, 00:30 UTC),
+        # 03:00 is winter time (02:00 UTC).
+        for typed, expected in [(("2024-10-27 03:00:00.000", "2024-10-27 03:50:00.000"), times[12:]),
+                                (("2024-10-27 02:30:00.000", "2024-10-27 03:00:00.000"), times[3:13])]:
+            browser.execute_script("""
+                document.getElementById('hist-from').value = arguments[0];
+                document.getElementById('hist-to').value = arguments[1];
+                window.edgeTrend.data = null;""", *typed)
+            browser.find_element(By.XPATH, "//button[text()='Draw range']").click()
+            assert drawn()["data"][0] == expected
+
+        # The CSV gives each time its offset: the hour that repeats cannot be misread.
+        browser.find_element(By.ID, "hist-csv").click()
+        csv = wait_for(lambda: browser.execute_script("return window.edgeTrend.csv"), what="the CSV")
+        summer = [f"2024-10-27 02:{m}0:00.000+02:00,{k}" for k, m in zip(range(3, 6), range(3, 6))]
+        winter = [f"2024-10-27 02:{m}0:00.000+01:00,{k}" for k, m in zip(range(6, 12), range(0, 6))]
+        assert csv.splitlines() == ["time,dst", *summer, *winter, "2024-10-27 03:00:00.000+01:00,12"]
+    finally:
+        server.stop()
 
 
 def test_the_api_description_renders_under_its_content_security_policy(browser, ui_server):

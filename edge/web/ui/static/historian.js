@@ -13,51 +13,90 @@
     ...[1, 2, 3, 4, 6, 8, 12, 24].map((n) => [n * 3600, "hour", n])];
   const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
 
-  const state = {table: null, tags: [], names: [], offsetMinutes: 0, range: null, whole: null, plot: null};
+  const state = {table: null, tags: [], names: [], zone: "UTC", clock: null, range: null, whole: null, plot: null};
   // What the last drawing read and drew, for people checking it (and the browser tests).
   window.edgeTrend = {mode: null, requests: [], data: null, plot: null};
 
-  // "+0900" or "+09:00" -> minutes east of UTC.
-  function offsetOf(text) {
-    const m = /^([+-])(\d\d):?(\d\d)$/.exec(text || "+0000");
-    return m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-  }
+  // The tag API is read in UTC (tz=UTC), where a time's text names one instant even in the hour
+  // a daylight-saving change repeats. Times are shown on the clock of the server's TIMEZONE
+  // (state.zone, by name), each with the offset in force at that instant.
 
-  // "YYYY-MM-DD HH:MI:SS mmm:uuu:nnn" in the server's zone -> seconds since the epoch (float).
+  // "YYYY-MM-DD HH:MI:SS mmm:uuu:nnn" in UTC -> seconds since the epoch (float).
   function secondsOf(text) {
     const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?: (\d{3}):(\d{3}):(\d{3}))?$/.exec(text);
     if (!m) return NaN;
     const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
     const fraction = m[7] ? (+m[7]) / 1e3 + (+m[8]) / 1e6 + (+m[9]) / 1e9 : 0;
-    return (ms / 1000 - state.offsetMinutes * 60) + fraction;
+    return ms / 1000 + fraction;
   }
 
-  // Seconds since the epoch -> the tag API's "YYYY-MM-DDTHH:MI:SS,mmm" in the server's zone.
+  // Seconds since the epoch -> the tag API's "YYYY-MM-DDTHH:MI:SS,mmm" in UTC.
   function timeText(seconds) {
-    const shifted = new Date(Math.round(seconds * 1000) + state.offsetMinutes * 60000);
-    return shifted.toISOString().replace("Z", "").replace(".", ",");
+    return new Date(Math.round(seconds * 1000)).toISOString().replace("Z", "").replace(".", ",");
   }
 
-  function shownTime(seconds) { return timeText(seconds).replace("T", " ").replace(",", "."); }
-  // "YYYY-MM-DD HH:MI:SS[.mmm]" typed in the range boxes -> seconds (NaN if it is not that).
+  function setZone(name) {
+    try {
+      state.clock = new Intl.DateTimeFormat("en-US", {timeZone: name, hourCycle: "h23", year: "numeric",
+        month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"});
+      state.zone = name;
+    } catch (e) {  // a zone this browser does not know: UTC, and say so
+      state.clock = null;
+      state.zone = "UTC";
+    }
+  }
+
+  // Milliseconds to add to the instant `ms` to read the zone's clock then.
+  function offsetAt(ms) {
+    if (!state.clock) return 0;
+    const p = {};
+    for (const part of state.clock.formatToParts(new Date(ms))) p[part.type] = part.value;
+    const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second);
+    return wall - Math.floor(ms / 1000) * 1000;
+  }
+
+  // Seconds -> "YYYY-MM-DD HH:MI:SS.mmm" on the zone's clock.
+  function shownTime(seconds) {
+    const ms = Math.round(seconds * 1000);
+    return new Date(ms + offsetAt(ms)).toISOString().replace("T", " ").replace("Z", "");
+  }
+
+  // The same with the offset ("2024-10-27 02:30:00.000+01:00"), which tells a repeated hour apart.
+  function stampedTime(seconds) {
+    const minutes = Math.round(offsetAt(Math.round(seconds * 1000)) / 60000), size = Math.abs(minutes);
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${shownTime(seconds)}${minutes < 0 ? "-" : "+"}${pad(Math.floor(size / 60))}:${pad(size % 60)}`;
+  }
+
+  // "YYYY-MM-DD HH:MI:SS[.mmm]" typed in the range boxes, on the zone's clock -> seconds (NaN if
+  // it is not that). A time in a repeated hour means its first occurrence.
   function parseShown(text) {
     const m = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d{1,3}))?$/.exec(text.trim());
-    return m ? secondsOf(`${m[1]} ${m[2]}`) + Number((m[3] || "0").padEnd(3, "0")) / 1000 : NaN;
+    if (!m) return NaN;
+    const wall = Date.parse(`${m[1]}T${m[2]}Z`) + Number((m[3] || "0").padEnd(3, "0"));
+    // The instants the zone's offsets a day before and a day after give; of those whose clock
+    // does read `wall`, the first. None does in the hour a change skips: the earlier offset's.
+    const day = 86400000;
+    const instants = [wall - offsetAt(wall - day), wall - offsetAt(wall + day)];
+    const fitting = instants.filter((t) => t + offsetAt(t) === wall);
+    return (fitting.length ? Math.min(...fitting) : instants[0]) / 1000;
   }
 
   async function machiot(path) {
-    window.edgeTrend.requests.push(path);
-    const answer = await edge.api("GET", path);
+    const asked = path + (path.includes("?") ? "&" : "?") + "tz=UTC";
+    window.edgeTrend.requests.push(asked);
+    const answer = await edge.api("GET", asked);
     if (!answer.json || answer.json.error_code) throw new Error(edge.errorText(answer));
-    state.offsetMinutes = offsetOf(answer.json.timezone);
     return answer.json;
   }
 
   async function loadTables(root) {
     const answer = await edge.api("GET", "/ui/historian/tables");
     if (!answer.ok) { edge.message(root, edge.errorText(answer), "error"); return; }
+    setZone(answer.json.response.zone);
+    root.querySelector("#hist-zone").textContent = state.zone;
     const select = root.querySelector("#hist-table");
-    select.replaceChildren(...answer.json.response.map((t) => edge.el("option", {}, t)));
+    select.replaceChildren(...answer.json.response.tables.map((t) => edge.el("option", {}, t)));
     await chooseTable(root);
   }
 
@@ -167,12 +206,9 @@
         u.setSelect({width: 0}, false);
         draw(root, [from, to]);
       }]},
-      // Times on the axis in the server's zone, as the tag API shows them: a Date whose local
-      // fields read as that zone's wall clock.
-      tzDate: (ts) => {
-        const shifted = (ts + state.offsetMinutes * 60) * 1e3;
-        return new Date(shifted + new Date(shifted).getTimezoneOffset() * 60000);
-      },
+      // Times on the axis on the server zone's clock: a Date whose local fields read as that
+      // zone's wall clock at each instant.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), state.zone),
     };
     box.replaceChildren();
     state.plot = new uPlot(options, data, box);
@@ -203,9 +239,10 @@
     const lines = [["time", ...labels.slice(1)].join(",")];
     const data = plot.data;
     for (let i = 0; i < data[0].length; i++) {
-      lines.push([shownTime(data[0][i]), ...data.slice(1).map((col) => (col[i] === null || col[i] === undefined ? "" : col[i]))].join(","));
+      lines.push([stampedTime(data[0][i]), ...data.slice(1).map((col) => (col[i] === null || col[i] === undefined ? "" : col[i]))].join(","));
     }
-    const link = edge.el("a", {href: URL.createObjectURL(new Blob([lines.join("\n") + "\n"], {type: "text/csv"})),
+    window.edgeTrend.csv = lines.join("\n") + "\n";
+    const link = edge.el("a", {href: URL.createObjectURL(new Blob([window.edgeTrend.csv], {type: "text/csv"})),
                                download: `${state.table}-${state.tags.join("_")}.csv`});
     document.body.append(link);
     link.click();
@@ -225,6 +262,7 @@
             edge.el("div", {class: "controls"},
               edge.el("button", {id: "hist-draw", onclick: () => draw(root, null)}, "Draw whole range"),
               edge.el("input", {id: "hist-from", size: 23}), "–", edge.el("input", {id: "hist-to", size: 23}),
+              edge.el("span", {id: "hist-zone", class: "quiet", title: "The server's TIMEZONE"}),
               edge.el("button", {onclick: () => draw(root, [parseShown(root.querySelector("#hist-from").value),
                                                             parseShown(root.querySelector("#hist-to").value)])}, "Draw range"),
               edge.el("button", {title: "Pan left", onclick: () => shift(root, -0.5)}, "◀"),
