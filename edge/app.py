@@ -116,7 +116,8 @@ class EdgeApp:
             if self.password_file is not None:
                 print(f"edge: the password of user '{ADMIN_USER}' is in {self.password_file}", flush=True)
             sdnotify.notify("READY=1\nSTATUS=serving")
-            # waitress's loop returns when a signal handler raises SystemExit in this thread.
+            # Returns once a signal asked the server to stop: at its first pass if the signal
+            # came while starting.
             self._server.run()
         except SystemExit:
             pass
@@ -128,8 +129,9 @@ class EdgeApp:
             return  # already on the way out; a second SIGTERM must not cut stop() short
         self._signalled = True
         log.info("signal %d: stopping", signum)
-        # Raised in the main thread, this unwinds waitress's loop; stop() then runs in order.
-        raise SystemExit(0)
+        # The loop ends (stop() then runs in order); nothing is raised here, in whatever code
+        # the main thread was running when the signal came.
+        self._server.request_stop()
 
     def _start_watchdog(self) -> None:
         interval = sdnotify.watchdog_interval()

@@ -147,6 +147,7 @@ class EdgeServer(TcpWSGIServer):
     envelope a path answers in, and (for the lanes) which requests are queries."""
 
     channel_class = EdgeChannel
+    stop_requested = False  # by request_stop; the loop ends at its next pass
 
     def __init__(self, wsgi, limits: ConnectionLimits, **kw):
         self.wsgi = wsgi
@@ -155,6 +156,19 @@ class EdgeServer(TcpWSGIServer):
         self.refusals = 0  # answered 503 since the last log line
         self.closed_for_room: dict[str, int] = {}  # limit -> unused connections closed since the last log line
         super().__init__(wsgi, **kw)
+
+    def request_stop(self) -> None:
+        """Safe in a signal handler: the loop ends at its next pass, which this wakes. The
+        SystemExit is raised by the loop's own code (`readable`), not by the handler: raised
+        there it may land in whatever the main thread runs, a finalizer included, which
+        swallows it, and the program would serve on after "stopping"."""
+        self.stop_requested = True
+        self.trigger.pull_trigger()  # a write to a pipe; no lock
+
+    def readable(self):
+        if self.stop_requested:
+            raise SystemExit(0)  # unwinds waitress's loop; its run() then closes every channel
+        return super().readable()
 
     def handle_accept(self):
         try:
