@@ -216,6 +216,7 @@ def test_a_posted_configuration_polls_the_device_into_the_historian_of_a_running
     today = dt.datetime.now(dt.timezone.utc).date()
     days = f"{today - dt.timedelta(days=1)}/{today + dt.timedelta(days=1)}"
     path = f"/machiot/v1/datapoints/raw/TAG/pump:flow:rate/{days}/2/0/0"
+
     def two_points():
         body = server.client.get(path).json
         return body if body["error_code"] == 0 and len(body["data"]) >= 2 else None

@@ -166,6 +166,7 @@ def test_a_posted_configuration_reads_the_port_into_the_historian_of_a_running_s
     today = dt.datetime.now(dt.timezone.utc).date()
     path = f"/machiot/v1/datapoints/raw/TAG/scale:weight:weight/{today - dt.timedelta(days=1)}/" \
            f"{today + dt.timedelta(days=1)}/2/0/0"
+
     def stored():
         device.lines("ST,GS, 7.25 kg")  # until the receiver has the port open and has stored one
         body = server.client.get(path).json
