@@ -119,8 +119,6 @@ class EdgeApp:
             # Returns once a signal asked the server to stop: at its first pass if the signal
             # came while starting.
             self._server.run()
-        except SystemExit:
-            pass
         finally:
             self.stop()
 

@@ -64,8 +64,7 @@ class Scheduler:
     def resume(self) -> None:
         """At start-up: runs the pipeline unless it was last stopped on purpose."""
         with self._control:
-            self._clear_stale_markers()
-            self._retire_stale_outboxes()
+            self._forget_unconfigured()
             if self._desired() != RUNNING:
                 log.info("pipeline stays stopped, as it was left")
                 return
@@ -100,12 +99,10 @@ class Scheduler:
         with self._control:
             if self._running:
                 self._stop_services()  # first, so no old service raises a marker after the clearing
-                self._clear_stale_markers()
-                self._retire_stale_outboxes()
+                self._forget_unconfigured()
                 self._start_services()
             else:
-                self._clear_stale_markers()
-                self._retire_stale_outboxes()
+                self._forget_unconfigured()
 
     def shutdown(self) -> None:
         """Program exit: stops the threads and keeps the desired state for the next start."""
@@ -189,6 +186,11 @@ class Scheduler:
         if any(s.crashed for s in self._services.values()):
             return FAILED
         return RUNNING
+
+    def _forget_unconfigured(self) -> None:
+        """What components the configuration in force no longer has left behind goes."""
+        self._clear_stale_markers()
+        self._retire_stale_outboxes()
 
     def _clear_stale_markers(self) -> None:
         """Deletes the markers no component of the configuration in force could have raised (a
