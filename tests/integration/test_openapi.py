@@ -22,6 +22,7 @@ def edge_app(tmp_path_factory):
     app = EdgeApp(load_settings(None, {"DATA_DIR": str(tmp_path_factory.mktemp("openapi") / "data")}))
     yield app
     app.scheduler.shutdown()
+    app.store.close()  # its housekeeping thread too, before the data goes
     app.catalog.close()
     mp.undo()
 

@@ -19,6 +19,7 @@ def app(tmp_path, monkeypatch):
     edge_app = EdgeApp(load_settings(None, {"DATA_DIR": str(tmp_path / "data")}))
     yield edge_app
     edge_app.scheduler.shutdown()
+    edge_app.store.close()  # its housekeeping thread too, before the data goes
     edge_app.catalog.close()
 
 
