@@ -13,11 +13,13 @@ keep-alive connection, with request bodies encoded before the clock starts:
            average over the whole range (2,779 buckets of the big tag, 4 of the small one),
            each the median of --runs runs over one keep-alive connection per server, the two
            servers taking turns run by run. A run's clock stops when the whole answer has been
-           read (what wrk or ab report: the server's latency); the answer is then parsed and
-           its row count checked, every run, off the clock. A second row per query times the
-           client's JSON decode too: the two answers differ in size (edge's raw range is
-           about 74 KB in fetch mode 0, an object per row with its keys; InfluxDB's 29 KB), so
-           that row also weighs the answer format, which the Machbase API fixes
+           read by a client that does little else (what wrk or ab report: the server's
+           latency); the answer is then parsed and its row count checked, every run, off the
+           clock. A second row per query times the client's JSON decode too: the two answers
+           differ in size (edge's raw range is about 74 KB in fetch mode 0, an object per row
+           with its keys; InfluxDB's 29 KB), so that row also weighs the answer format, which
+           the Machbase API fixes. A third times the same request through Python's http.client,
+           whose own work (0.2-0.45 ms a request here) is added to both servers' times
 
 InfluxDB comes from ../shared/tools/influxdb-peer (relative to the repository); without it
 the edge numbers are printed alone. Options: --tags --points --batch --big (0: no bulk load,
@@ -46,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._measure import free_port
+from bench._measure import LatencyClient, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 PEER_TOOL = REPO.parent / "shared" / "tools" / "influxdb-peer"
@@ -127,10 +129,12 @@ def main(argv: list[str]) -> int:
             avg = interleaved_medians(peers, args.runs, "hourly_avg", tag, *whole, hours(points))
             for what, medians in ((f"raw range of 1,000 of {points:,} points", raw),
                                   (f"hourly avg over {points:,} points", avg)):
-                read, decoded = medians
+                read, decoded, stdlib = medians
                 rows.append(lower_is_better(f"{what}, ms (median)", read[edge], read.get(influx)))
                 rows.append(lower_is_better("  the same with the client's JSON decode", decoded[edge],
                                             decoded.get(influx)))
+                rows.append(lower_is_better("  the same read through Python's http.client", stdlib[edge],
+                                            stdlib.get(influx)))
     finally:
         edge.stop()
         influx.stop()
@@ -143,27 +147,34 @@ def main(argv: list[str]) -> int:
 
 
 def interleaved_medians(peers: list, runs: int, query: str, tag: str, start: int, end: int,
-                        expect: int) -> tuple[dict, dict]:
+                        expect: int) -> tuple[dict, dict, dict]:
     """Median seconds of `runs` runs of a query on each peer, the peers taking turns run by
     run (on a shared machine both then meet the same load): until the whole answer has been
-    read, and until it has also been decoded. Every answer is checked, off the clock."""
+    read (by `LatencyClient`), that plus the client's JSON decode, and the whole request
+    through Python's http.client instead. Every answer is checked, off the clock."""
     paths = {peer: getattr(peer, query + "_path")(tag, start, end) for peer in peers}
     for peer in peers:
         peer.client.reconnect()
         check(peer.rows(peer.client.request("GET", paths[peer])), expect, f"{peer.label} {query}")  # warm-up
+        check(peer.rows(peer.latency_get(paths[peer])), expect, f"{peer.label} {query}")
     read: dict = {peer: [] for peer in peers}
     decoded: dict = {peer: [] for peer in peers}
+    stdlib: dict = {peer: [] for peer in peers}
     for _ in range(runs):
         for peer in peers:
             began = time.perf_counter()
-            answer = peer.client.request("GET", paths[peer])
+            answer = peer.latency_get(paths[peer])
             answered = time.perf_counter()
             rows = peer.rows(answer)
             read[peer].append(answered - began)
             decoded[peer].append(time.perf_counter() - began)
             check(rows, expect, f"{peer.label} {query}")
-    return ({peer: statistics.median(times) for peer, times in read.items()},
-            {peer: statistics.median(times) for peer, times in decoded.items()})
+            began = time.perf_counter()
+            answer = peer.client.request("GET", paths[peer])
+            stdlib[peer].append(time.perf_counter() - began)
+            check(peer.rows(answer), expect, f"{peer.label} {query}")
+    return tuple({peer: statistics.median(times) for peer, times in found.items()}
+                 for found in (read, decoded, stdlib))
 
 
 def higher_is_better(name: str, edge: float, influx: float | None) -> tuple:
@@ -269,7 +280,14 @@ class Client:
 class Peer:
     label = "peer"
     client: Client
+    latency: LatencyClient
     target = ""
+
+    def latency_get(self, path: str) -> bytes:
+        status, body = self.latency.get(path)
+        if status >= 300:
+            raise RuntimeError(f"GET {path[:80]} -> {status}: {body[:300]!r}")
+        return body
 
     def addressed(self, bodies: list[bytes], target: str) -> list[bytes]:
         """The bodies as sent to `target` (done before the clock starts)."""
@@ -306,6 +324,7 @@ class EdgeProcess(Peer):
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process)
         self.client = Client(self.port, self.headers)
+        self.latency = LatencyClient(self.port, self.headers)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -370,6 +389,7 @@ class InfluxPeer(Peer):
             return None
         self.started = True
         self.client = Client(self.port)
+        self.latency = LatencyClient(self.port)
         try:
             self.client.request("GET", "/ping")
         except (OSError, RuntimeError) as exc:

@@ -55,6 +55,25 @@ def _path(text: str) -> Path:
     return Path(text).expanduser().absolute()
 
 
+def _http_cpu(text: str) -> int | None:
+    """HTTP_CPU -> the CPU, or None. `auto`: the highest CPU this process may use, if it may use
+    two or more (with one there is nothing to choose); `off`: none."""
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    if text == "off":
+        return None
+    if text == "auto":
+        return max(cpus) if cpus is not None and len(cpus) > 1 else None
+    try:
+        cpu = int(text, 10)
+    except ValueError:
+        raise ValueError(f"expected auto, off or a CPU number, got {text!r}") from None
+    if cpus is None:
+        raise ValueError("this system cannot keep threads on one CPU; use auto or off")
+    if cpu not in cpus:
+        raise ValueError(f"CPU {cpu} is not one this process may use ({', '.join(map(str, sorted(cpus)))})")
+    return cpu
+
+
 def _timezone(text: str) -> str:
     try:
         ZoneInfo(text)
@@ -107,6 +126,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Wrong passwords one client address may try at once (Basic, InfluxDB's u/p, the web UI's "
             "login); then one more every 6 s, others answered 429 without a check. 0: no limit."),
     Setting("HTTP_THREADS", _integer(1, 256), "8", "Worker threads serving HTTP requests."),
+    Setting("HTTP_CPU", _http_cpu, "auto",
+            "The CPU on which the HTTP server's connection loop and idle workers wait, so that handing "
+            "a request to a worker and back wakes no other CPU: auto (the highest, when there are two "
+            "or more), off, or a CPU number. A worker serving a request runs on any CPU."),
     Setting("HTTP_MAX_MEM", _integer(1048576, 2**40), "536870912",
             "Largest result one request may build, in bytes (Machbase's HTTP_MAX_MEM)."),
     Setting("MAX_REQUEST_SIZE", _integer(1024, 2**34), "67108864",
@@ -151,6 +174,7 @@ class Settings:
     http_auth: bool
     login_attempts: int
     http_threads: int
+    http_cpu: int | None
     http_max_mem: int
     max_request_size: int
     request_timeout_ms: int

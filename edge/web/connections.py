@@ -29,6 +29,7 @@ from waitress.server import TcpWSGIServer
 from edge.web.envelope import FTX
 from edge.web.protocol_errors import (MAX_REQUEST_LINE, EdgeRequestParser, EnvelopeErrorTask, closing_response,
                                       connection_error_body, path_of_request_line)
+from edge.web.wake_cpu import WakeCpu
 
 log = logging.getLogger("edge.web")
 
@@ -149,13 +150,22 @@ class EdgeServer(TcpWSGIServer):
     channel_class = EdgeChannel
     stop_requested = False  # by request_stop; the loop ends at its next pass
 
-    def __init__(self, wsgi, limits: ConnectionLimits, **kw):
+    def __init__(self, wsgi, limits: ConnectionLimits, wake: WakeCpu, **kw):
         self.wsgi = wsgi
         self.limits = limits
+        self.wake = wake
         self.refused: set[RefusedConnection] = set()
         self.refusals = 0  # answered 503 since the last log line
         self.closed_for_room: dict[str, int] = {}  # limit -> unused connections closed since the last log line
         super().__init__(wsgi, **kw)
+
+    def run(self):
+        """Serves until request_stop, the loop waiting on HTTP_CPU (edge.web.wake_cpu)."""
+        self.wake.wait_here()
+        try:
+            super().run()
+        finally:
+            self.wake.run_anywhere()  # what the main thread does next (stopping) may start threads
 
     def request_stop(self) -> None:
         """Safe in a signal handler: the loop ends at its next pass, which this wakes. The

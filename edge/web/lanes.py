@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 from waitress.task import ThreadedTaskDispatcher
 
 from edge.web.request_text import FORM_TYPE
+from edge.web.wake_cpu import WakeCpu
 
 QUERY_METHODS = ("GET", "HEAD")
 
@@ -42,9 +43,10 @@ class LaneDispatcher(ThreadedTaskDispatcher):
     """waitress's thread pool with a second queue for queries, served by at most
     `query_threads` of the threads at a time."""
 
-    def __init__(self, dispatcher, query_threads: int):
+    def __init__(self, dispatcher, query_threads: int, wake: WakeCpu):
         super().__init__()
         self._wsgi = dispatcher
+        self._wake = wake  # idle workers wait on the loop's CPU; serving, they run anywhere
         self.query_threads = query_threads
         self.query_queue: deque = deque()
         self.running_queries = 0
@@ -85,6 +87,7 @@ class LaneDispatcher(ThreadedTaskDispatcher):
             return picked
 
     def handler_thread(self, thread_no):
+        self._wake.wait_here()
         while True:
             with self.lock:
                 picked = self._next_task()
@@ -95,11 +98,13 @@ class LaneDispatcher(ThreadedTaskDispatcher):
                     self.thread_exit_cv.notify()
                     return
             task, query = picked
+            self._wake.run_anywhere()
             try:
                 task.service()
             except BaseException:
                 self.logger.exception("Exception when servicing %r", task)
             finally:
+                self._wake.wait_here()
                 if query:
                     with self.lock:
                         self.running_queries -= 1

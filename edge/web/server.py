@@ -15,6 +15,7 @@ from edge.web.openapi import routes as openapi_routes
 from edge.web.ports import FtxPorts, HistorianPorts, HttpPorts
 from edge.web.ui import routes as ui_routes
 from edge.web.ui.sessions import Sessions
+from edge.web.wake_cpu import WakeCpu
 
 
 def build_wsgi(http: HttpPorts, ftx_ports: FtxPorts, historian: HistorianPorts) -> Dispatcher:
@@ -91,6 +92,7 @@ def create_server(wsgi: Dispatcher, settings: Settings) -> EdgeServer:
         # need not wrap every request in its middleware that deletes those headers.
         clear_untrusted_proxy_headers=False,
     )
-    lanes = LaneDispatcher(wsgi, settings.http_query_threads)
+    wake = WakeCpu(settings.http_cpu)
+    lanes = LaneDispatcher(wsgi, settings.http_query_threads, wake)
     lanes.set_thread_count(settings.http_threads)
-    return EdgeServer(wsgi, limits, map={}, dispatcher=lanes, adj=adjustments)
+    return EdgeServer(wsgi, limits, wake, map={}, dispatcher=lanes, adj=adjustments)

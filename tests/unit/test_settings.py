@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import os
+
 import pytest
 
 from edge.settings import SETTINGS, SettingsError, load_settings, parse_conf
@@ -38,6 +40,8 @@ def test_file_values_and_flags_override_in_order(tmp_path):
     ("HTTP_AUTH = yes", "HTTP_AUTH: expected 0 or 1"),
     ("TIMEZONE = Mars/Olympus", "unknown IANA time zone"),
     ("HTTP_BIND = not-an-ip", "expected an IP address"),
+    ("HTTP_CPU = fast", "HTTP_CPU: expected auto, off or a CPU number, got 'fast'"),
+    ("HTTP_CPU = 4096", "HTTP_CPU: CPU 4096 is not one this process may use"),
     ("just words", "expected PROPERTY = VALUE"),
 ])
 def test_bad_line_names_file_and_line(tmp_path, line, message):
@@ -85,3 +89,16 @@ def test_query_threads_may_not_take_every_worker(tmp_path, lines):
     with pytest.raises(SettingsError) as err:
         load_settings(conf)
     assert str(err.value).startswith(f"{conf}:2: HTTP_QUERY_THREADS: must be at most ")
+
+
+def test_http_cpu_auto_is_the_highest_cpu_when_there_are_two_or_more(tmp_path):
+    cpus = os.sched_getaffinity(0)
+    conf = tmp_path / "edge.conf"
+    assert load_settings(conf_with(conf, "")).http_cpu == (max(cpus) if len(cpus) > 1 else None)
+    assert load_settings(conf_with(conf, "HTTP_CPU = off")).http_cpu is None
+    assert load_settings(conf_with(conf, f"HTTP_CPU = {min(cpus)}")).http_cpu == min(cpus)
+
+
+def conf_with(conf: Path, line: str) -> Path:
+    conf.write_text(line + "\n")
+    return conf

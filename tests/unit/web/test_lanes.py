@@ -12,6 +12,7 @@ from waitress.parser import HTTPRequestParser
 from edge.web.dispatch import Dispatcher, Mount
 from edge.web.envelope import FTX, MACHBASE
 from edge.web.lanes import LaneDispatcher, is_query
+from edge.web.wake_cpu import WakeCpu
 
 DISPATCHER = Dispatcher([Mount(["/v1"], bottle.Bottle(), FTX),
                          Mount(["/machbase"], bottle.Bottle(), MACHBASE, queries=True),
@@ -64,7 +65,7 @@ class Work:
 
 
 def test_queries_wait_their_turn_while_other_work_finds_a_worker():
-    lanes = LaneDispatcher(DISPATCHER, query_threads=2)
+    lanes = LaneDispatcher(DISPATCHER, query_threads=2, wake=WakeCpu(None))
     lanes.set_thread_count(3)
     release = threading.Event()
     try:
