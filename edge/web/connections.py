@@ -23,10 +23,10 @@ import socket
 import time
 
 from waitress import wasyncore
-from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 
 from edge.web.envelope import FTX
+from edge.web.sending import EdgeTask, HeadHoldingChannel
 from edge.web.protocol_errors import (MAX_REQUEST_LINE, EdgeRequestParser, EnvelopeErrorTask, closing_response,
                                       connection_error_body, path_of_request_line)
 from edge.web.wake_cpu import WakeCpu
@@ -45,10 +45,11 @@ class ConnectionLimits:
     request_timeout_ms: int
 
 
-class EdgeChannel(HTTPChannel):
+class EdgeChannel(HeadHoldingChannel):
     """One client connection; knows since when its current request has been arriving."""
 
     parser_class = EdgeRequestParser
+    task_class = EdgeTask
     error_task_class = EnvelopeErrorTask
     receiving_since: float | None = None  # time.time() of the first byte of an incomplete request
 

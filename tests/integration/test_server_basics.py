@@ -1,6 +1,7 @@
 """Cross-cutting HTTP behaviour: auth, body limits, unknown routes, start-up refusals."""
 
 import base64
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +118,32 @@ def test_version_command():
     result = subprocess.run([sys.executable, "-m", "edge", "version"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout.startswith("edge ")
+
+
+def test_an_answer_leaves_in_one_piece_and_a_bodiless_one_keeps_the_connection(edge_server):
+    """The head is held for the body and sent with it (edge.web.sending): on loopback the
+    first read after the request holds the whole answer. A 204 has no body: its head goes
+    alone, and the connection serves on (waitress alone would close it)."""
+    with socket.create_connection(("127.0.0.1", edge_server.port), timeout=10) as sock:
+        for _ in range(3):
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = sock.recv(65536)
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 ")
+            assert body == b'{"status": "up"}'
+            assert f"content-length: {len(body)}".encode() in head.lower()
+            sock.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 204 ") and answer.endswith(b"\r\n\r\n")
+            assert b"connection: close" not in answer.lower()
+            sock.sendall(b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            head = sock.recv(65536)
+            assert head.startswith(b"HTTP/1.1 200 ") and head.endswith(b"\r\n\r\n")
+
+
+def test_a_bodiless_answer_closes_the_connection_when_the_client_asks(edge_server):
+    with socket.create_connection(("127.0.0.1", edge_server.port), timeout=10) as sock:
+        sock.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 204 ") and b"connection: close" in answer.lower()
+        assert sock.recv(65536) == b""  # closed
