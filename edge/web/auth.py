@@ -84,7 +84,8 @@ class Authenticator:
         if credentials is None:
             return BAD
         name, password = credentials
-        digest = hmac.new(self._key, header.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()
+        # Keyed BLAKE2b is a MAC in one C call (HMAC-SHA256 builds Python objects: 3x the time).
+        digest = hashlib.blake2b(header.encode("utf-8", "surrogateescape"), key=self._key, digest_size=32).digest()
         now = time.monotonic()
         with self._lock:
             remembered = self._verified.get(digest)
