@@ -41,8 +41,7 @@ class Rollups:
 
     @classmethod
     def empty(cls) -> Rollups:
-        return cls(np.empty(0, np.int64), *(np.empty(0, np.int64 if f in _INT_FIELDS else np.float64)
-                                             for f in FIELDS))
+        return _EMPTY
 
     @classmethod
     def concat(cls, parts: list[Rollups]) -> Rollups:
@@ -59,9 +58,8 @@ class Rollups:
         """From (key, count, sum, sumsq, min, max, first_time, first_value, last_time, last_value)."""
         if not rows:
             return cls.empty()
-        cols = list(zip(*rows))
-        return cls(np.array(cols[0], np.int64),
-                   *(np.array(c, np.int64 if f in _INT_FIELDS else np.float64) for f, c in zip(FIELDS, cols[1:])))
+        table = np.array(rows, dtype=_ROW)  # one conversion, not one per column (None: NaN)
+        return cls(table["key"], *(table[f] for f in FIELDS))
 
     def take(self, index) -> Rollups:
         return Rollups(self.keys[index], *(getattr(self, f)[index] for f in FIELDS))
@@ -71,6 +69,17 @@ class Rollups:
 
     def rows(self) -> list[tuple]:
         return list(zip(self.keys.tolist(), *(getattr(self, f).tolist() for f in FIELDS)))
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+# Shared by every empty result: its arrays cannot be written.
+_EMPTY = Rollups(_frozen(np.empty(0, np.int64)),
+                 *(_frozen(np.empty(0, np.int64 if f in _INT_FIELDS else np.float64)) for f in FIELDS))
+_ROW = np.dtype([("key", np.int64)] + [(f, np.int64 if f in _INT_FIELDS else np.float64) for f in FIELDS])
 
 
 def _segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,9 +26,9 @@ from waitress import wasyncore
 from waitress.server import TcpWSGIServer
 
 from edge.web.envelope import FTX
-from edge.web.sending import EdgeTask, HeadHoldingChannel
 from edge.web.protocol_errors import (MAX_REQUEST_LINE, EdgeRequestParser, EnvelopeErrorTask, closing_response,
                                       connection_error_body, path_of_request_line)
+from edge.web.sending import EdgeTask, HeadHoldingChannel
 from edge.web.wake_cpu import WakeCpu
 
 log = logging.getLogger("edge.web")

@@ -22,6 +22,8 @@ JOIN_LIMIT = 65536  # a body piece up to this size is sent joined to the head
 
 
 class HeadHoldingChannel(HTTPChannel):
+    """waitress's channel, holding a head back (`hold_next_write`) for the write after it."""
+
     _holding = False  # the next write is a head, to be held
     _held: bytes | None = None
 
@@ -50,6 +52,9 @@ class HeadHoldingChannel(HTTPChannel):
 
 
 class EdgeTask(WSGITask):
+    """waitress's WSGI task, writing its head through the holding channel and keeping the
+    connection after a bodiless answer."""
+
     def set_close_on_finish(self) -> None:
         bodiless = not self.has_body and not self.wrote_header and self.version == "1.1"
         if bodiless and self.request.headers.get("CONNECTION", "").lower() != "close":
