@@ -127,9 +127,9 @@ SETTINGS: tuple[Setting, ...] = (
             "login); then one more every 6 s, others answered 429 without a check. 0: no limit."),
     Setting("HTTP_THREADS", _integer(1, 256), "8", "Worker threads serving HTTP requests."),
     Setting("HTTP_CPU", _http_cpu, "auto",
-            "The CPU on which the HTTP server's connection loop and idle workers wait, so that handing "
-            "a request to a worker and back wakes no other CPU: auto (the highest, when there are two "
-            "or more), off, or a CPU number. A worker serving a request runs on any CPU."),
+            "The CPU on which the HTTP server's connection loop and idle workers wait, and queries run, "
+            "so that handing a request to a worker and back wakes no other CPU: auto (the highest, when "
+            "there are two or more), off, or a CPU number. Appends and /v1 work run on any CPU."),
     Setting("HTTP_MAX_MEM", _integer(1048576, 2**40), "536870912",
             "Largest result one request may build, in bytes (Machbase's HTTP_MAX_MEM)."),
     Setting("MAX_REQUEST_SIZE", _integer(1024, 2**34), "67108864",

@@ -4,11 +4,17 @@ appender goes on with its next batch meanwhile."""
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
 
 log = logging.getLogger("edge.store")
+
+# Every CPU the process may use, as the store is loaded (before the HTTP server keeps its
+# threads on one CPU, HTTP_CPU): a thread starts on the CPUs of the thread that starts it, and
+# a table created by a query would otherwise flush on the HTTP server's CPU.
+EVERY_CPU = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
 class BackgroundWork:
@@ -18,6 +24,11 @@ class BackgroundWork:
         self._thread.start()
 
     def _run(self) -> None:
+        if EVERY_CPU is not None:
+            try:
+                os.sched_setaffinity(0, EVERY_CPU)
+            except OSError:  # a CPU gone (offline, taken by a cgroup): it flushes where it started
+                pass
         while True:
             work = self._requests.get()
             if work is None:

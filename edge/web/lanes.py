@@ -46,7 +46,7 @@ class LaneDispatcher(ThreadedTaskDispatcher):
     def __init__(self, dispatcher, query_threads: int, wake: WakeCpu):
         super().__init__()
         self._wsgi = dispatcher
-        self._wake = wake  # idle workers wait on the loop's CPU; serving, they run anywhere
+        self._wake = wake  # idle workers and queries on the loop's CPU; other work runs anywhere
         self.query_threads = query_threads
         self.query_queue: deque = deque()
         self.running_queries = 0
@@ -98,13 +98,15 @@ class LaneDispatcher(ThreadedTaskDispatcher):
                     self.thread_exit_cv.notify()
                     return
             task, query = picked
-            self._wake.run_anywhere()
+            if not query:  # an append or control may run long, or start threads (a reload's receivers)
+                self._wake.run_anywhere()
             try:
                 task.service()
             except BaseException:
                 self.logger.exception("Exception when servicing %r", task)
             finally:
-                self._wake.wait_here()
+                if not query:
+                    self._wake.wait_here()
                 if query:
                     with self.lock:
                         self.running_queries -= 1

@@ -1,4 +1,4 @@
-"""HTTP_CPU: the one CPU on which the HTTP server's threads wait for work.
+"""HTTP_CPU: the one CPU on which the HTTP server's threads wait for work, and run queries.
 
 Every request crosses threads twice: waitress's connection loop hands it to a worker, and the
 worker hands the answer back to the loop. When the two wait on different CPUs, each crossing
@@ -6,9 +6,14 @@ wakes an idle CPU, which on a small box or a VM costs as much as a small query i
 hourly average of a 10,000-point tag came back 10-20% sooner with the threads waiting on one
 CPU, against the same server without, the two taking turns in one run.
 
-So the loop and the idle workers wait on one CPU. A worker serving a request may run on any:
-a long query's C code (SQLite, numpy) moves to a free core, and the threads a request starts
-(a reload's receivers and transmits, a new table's flush thread) do not inherit the one CPU.
+So the loop and the idle workers wait on one CPU, and a query (the lanes' query share:
+/machiot reads, /machbase statements) runs there too: moving the worker to every CPU and back
+around each query cost a small one 5-10% more (the scheduler moved the worker to the idle
+CPU, and the move back is a migration). A query's work holds the GIL nearly throughout, so
+it gains little from a second core. Other work (appends, the /v1 API) runs on every CPU: it
+may run long, and the threads it starts (a reload's receivers and transmits) inherit the CPUs
+of the thread that starts them. A table's flush thread, which a `create tag table` statement
+starts, puts itself back on every CPU (edge.store.background).
 """
 
 from __future__ import annotations

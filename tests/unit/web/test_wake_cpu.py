@@ -1,5 +1,5 @@
-"""HTTP_CPU: idle HTTP workers wait on one CPU; serving a request, they and the threads they
-start may run on every CPU."""
+"""HTTP_CPU: idle HTTP workers wait on one CPU and serve queries there; serving other work,
+they and the threads they start may run on every CPU."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class Serving(Work):
         super().service()
 
 
-def test_idle_workers_wait_on_the_one_cpu_and_serve_on_every_cpu():
+def test_idle_workers_wait_on_the_one_cpu_and_serve_other_work_than_queries_on_every_cpu():
     before = set(threading.enumerate())
     lanes = LaneDispatcher(DISPATCHER, query_threads=1, wake=WakeCpu(ONE))
     lanes.set_thread_count(2)
@@ -56,6 +56,19 @@ def test_idle_workers_wait_on_the_one_cpu_and_serve_on_every_cpu():
     finally:
         lanes.shutdown()
         os.sched_setaffinity(0, CPUS)
+
+
+def test_a_query_is_served_on_the_one_cpu():
+    lanes = LaneDispatcher(DISPATCHER, query_threads=1, wake=WakeCpu(ONE))
+    lanes.set_thread_count(2)
+    try:
+        work = Serving(b"GET /machbase?q=select+1 HTTP/1.1\r\n\r\n", threading.Event())
+        work.release.set()
+        lanes.add_task(work)
+        assert work.started.wait(10)
+        assert work.worker_cpus == {ONE}
+    finally:
+        lanes.shutdown()
 
 
 def test_no_cpu_moves_no_thread():
