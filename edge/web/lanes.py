@@ -105,12 +105,12 @@ class LaneDispatcher(ThreadedTaskDispatcher):
             except BaseException:
                 self.logger.exception("Exception when servicing %r", task)
             finally:
-                if not query:
-                    self._wake.wait_here()
                 if query:
                     with self.lock:
                         self.running_queries -= 1
                         self._wake_one()
+                else:
+                    self._wake.wait_here()
 
     def shutdown(self, cancel_pending=True, timeout=5):
         if cancel_pending:
