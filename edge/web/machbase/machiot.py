@@ -61,8 +61,13 @@ class MachiotApi:
     def options(self) -> OutputOptions:
         if not bottle.request.query_string:  # the usual request: every option at its default
             return self.default_options
-        query = bottle.request.query
-        return output_options(query, request_zone(query.get("tz"), self.zone))
+        return output_options(bottle.request.query, self.request_zone())
+
+    def request_zone(self) -> TimeZone:
+        """The request's tz, else TIMEZONE."""
+        if not bottle.request.query_string:
+            return self.zone
+        return request_zone(bottle.request.query.get("tz"), self.zone)
 
     def table(self, name: str):
         if not name or not name.strip():
@@ -94,7 +99,7 @@ class MachiotApi:
 
     def append(self, table: str):
         target = self.table(table)
-        zone = request_zone(bottle.request.query.get("tz"), self.zone)
+        zone = self.request_zone()  # an append reads no f/m/s: only tz
         with cyclic_gc_paused():
             # Integers exact: one beyond 64 bits fails its row, which needs it as an int (orjson
             # would give the nearest float, which a double column takes).

@@ -50,13 +50,13 @@ def request_zone(text: str | None, default: TimeZone) -> TimeZone:
     if text is None or text.strip() == "":
         return default
     name = text.strip()
-    try:
-        if len(name) > MAX_ZONE_NAME:
-            raise ValueError(name)
-        return time_zone(name)
-    except ValueError:
-        raise EdgeError(INVALID_ARGUMENT, f"tz must be an IANA time zone name such as UTC or Europe/Berlin, "
-                                          f"got {name[:MAX_ZONE_NAME]!r}") from None
+    if len(name) <= MAX_ZONE_NAME:
+        try:
+            return time_zone(name)
+        except ValueError:
+            pass
+    raise EdgeError(INVALID_ARGUMENT, f"tz must be an IANA time zone name such as UTC or Europe/Berlin, "
+                                      f"got {name[:MAX_ZONE_NAME]!r}")
 
 
 def scale_of(text: str | None) -> int:
