@@ -55,7 +55,9 @@ class LatencyClient:
         head = self._until(b"\r\n\r\n").decode("latin-1").lower()
         status = int(head.split(" ", 2)[1])
         fields = dict(line.split(":", 1) for line in head.split("\r\n")[1:] if ":" in line)
-        if "content-length" in fields:
+        if status in (204, 304):  # an answer that ends at its head
+            body = b""
+        elif "content-length" in fields:
             body = self._exactly(int(fields["content-length"]))
         elif fields.get("transfer-encoding", "").strip() == "chunked":
             chunks = []

@@ -20,6 +20,8 @@ keep-alive connection, with request bodies encoded before the clock starts:
            with its keys; InfluxDB's 29 KB), so that row also weighs the answer format, which
            the Machbase API fixes. A third times the same request through Python's http.client,
            whose own work (0.2-0.45 ms a request here) is added to both servers' times
+  floor    before the queries, each server's cheapest request (edge's /health, InfluxDB's
+           /ping), taking turns the same way: what the HTTP path alone costs, under every query
 
 InfluxDB comes from ../shared/tools/influxdb-peer (relative to the repository); without it
 the edge numbers are printed alone. Options: --tags --points --batch --big (0: no bulk load,
@@ -121,6 +123,9 @@ def main(argv: list[str]) -> int:
             # Both servers write a bulk load out in the background (checkpoints, compactions)
             # for some seconds after it is acknowledged: the queries are timed after that.
             time.sleep(max(args.settle, QUERY_SETTLE_S))
+        if sizes:
+            rows.append(lower_is_better("an empty answer (edge /health, InfluxDB /ping), ms (median)",
+                                        *empty_answer_medians(peers, args.runs, edge, influx)))
         for tag, points in sizes:
             middle = EPOCH + (points // 2) * 10**9
             # From the top of the first hour: rollup buckets count when they start inside the range.
@@ -177,6 +182,19 @@ def interleaved_medians(peers: list, runs: int, query: str, tag: str, start: int
                  for found in (read, decoded, stdlib))
 
 
+def empty_answer_medians(peers: list, runs: int, edge, influx) -> tuple[float, float | None]:
+    """Median seconds of each server's cheapest request, the two taking turns as the queries
+    do: the floor under every query's time, what the HTTP path itself costs."""
+    times: dict = {peer: [] for peer in peers}
+    for _ in range(runs):
+        for peer in peers:
+            began = time.perf_counter()
+            peer.latency_get(peer.empty_path)
+            times[peer].append(time.perf_counter() - began)
+    medians = {peer: statistics.median(found) for peer, found in times.items()}
+    return medians[edge], medians.get(influx)
+
+
 def higher_is_better(name: str, edge: float, influx: float | None) -> tuple:
     return name, edge, influx, edge / influx if influx else None
 
@@ -195,9 +213,13 @@ def print_table(rows) -> None:
     print(f"{'measure':<60} {'edge':>14} {'InfluxDB 1.x':>14} {'edge advantage':>15}")
     print("-" * 106)
     for name, edge_value, influx_value, ratio in rows:
-        influx_text = f"{influx_value:>14,.1f}" if influx_value is not None else f"{'n/a':>14}"
+        influx_text = f"{influx_value:>14,.{_decimals(influx_value)}f}" if influx_value is not None else f"{'n/a':>14}"
         ratio_text = f"{ratio:>14.2f}x" if ratio is not None else f"{'n/a':>15}"
-        print(f"{name:<60} {edge_value:>14,.1f} {influx_text} {ratio_text}")
+        print(f"{name:<60} {edge_value:>14,.{_decimals(edge_value)}f} {influx_text} {ratio_text}")
+
+
+def _decimals(value: float) -> int:
+    return 2 if abs(value) < 1 else 1  # a fraction of a millisecond keeps two figures
 
 
 # Workloads ----------------------------------------------------------------------------------
@@ -305,6 +327,7 @@ class Peer:
 
 class EdgeProcess(Peer):
     label = "edge"
+    empty_path = "/health"  # the least a request can cost: no credentials, no work, a 16-byte answer
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
@@ -369,6 +392,7 @@ class EdgeProcess(Peer):
 
 class InfluxPeer(Peer):
     label = "InfluxDB"
+    empty_path = "/ping"  # 204, no body
 
     def __init__(self, directory: Path):
         self.directory = directory
