@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.integration.peers.certificates import ServerCertificate
 from tests.loopback import free_port
 
 MARIADBD = "/usr/sbin/mariadbd"
@@ -35,7 +36,9 @@ def available() -> str | None:
 
 
 class MariaDbServer:
-    def __init__(self):
+    """With `tls`, the server also takes TLS connections, showing that certificate."""
+
+    def __init__(self, tls: ServerCertificate | None = None):
         self.root = Path(tempfile.mkdtemp(prefix="edge-maria-"))
         self.data = self.root / "data"
         self.socket = self.root / "mysqld.sock"
@@ -43,6 +46,7 @@ class MariaDbServer:
         self.process: subprocess.Popen | None = None
         self.log_path = self.root / "mariadbd.log"
         self._initialised = False
+        self.tls = tls
 
     @property
     def connection(self) -> dict:
@@ -53,7 +57,14 @@ class MariaDbServer:
     def _options(self) -> list[str]:
         return ["--no-defaults", f"--datadir={self.data}", f"--socket={self.socket}", f"--port={self.port}",
                 "--bind-address=127.0.0.1", f"--user={RUN_AS}", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-                "--innodb-log-file-size=8M", f"--pid-file={self.root / 'mariadbd.pid'}", "--skip-name-resolve"]
+                "--innodb-log-file-size=8M", f"--pid-file={self.root / 'mariadbd.pid'}", "--skip-name-resolve",
+                *self._tls_options()]
+
+    def _tls_options(self) -> list[str]:
+        if self.tls is None:
+            return []
+        cert, key = self.tls.install(self.root, RUN_AS)
+        return [f"--ssl-cert={cert}", f"--ssl-key={key}"]
 
     def start(self, timeout: float = 60) -> MariaDbServer:
         account = pwd.getpwnam(RUN_AS)

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.integration.peers.certificates import ServerCertificate
 from tests.loopback import free_port
 
 BIN = Path("/usr/lib/postgresql/15/bin")
@@ -37,7 +38,9 @@ def available() -> str | None:
 
 
 class PostgresServer:
-    def __init__(self, port: int | None = None):
+    """With `tls`, the server also takes TLS connections, showing that certificate."""
+
+    def __init__(self, port: int | None = None, tls: ServerCertificate | None = None):
         self.root = Path(tempfile.mkdtemp(prefix="edge-pg-"))
         self.data = self.root / "data"
         self.sockets = self.root / "sockets"
@@ -45,6 +48,7 @@ class PostgresServer:
         self.process: subprocess.Popen | None = None
         self.log_path = self.root / "postgres.log"
         self._initialised = False
+        self.tls = tls
 
     @property
     def connection(self) -> dict:
@@ -77,7 +81,7 @@ class PostgresServer:
         self.process = subprocess.Popen(
             ["runuser", "-u", RUN_AS, "--", str(BIN / "postgres"), "-D", str(self.data), "-p", str(self.port),
              "-h", "127.0.0.1", "-k", str(self.sockets), "-c", "fsync=off", "-c", "shared_buffers=32MB",
-             "-c", "max_connections=30"],
+             "-c", "max_connections=30", *self._tls_options()],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
@@ -91,6 +95,12 @@ class PostgresServer:
             time.sleep(0.2)
         self.stop()
         raise RuntimeError("postgres did not become ready in time")
+
+    def _tls_options(self) -> list[str]:
+        if self.tls is None:
+            return []
+        cert, key = self.tls.install(self.root, RUN_AS)
+        return ["-c", "ssl=on", "-c", f"ssl_cert_file={cert}", "-c", f"ssl_key_file={key}"]
 
     def _create_database(self) -> None:
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'", database="postgres")

@@ -4,6 +4,7 @@ template placeholder ("<Please input ...>") is left to the placeholder warning."
 
 from __future__ import annotations
 
+import ssl
 import zoneinfo
 from typing import Any
 
@@ -36,6 +37,7 @@ def _connection_violations(connection: dict[str, Any], path: tuple) -> list[Viol
                                                       f"{', '.join(DATABASE_TYPES)}"))
     elif kind != SQLITE and not connection.get("host"):
         found.append(error(path + ("host",), f"a {kind} connection needs the database server's host"))
+    found += _ca_violations(connection, path)
     zone = connection.get("timezone")
     if zone is not None:
         try:
@@ -44,6 +46,22 @@ def _connection_violations(connection: dict[str, Any], path: tuple) -> list[Viol
             found.append(error(path + ("timezone",), f"unknown time zone {quoted(zone)}: use an IANA name such as "
                                                      '"Europe/Berlin" or "UTC"'))
     return found
+
+
+def _ca_violations(connection: dict[str, Any], path: tuple) -> list[Violation]:
+    """ssl_ca must be PEM certificates, and is only read with ssl: true."""
+    ca = connection.get("ssl_ca")
+    if not ca or _placeholder(ca):
+        return []
+    if not connection.get("ssl"):
+        return [error(path + ("ssl_ca",), "ssl_ca is only used with \"ssl\": true; set it, or leave ssl_ca out")]
+    if "-----BEGIN CERTIFICATE-----" not in ca:
+        return [error(path + ("ssl_ca",), "ssl_ca must hold PEM certificates (-----BEGIN CERTIFICATE----- ...)")]
+    try:
+        ssl.create_default_context(cadata=ca)
+    except (ssl.SSLError, ValueError) as exc:
+        return [error(path + ("ssl_ca",), f"ssl_ca is not a certificate this box can read: {exc}")]
+    return []
 
 
 def _stream_violations(stream: dict[str, Any], path: tuple, dialect: str) -> list[Violation]:

@@ -72,8 +72,11 @@ def open_source(connection: dict[str, Any], zone: zoneinfo.ZoneInfo) -> Source:
 
 
 def tls_context(connection: dict[str, Any]) -> ssl.SSLContext | None:
-    """ssl: true encrypts and checks the server's certificate against the system's CAs."""
-    return ssl.create_default_context() if connection.get("ssl") else None
+    """ssl: true encrypts and checks the server's certificate and name: against `ssl_ca` (the
+    PEM certificates of the CA that signed it, a plant's own) when given, else the system's CAs."""
+    if not connection.get("ssl"):
+        return None
+    return ssl.create_default_context(cadata=connection.get("ssl_ca") or None)
 
 
 def server_label(connection: dict[str, Any]) -> str:
