@@ -76,9 +76,23 @@ class SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 
 class LineFormatter(logging.Formatter):
-    """LINE_FORMAT, with the date and time of day printed once a second instead of once a line."""
+    """LINE_FORMAT, with the date and time of day printed once a second instead of once a line.
+
+    A protocol library's record of a network failure (asyncua's publish loop when a PLC goes
+    away, ...) prints the failure on its line, not a traceback: the receiver reports the loss
+    itself, and twenty lines per dropped connection would bury the log. Tracebacks of edge's
+    own code, and of anything else a library raises, stay whole."""
 
     _second: tuple[int, str] = (-1, "")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and record.name.partition(".")[0] != "edge":
+            failure = record.exc_info[1]
+            if isinstance(failure, OSError):  # ConnectionError, TimeoutError, refused, reset ...
+                record = logging.makeLogRecord({**record.__dict__, "msg": f"{record.getMessage()} "
+                                                f"({type(failure).__name__}: {failure})", "args": None,
+                                                "exc_info": None, "exc_text": None})
+        return super().format(record)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         second = int(record.created)

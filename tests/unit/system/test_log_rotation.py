@@ -1,4 +1,5 @@
 import logging
+import sys
 
 from edge.system.logs import LINE_FORMAT, LineFormatter, SizeRotatingFileHandler
 
@@ -49,3 +50,23 @@ def test_line_formatter_prints_what_the_stock_formatter_prints():
                                         "levelname": "INFO", "created": created,
                                         "msecs": (created - int(created)) * 1000})
         assert ours.format(record) == stock.format(record)
+
+
+def _logged(name: str, failure: BaseException) -> str:
+    formatter = LineFormatter("%(name)s %(levelname)s %(message)s")
+    try:
+        raise failure
+    except BaseException:
+        record = logging.getLogger(name).makeRecord(name, logging.ERROR, __file__, 1, "Publish iteration crashed; "
+                                                    "retrying in %ds", (1,), exc_info=sys.exc_info())
+    return formatter.format(record)
+
+
+def test_a_librarys_network_failure_is_one_line_and_everything_else_keeps_its_traceback():
+    assert _logged("asyncua.client.ua_session.UaSession", ConnectionError("Connection is closed")) == (
+        "asyncua.client.ua_session.UaSession ERROR Publish iteration crashed; retrying in 1s "
+        "(ConnectionError: Connection is closed)")
+    assert _logged("pymodbus.client", TimeoutError("no answer")).endswith("(TimeoutError: no answer)")
+    for name, failure in (("asyncua.client", KeyError("a bug")), ("edge.pipeline.plc", ConnectionError("ours"))):
+        text = _logged(name, failure)
+        assert "Traceback (most recent call last)" in text and text.splitlines()[-1].startswith(type(failure).__name__)
