@@ -31,8 +31,7 @@ class Authority:
 
 @dataclasses.dataclass(frozen=True)
 class ServerCertificate:
-    ca_pem: str       # what a client trusts (the SQL receiver's ssl_ca)
-    cert_path: Path   # what the server shows
+    cert_path: Path  # what the server shows (a client trusts the CA's `pem`)
     key_path: Path
 
     def install(self, folder: Path, user: str) -> tuple[Path, Path]:
@@ -85,4 +84,4 @@ def server_certificate(ca: Authority, folder: Path) -> ServerCertificate:
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     key_path.chmod(0o600)
-    return ServerCertificate(ca.pem, cert_path, key_path)
+    return ServerCertificate(cert_path, key_path)

@@ -10,8 +10,6 @@ from tests.integration.peers import certificates, mariadb, postgres
 from tests.integration.pipeline.test_sql_receiver import T0_NS, S, receiver
 from tests.unit.pipeline.receivers.pipeline_parts import PipelineParts
 
-TIMES = "TIMESTAMP '2024-03-01 12:00:00' + g * INTERVAL '1 second'"
-
 
 @pytest.fixture
 def parts(tmp_path):
@@ -51,8 +49,9 @@ def encrypted_stream(query: str, asset: str = "tls") -> dict:
             "state_fields": [{"column_name": "id", "data_type": "integer"}]}
 
 
-PG_QUERY = (f"SELECT g AS id, {TIMES} AS at, (SELECT ssl::int FROM pg_stat_ssl WHERE pid = pg_backend_pid()) "
-            "AS encrypted FROM generate_series(1, 3) g WHERE g > :id ORDER BY g")
+PG_QUERY = ("SELECT g AS id, TIMESTAMP '2024-03-01 12:00:00' + g * INTERVAL '1 second' AS at, "
+            "(SELECT ssl::int FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS encrypted "
+            "FROM generate_series(1, 3) g WHERE g > :id ORDER BY g")
 MARIA_QUERY = ("SELECT seq AS id, TIMESTAMP '2024-03-01 12:00:00' + INTERVAL seq SECOND AS at, "
                "(SELECT VARIABLE_VALUE <> '' FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher') "
                "AS encrypted FROM seq_1_to_3 WHERE seq > :id ORDER BY seq")
