@@ -231,10 +231,9 @@ def compile_format(text: str) -> DateFormat:
     return DateFormat(text)
 
 
-# Up to this many times print one by one in Python (format_local); a span of up to this many
+# Up to this many times print one by one in Python (format_local), cheaper than numpy's set-up
+# (measured: 4 times 28 against 38 us, 8 times 46 against 35 us); a span of up to FEW_DAYS
 # days has its day texts printed in Python too.
-# Up to this many times, one by one in Python is cheaper than numpy's set-up (measured: 4 times
-# 28 against 38 us, 8 times 46 against 35 us).
 FEW_TIMES = 5
 FEW_DAYS = 64
 # What each token is computed from: the day, the second of the day, or a part of the fraction.

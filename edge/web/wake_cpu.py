@@ -12,10 +12,11 @@ around each query cost a small one 5-10% more (the scheduler moved the worker to
 CPU, and the move back is a migration). A query's work holds the GIL nearly throughout, so
 it gains little from a second core; and under `./build.sh bench load` (64 connections) the
 server answered 290-297 requests/s with queries here against 130-134 with HTTP_CPU = off,
-where HTTP threads on two CPUs handed the GIL back and forth across them. Other work (appends, the /v1 API) runs on every CPU: it
-may run long, and the threads it starts (a reload's receivers and transmits) inherit the CPUs
-of the thread that starts them. A table's flush thread, which a `create tag table` statement
-starts, puts itself back on every CPU (edge.store.background).
+where HTTP threads on two CPUs handed the GIL back and forth across them. Other work
+(appends, the /v1 API) runs on every CPU: it may run long, and the threads it starts (a
+reload's receivers and transmits) inherit the CPUs of the thread that starts them. A table's
+flush thread, which a `create tag table` statement starts, puts itself back on every CPU
+(edge.store.background).
 """
 
 from __future__ import annotations
